@@ -1,0 +1,137 @@
+//! The one place where failures become HTTP statuses and JSON error bodies.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::engine::EngineError;
+use crate::results::ResultError;
+use crate::spec::SpecError;
+use crate::store::{JobState, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request body is not valid JSON: {0}")]
+    NotJson(String),
+    #[error("{message}")]
+    InvalidSpec { path: String, message: String },
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    #[error("the job is {}; its result exists once it has succeeded", .0.as_str())]
+    NotSucceeded(JobState),
+    #[error("the job already ended ({}); only queued or running jobs can be cancelled", .0.as_str())]
+    AlreadyEnded(JobState),
+    #[error("the job store is unavailable; try again shortly")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `invalid_spec`, `not_found`.
+    pub code: &'static str,
+    /// For people: what is wrong and what was expected.
+    pub message: String,
+    /// For `invalid_spec`: `{"path": "steps[1].expr"}`, the field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::NotJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            ApiError::InvalidSpec { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_spec"),
+            ApiError::InvalidParameter(_) => (StatusCode::BAD_REQUEST, "invalid_parameter"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
+            ApiError::NotSucceeded(_) => (StatusCode::CONFLICT, "job_not_succeeded"),
+            ApiError::AlreadyEnded(_) => (StatusCode::CONFLICT, "job_already_ended"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match &self {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
+                tracing::error!(%cause, %status, "request failed");
+            }
+            _ => {}
+        }
+        let details = match &self {
+            ApiError::InvalidSpec { path, .. } => Some(serde_json::json!({ "path": path })),
+            _ => None,
+        };
+        let message = match &self {
+            ApiError::InvalidSpec { path, message } if !path.is_empty() => {
+                format!("{path}: {message}")
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                details,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<SpecError> for ApiError {
+    fn from(e: SpecError) -> ApiError {
+        match e {
+            SpecError::NotJson(m) => ApiError::NotJson(m),
+            SpecError::Invalid { path, message } => ApiError::InvalidSpec { path, message },
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::Invalid { path, message } => ApiError::InvalidSpec { path, message },
+            EngineError::Data(m) | EngineError::ResourcesExhausted(m) => ApiError::InvalidSpec {
+                path: String::new(),
+                message: m,
+            },
+            EngineError::Io(m) => ApiError::Unavailable(m),
+            EngineError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ResultError> for ApiError {
+    fn from(e: ResultError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}

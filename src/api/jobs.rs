@@ -1,0 +1,490 @@
+//! `/v1/jobs`: submit, list, read, cancel, and fetch results.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{ApiError, AppState, ErrorBody};
+use crate::results::{Encoder, Encoding, arrow_schema};
+use crate::spec::{Compression, JobSpec, OutputFormat};
+use crate::store::{
+    Cancelled, ColumnSchema, Job, JobError, JobState, ListFilter, NewJob, StoredResult, Submitted,
+};
+
+/// Until API keys arrive, every job belongs to one tenant.
+const TENANT: &str = "default";
+
+/// A job as callers see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub state: JobState,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Attempts started so far (a lapsed lease or a transient failure starts another).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub priority: i32,
+    /// Why the job failed, when it did.
+    pub error: Option<JobError>,
+    /// What the job produced, once it succeeded.
+    pub result: Option<ResultView>,
+    /// The specification as submitted (with defaults filled in).
+    pub spec: JobSpec,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultView {
+    pub rows: u64,
+    pub bytes: u64,
+    pub schema: Vec<ColumnSchema>,
+    /// The result files, in row order.
+    pub files: Vec<FileView>,
+    pub links: Links,
+    /// When the links stop working; `null`: they do not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileView {
+    pub url: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// The whole result in one download.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    /// Arrow IPC stream.
+    pub arrow: String,
+    /// One Parquet file.
+    pub parquet: String,
+}
+
+impl JobView {
+    fn new(job: Job, base: &str) -> JobView {
+        let job_url = format!("{base}/v1/jobs/{}", job.id);
+        let result = job.result.map(|r| ResultView {
+            rows: r.rows,
+            bytes: r.bytes,
+            schema: r.schema,
+            files: r
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FileView {
+                    url: format!("{job_url}/files/{i}"),
+                    rows: f.rows,
+                    bytes: f.bytes,
+                })
+                .collect(),
+            links: Links {
+                arrow: format!("{job_url}/result?format=arrow"),
+                parquet: format!("{job_url}/result?format=parquet"),
+            },
+            expires_at: None,
+        });
+        JobView {
+            id: job.id,
+            name: job.spec.name.clone(),
+            state: job.state,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            priority: job.priority,
+            error: job.error,
+            result,
+            spec: job.spec,
+        }
+    }
+}
+
+/// The absolute base of links: the configured public URL, else the request's host.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(public) = &state.public_url {
+        return public.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Submit a job.
+///
+/// The spec is validated and planned before anything is stored: unknown sources, columns,
+/// bad expressions or forbidden SQL are refused with 422 and no job is created.
+#[utoipa::path(post, path = "/v1/jobs", tag = "jobs",
+    request_body = JobSpec,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Retrying with the same key and body returns the first job (200)")),
+    responses(
+        (status = 201, description = "Queued", body = JobView,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 200, description = "Seen before with this Idempotency-Key", body = JobView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 413, description = "Body too large"),
+        (status = 422, description = "Invalid spec, or a reused Idempotency-Key", body = ErrorBody),
+        (status = 503, description = "Job store unavailable", body = ErrorBody)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let spec = JobSpec::from_json(&body)?;
+    let engine = state.engine.clone();
+    let checked = spec.clone();
+    state
+        .engine
+        .spawn(async move { engine.plan(&checked).await.map(|_| ()) })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let idempotency = idempotency_key(&headers)?.map(|key| (key, request_hash(&spec)));
+    let submitted = state
+        .store
+        .submit(NewJob {
+            tenant: TENANT.into(),
+            spec,
+            idempotency,
+        })
+        .await?;
+    let base = base_url(&state, &headers);
+    match submitted {
+        Submitted::Created(job) => {
+            state.wake.notify_one();
+            let location = format!("{base}/v1/jobs/{}", job.id);
+            let view = JobView::new(job, &base);
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(view),
+            )
+                .into_response())
+        }
+        Submitted::Existing(job) => {
+            Ok((StatusCode::OK, Json(JobView::new(job, &base))).into_response())
+        }
+        Submitted::KeyReused => Err(ApiError::IdempotencyKeyReused),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            )
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+/// Requests are the same when their parsed specs are (whitespace and defaults do not count).
+fn request_hash(spec: &JobSpec) -> String {
+    let canonical = serde_json::to_vec(spec).unwrap_or_default();
+    format!("{:x}", Sha256::digest(canonical))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only jobs in this state.
+    pub state: Option<JobState>,
+    /// Page size, 1–1000; default 50.
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPage {
+    /// Newest first.
+    pub jobs: Vec<JobView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// List jobs, newest first.
+#[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobPage),
+        (status = 400, description = "Bad parameter", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<JobPage>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::InvalidParameter(
+            "limit must be from 1 to 1000".into(),
+        ));
+    }
+    let before = match &query.cursor {
+        Some(cursor) => Some(Uuid::parse_str(cursor).map_err(|_| {
+            ApiError::InvalidParameter("cursor must be a next_cursor from an earlier page".into())
+        })?),
+        None => None,
+    };
+    let filter = ListFilter {
+        state: query.state,
+        limit,
+        before,
+    };
+    let jobs = state.store.list(TENANT, &filter).await?;
+    let next_cursor = match jobs.last() {
+        Some(last) if jobs.len() == limit as usize => Some(last.id.to_string()),
+        _ => None,
+    };
+    let base = base_url(&state, &headers);
+    let jobs = jobs.into_iter().map(|j| JobView::new(j, &base)).collect();
+    Ok(Json(JobPage { jobs, next_cursor }))
+}
+
+fn job_id(id: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
+    let Path(text) = id.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
+    Uuid::parse_str(&text).map_err(|_| ApiError::NotFound(format!("no job {text:?}")))
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<Job, ApiError> {
+    state
+        .store
+        .get(TENANT, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no job {id}")))
+}
+
+/// Read a job: its state, attempts, error or result.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody)))]
+pub async fn get_job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<JobView>, ApiError> {
+    let job = find(&state, job_id(id)?).await?;
+    Ok(Json(JobView::new(job, &base_url(&state, &headers))))
+}
+
+/// Cancel a queued or running job; a running job stops within about a second.
+#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 202, description = "Cancelled", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job already ended", body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let id = job_id(id)?;
+    match state.store.cancel(TENANT, id).await? {
+        Cancelled::Done(job) => Ok((
+            StatusCode::ACCEPTED,
+            Json(JobView::new(job, &base_url(&state, &headers))),
+        )),
+        Cancelled::AlreadyFinished(job) => Err(ApiError::AlreadyEnded(job.state)),
+        Cancelled::NotFound => Err(ApiError::NotFound(format!("no job {id}"))),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultFormat {
+    Arrow,
+    Parquet,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResultQuery {
+    /// Overrides `Accept`. Default: JSON.
+    pub format: Option<ResultFormat>,
+    /// Rows to skip.
+    pub offset: Option<u64>,
+    /// Most rows to return.
+    pub limit: Option<u64>,
+}
+
+/// Download a succeeded job's result.
+///
+/// `format=arrow` (Arrow IPC stream), `parquet`, `json` (an array of row objects) or `csv`,
+/// or the same by `Accept`. `offset` and `limit` select a window of rows, e.g. for previews.
+#[utoipa::path(get, path = "/v1/jobs/{id}/result", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id"), ResultQuery),
+    responses(
+        (status = 200, description = "The rows", content(
+            ("application/vnd.apache.arrow.stream"),
+            ("application/vnd.apache.parquet"),
+            ("application/json"),
+            ("text/csv"))),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
+pub async fn result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<ResultQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
+    let job = find(&state, job_id(id)?).await?;
+    let stored = succeeded(job)?;
+    let format = query.format.unwrap_or_else(|| negotiate(&headers));
+    let encoding = match format {
+        ResultFormat::Arrow => Encoding::ArrowStream,
+        ResultFormat::Parquet => Encoding::Parquet(Compression::Snappy),
+        ResultFormat::Json => Encoding::Json,
+        ResultFormat::Csv => Encoding::Csv,
+    };
+    let whole = query.offset.unwrap_or(0) == 0 && query.limit.is_none();
+    if whole && format == ResultFormat::Parquet && stored.format == OutputFormat::Parquet {
+        if let [file] = stored.files.as_slice() {
+            let bytes = state.results.raw(file).await?;
+            return Ok(download(encoding, Body::from_stream(bytes)));
+        }
+    }
+    let body = encode(
+        &state,
+        stored,
+        encoding,
+        query.offset.unwrap_or(0),
+        query.limit,
+    )?;
+    Ok(download(encoding, body))
+}
+
+/// Download one result file as stored (`result.files[i].url`).
+#[utoipa::path(get, path = "/v1/jobs/{id}/files/{index}", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id"),
+           ("index" = usize, Path, description = "Position in `result.files`")),
+    responses(
+        (status = 200, description = "The file", content(
+            ("application/vnd.apache.parquet"), ("application/vnd.apache.arrow.file"))),
+        (status = 404, description = "No such job or file", body = ErrorBody),
+        (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
+pub async fn file(
+    State(state): State<AppState>,
+    path: Result<Path<(String, usize)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path((id, index)) = path.map_err(|e| ApiError::NotFound(e.body_text()))?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound(format!("no job {id:?}")))?;
+    let stored = succeeded(find(&state, id).await?)?;
+    let file = stored.files.get(index).ok_or_else(|| {
+        ApiError::NotFound(format!("the result has {} files", stored.files.len()))
+    })?;
+    let encoding = match stored.format {
+        OutputFormat::Parquet => Encoding::Parquet(Compression::Snappy),
+        OutputFormat::Arrow => Encoding::ArrowFile,
+    };
+    let bytes = state.results.raw(file).await?;
+    Ok(download(encoding, Body::from_stream(bytes)))
+}
+
+fn succeeded(job: Job) -> Result<StoredResult, ApiError> {
+    match (job.state, job.result) {
+        (JobState::Succeeded, Some(result)) => Ok(result),
+        (state, _) => Err(ApiError::NotSucceeded(state)),
+    }
+}
+
+/// The first data format the `Accept` header names; JSON when it names none.
+fn negotiate(headers: &HeaderMap) -> ResultFormat {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("");
+    accept
+        .split(',')
+        .filter_map(|part| match part.split(';').next().unwrap_or("").trim() {
+            "application/vnd.apache.arrow.stream" => Some(ResultFormat::Arrow),
+            "application/vnd.apache.parquet" | "application/x-parquet" => {
+                Some(ResultFormat::Parquet)
+            }
+            "text/csv" => Some(ResultFormat::Csv),
+            "application/json" => Some(ResultFormat::Json),
+            _ => None,
+        })
+        .next()
+        .unwrap_or(ResultFormat::Json)
+}
+
+fn download(encoding: Encoding, body: Body) -> Response {
+    ([(header::CONTENT_TYPE, encoding.content_type())], body).into_response()
+}
+
+/// Streams the result re-encoded, on the engine's threads; the body ends early with an error
+/// if reading fails midway.
+fn encode(
+    state: &AppState,
+    stored: StoredResult,
+    encoding: Encoding,
+    offset: u64,
+    limit: Option<u64>,
+) -> Result<Body, ApiError> {
+    let schema = arrow_schema(&stored)?;
+    let mut batches = state.results.read(&stored, offset, limit);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    state.engine.spawn(async move {
+        let failed = |e: &dyn std::fmt::Display| Err(std::io::Error::other(e.to_string()));
+        let mut encoder: Option<Encoder> = None;
+        while let Some(batch) = batches.next().await {
+            let chunk = match batch {
+                Ok(batch) => {
+                    let encoder = match &mut encoder {
+                        Some(e) => e,
+                        None => match Encoder::new(encoding, &batch.schema()) {
+                            Ok(e) => encoder.insert(e),
+                            Err(e) => return drop(tx.send(failed(&e)).await),
+                        },
+                    };
+                    encoder
+                        .write(&batch)
+                        .map_err(|e| std::io::Error::other(e.to_string()))
+                }
+                Err(e) => failed(&e),
+            };
+            let stop = chunk.is_err();
+            if tx.send(chunk).await.is_err() || stop {
+                return;
+            }
+        }
+        let encoder = match encoder {
+            Some(e) => Ok(e),
+            None => Encoder::new(encoding, &schema),
+        };
+        let tail = encoder
+            .and_then(Encoder::finish)
+            .map_err(|e| std::io::Error::other(e.to_string()));
+        let _ = tx.send(tail).await;
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Ok(Body::from_stream(stream))
+}

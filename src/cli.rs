@@ -1,0 +1,160 @@
+//! The `rusk` command line: `serve` (default), `api`, `worker`, `migrate`, `openapi`, `run`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{self, Role};
+use crate::config::Settings;
+use crate::results::{Encoder, Encoding};
+use crate::spec::{Compression, JobSpec, OutputFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "rusk",
+    version,
+    about = "Dask-style dataframe jobs as a REST service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and run jobs in this process (the default).
+    Serve,
+    /// Serve the API only; jobs run in `rusk worker` processes on the same database.
+    Api,
+    /// Run jobs only.
+    Worker,
+    /// Create or update the job table, then exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Run one job spec here, without a server, and write its result to a file.
+    Run {
+        /// A job spec (JSON), as you would POST to /v1/jobs.
+        spec: PathBuf,
+        /// The result file; its extension picks the format: .parquet, .arrow (or .feather),
+        /// .arrows (Arrow IPC stream), .csv, .json.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings, Role::Serve).await,
+        Command::Api => serve(&settings, Role::Api).await,
+        Command::Worker => serve(&settings, Role::Worker).await,
+        Command::Migrate => {
+            app::connect_store(&settings).await?;
+            eprintln!(
+                "job store at {} is up to date",
+                app::redact(&settings.database_url())
+            );
+            Ok(())
+        }
+        Command::Openapi => {
+            let json = crate::api::openapi().to_pretty_json()?;
+            println!("{json}");
+            Ok(())
+        }
+        Command::Run { spec, output } => run_spec(&settings, &spec, &output).await,
+    }
+}
+
+async fn serve(settings: &Settings, role: Role) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let running = app::start(settings, role, shutdown.clone()).await?;
+    if let Some(addr) = running.addr {
+        tracing::info!(
+            "Rusk listening on http://{addr} (docs at http://{addr}/docs); job store {}",
+            app::redact(&settings.database_url())
+        );
+        if !addr.ip().is_loopback() {
+            tracing::warn!("no API keys are configured: anyone who can reach {addr} can run jobs");
+        }
+    }
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    running.wait().await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return drop(ctrl_c.await),
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// The data scientist's shortcut: plan and run a spec in-process, writing one file.
+async fn run_spec(settings: &Settings, spec_path: &Path, output: &Path) -> anyhow::Result<()> {
+    let body =
+        std::fs::read(spec_path).with_context(|| format!("cannot read {}", spec_path.display()))?;
+    let spec = JobSpec::from_json(&body)?;
+    let encoding = encoding_for(output, &spec);
+    let engine = app::engine(settings)?;
+    let output = output.to_path_buf();
+    let planner = engine.clone();
+    let rows = engine
+        .spawn(async move {
+            let frame = planner.plan(&spec).await?;
+            let mut batches = frame.execute_stream().await?;
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&output)
+                    .with_context(|| format!("cannot create {}", output.display()))?,
+            );
+            let mut encoder = Encoder::new(encoding, &batches.schema())?;
+            let mut rows = 0;
+            while let Some(batch) = batches.next().await {
+                let batch = batch?;
+                rows += batch.num_rows();
+                file.write_all(&encoder.write(&batch)?)?;
+            }
+            file.write_all(&encoder.finish()?)?;
+            file.flush()?;
+            anyhow::Ok(rows)
+        })
+        .await??;
+    eprintln!("wrote {rows} rows");
+    Ok(())
+}
+
+fn encoding_for(output: &Path, spec: &JobSpec) -> Encoding {
+    let parquet = Encoding::Parquet(spec.output.compression.unwrap_or(Compression::Snappy));
+    match output.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => parquet,
+        Some("arrow" | "feather" | "ipc") => Encoding::ArrowFile,
+        Some("arrows") => Encoding::ArrowStream,
+        Some("csv") => Encoding::Csv,
+        Some("json") => Encoding::Json,
+        _ => match spec.output.format {
+            OutputFormat::Parquet => parquet,
+            OutputFormat::Arrow => Encoding::ArrowFile,
+        },
+    }
+}

@@ -1,0 +1,94 @@
+//! Settings from flags and `RUSK_*` environment variables. Every default is the embedded one:
+//! SQLite and local files under `./rusk-data`, listening on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::spec::parse_size;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Address the HTTP API listens on.
+    #[arg(
+        long,
+        global = true,
+        env = "RUSK_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: SocketAddr,
+    /// Directory for the SQLite job table, result files and spill files.
+    #[arg(
+        long,
+        global = true,
+        env = "RUSK_DATA_DIR",
+        default_value = "./rusk-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Where relative source paths resolve; local sources must lie under it. Default: the
+    /// working directory.
+    #[arg(long, global = true, env = "RUSK_DATA_ROOT")]
+    pub data_root: Option<PathBuf>,
+    /// `postgres://…` for Postgres; default a SQLite file in the data directory.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Jobs run at once by this process; default the number of cores.
+    #[arg(long, global = true, env = "RUSK_SLOTS")]
+    pub slots: Option<usize>,
+    /// Engine memory pool, e.g. `4GB`; default half of the machine's memory.
+    #[arg(long, global = true, env = "RUSK_MEMORY_LIMIT", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+    /// Base of the absolute URLs in results, e.g. `https://rusk.example.com`; default the
+    /// request's `Host`.
+    #[arg(long, global = true, env = "RUSK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    /// The settings a bare `rusk` would use, with the data directory moved (for tests and tools).
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            data_root: None,
+            database_url: None,
+            slots: None,
+            memory_limit: None,
+            public_url: None,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("rusk.db").display()),
+        }
+    }
+
+    pub fn data_root(&self) -> std::io::Result<PathBuf> {
+        match &self.data_root {
+            Some(root) => Ok(root.clone()),
+            None => std::env::current_dir(),
+        }
+    }
+
+    pub fn slots(&self) -> usize {
+        self.slots.unwrap_or_else(cores).max(1)
+    }
+
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
+            .unwrap_or_else(|| total_memory().map_or(4 << 30, |total| total / 2))
+    }
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Total memory from `/proc/meminfo`; `None` where that file does not exist.
+fn total_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

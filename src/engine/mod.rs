@@ -1,0 +1,199 @@
+//! The compute engine: one process-wide DataFusion runtime (memory pool, spill files, object
+//! stores) shared by every job, and a dedicated thread pool that runs plans. Knows nothing of
+//! HTTP or the job table.
+
+mod pipeline;
+mod sources;
+mod steps;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::error::DataFusionError;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use tokio::runtime::Handle;
+
+use crate::spec::JobSpec;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The spec cannot run as written; `path` names the field (e.g. `steps[1].expr`).
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    /// The data broke a rule while running (a value that does not parse, a schema clash).
+    #[error("{0}")]
+    Data(String),
+    #[error("memory limit exceeded: {0}")]
+    ResourcesExhausted(String),
+    /// Reading or writing storage failed; worth another attempt.
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error("internal engine error: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    pub fn invalid(path: impl Into<String>, message: impl ToString) -> EngineError {
+        EngineError::Invalid {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// A stable, machine-readable code for job errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Invalid { .. } => "invalid_spec",
+            EngineError::Data(_) => "data_error",
+            EngineError::ResourcesExhausted(_) => "resources_exhausted",
+            EngineError::Io(_) => "io_error",
+            EngineError::Internal(_) => "internal",
+        }
+    }
+
+    /// Whether another attempt might succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, EngineError::Io(_))
+    }
+}
+
+impl From<DataFusionError> for EngineError {
+    fn from(error: DataFusionError) -> EngineError {
+        let message = error.to_string();
+        match error.find_root() {
+            DataFusionError::ResourcesExhausted(_) => EngineError::ResourcesExhausted(message),
+            DataFusionError::ObjectStore(_) | DataFusionError::IoError(_) => {
+                EngineError::Io(message)
+            }
+            DataFusionError::Internal(_) => EngineError::Internal(message),
+            _ => EngineError::Data(message),
+        }
+    }
+}
+
+pub struct EngineConfig {
+    /// Local sources resolve under this directory and may not leave it.
+    pub data_root: PathBuf,
+    /// Bytes the memory pool grants to all running plans together.
+    pub memory_limit: u64,
+    /// Where spilling operators write their temporary files.
+    pub spill_dir: PathBuf,
+    /// Threads that execute plans (and the default number of partitions).
+    pub threads: usize,
+}
+
+pub struct Engine {
+    runtime_env: Arc<RuntimeEnv>,
+    cpu: CpuRuntime,
+    data_root: PathBuf,
+    threads: usize,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        let data_root = config.data_root.canonicalize().map_err(|e| {
+            EngineError::Io(format!(
+                "data root {} is not usable: {e}",
+                config.data_root.display()
+            ))
+        })?;
+        std::fs::create_dir_all(&config.spill_dir).map_err(|e| {
+            EngineError::Io(format!(
+                "spill directory {} is not usable: {e}",
+                config.spill_dir.display()
+            ))
+        })?;
+        let pool = FairSpillPool::new(usize::try_from(config.memory_limit).unwrap_or(usize::MAX));
+        let disk = DiskManagerBuilder::default()
+            .with_mode(DiskManagerMode::Directories(vec![config.spill_dir]));
+        let runtime_env = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(pool))
+            .with_disk_manager_builder(disk)
+            .build_arc()?;
+        let threads = config.threads.max(1);
+        Ok(Engine {
+            runtime_env,
+            cpu: CpuRuntime::new(threads)?,
+            data_root,
+            threads,
+        })
+    }
+
+    /// A fresh session over the shared runtime: each job gets its own.
+    pub fn session(&self) -> SessionContext {
+        let mut config = SessionConfig::new()
+            .with_target_partitions(self.threads)
+            .with_information_schema(false);
+        let options = config.options_mut();
+        // Column names are case-sensitive, as in pandas.
+        options.sql_parser.enable_ident_normalization = false;
+        options.execution.parquet.pushdown_filters = true;
+        SessionContext::new_with_config_rt(config, self.runtime_env.clone())
+    }
+
+    /// Resolves the sources and builds the job's plan: this is the submission-time validation,
+    /// and the first half of running it.
+    pub async fn plan(&self, spec: &JobSpec) -> Result<DataFrame, EngineError> {
+        let ctx = self.session();
+        for (name, source) in &spec.sources {
+            sources::register(&ctx, &self.data_root, name, source).await?;
+        }
+        pipeline::build(&ctx, spec).await
+    }
+
+    /// Runs a future on the engine's own threads, away from the API's I/O runtime.
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.cpu.handle().spawn(future)
+    }
+
+    pub fn cpu_handle(&self) -> Handle {
+        self.cpu.handle().clone()
+    }
+
+    pub fn runtime_env(&self) -> &Arc<RuntimeEnv> {
+        &self.runtime_env
+    }
+}
+
+/// A multi-threaded Tokio runtime for CPU-bound plan execution, shut down without blocking
+/// when the engine is dropped (which may happen inside another runtime).
+struct CpuRuntime {
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl CpuRuntime {
+    fn new(threads: usize) -> Result<CpuRuntime, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("rusk-cpu")
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Internal(format!("cannot start engine threads: {e}")))?;
+        Ok(CpuRuntime {
+            runtime: Some(runtime),
+        })
+    }
+
+    fn handle(&self) -> &Handle {
+        match &self.runtime {
+            Some(runtime) => runtime.handle(),
+            None => unreachable!("the runtime is only taken in drop"),
+        }
+    }
+}
+
+impl Drop for CpuRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Each pandas-style step as DataFrame operations, with pandas' names and semantics:
+//! groupby keys come back as columns, `sum` of an all-null group is 0, sorts put nulls last,
+//! `merge` keeps one key column and suffixes overlapping names.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Column, JoinType, TableReference};
+use datafusion::error::DataFusionError;
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::functions_aggregate::expr_fn::{
+    avg, count, count_distinct, first_value, last_value, max, median, min, stddev, sum, var_sample,
+};
+use datafusion::logical_expr::expr::NullTreatment;
+use datafusion::logical_expr::{ExprFunctionExt, SortExpr, cast};
+use datafusion::prelude::{DataFrame, Expr, SessionContext, coalesce, ident, lit};
+use indexmap::IndexMap;
+
+use crate::spec::{AggFn, AggSpec, Ascending, How, Names, Step};
+
+/// What went wrong in a step, and in which of its fields.
+pub(super) struct StepError {
+    field: Option<String>,
+    pub message: String,
+}
+
+impl StepError {
+    fn at(field: impl Into<String>, message: impl ToString) -> StepError {
+        StepError {
+            field: Some(field.into()),
+            message: message.to_string(),
+        }
+    }
+
+    pub fn path(&self, step: &str) -> String {
+        match &self.field {
+            Some(field) => format!("{step}.{field}"),
+            None => step.to_string(),
+        }
+    }
+}
+
+impl From<DataFusionError> for StepError {
+    fn from(e: DataFusionError) -> StepError {
+        StepError {
+            field: None,
+            message: e.strip_backtrace(),
+        }
+    }
+}
+
+type StepResult = Result<DataFrame, StepError>;
+
+pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -> StepResult {
+    match step {
+        Step::Filter { expr } => {
+            let predicate = parse(&frame, "expr", expr)?;
+            frame
+                .filter(predicate)
+                .map_err(|e| StepError::at("expr", e.strip_backtrace()))
+        }
+        Step::Assign { columns } => assign(frame, columns),
+        Step::Select { columns } => {
+            require(&frame, "columns", columns)?;
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            Ok(frame.select_columns(&names)?)
+        }
+        Step::Drop { columns } => {
+            require(&frame, "columns", columns)?;
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            Ok(frame.drop_columns(&names)?)
+        }
+        Step::Rename { columns } => rename(frame, columns),
+        Step::Groupby { by, agg, sort } => groupby(frame, by, agg, *sort),
+        Step::Sort { by, ascending } => sort(frame, by, ascending.as_ref()),
+        Step::Head { n } => Ok(frame.limit(0, Some(usize::try_from(*n).unwrap_or(usize::MAX)))?),
+        Step::Merge {
+            right,
+            on,
+            left_on,
+            right_on,
+            how,
+            suffixes,
+        } => {
+            let right_frame = ctx.table(right.as_str()).await?;
+            let keys = match (on, left_on, right_on) {
+                (Some(on), _, _) => MergeKeys::Shared(on.to_vec()),
+                (None, Some(l), Some(r)) => MergeKeys::Separate(l.to_vec(), r.to_vec()),
+                _ => {
+                    return Err(StepError::at(
+                        "on",
+                        "give `on`, or `left_on` and `right_on`",
+                    ));
+                }
+            };
+            let [x, y] = suffixes
+                .clone()
+                .unwrap_or_else(|| ["_x".to_string(), "_y".to_string()]);
+            merge(frame, right_frame, keys, *how, (&x, &y))
+        }
+    }
+}
+
+fn parse(frame: &DataFrame, field: &str, sql: &str) -> Result<Expr, StepError> {
+    frame
+        .parse_sql_expr(sql)
+        .map_err(|e| StepError::at(field, e.strip_backtrace()))
+}
+
+fn require(frame: &DataFrame, field: &str, columns: &[String]) -> Result<(), StepError> {
+    let schema = frame.schema();
+    for column in columns {
+        if !schema.has_column_with_unqualified_name(column) {
+            let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(StepError::at(
+                field,
+                format!("unknown column {column:?}; columns are {known:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn assign(mut frame: DataFrame, columns: &IndexMap<String, String>) -> StepResult {
+    for (name, sql) in columns {
+        let field = format!("columns.{name}");
+        let expr = parse(&frame, &field, sql)?;
+        frame = frame
+            .with_column(name, expr)
+            .map_err(|e| StepError::at(&field, e.strip_backtrace()))?;
+    }
+    Ok(frame)
+}
+
+fn rename(mut frame: DataFrame, columns: &IndexMap<String, String>) -> StepResult {
+    let old: Vec<String> = columns.keys().cloned().collect();
+    require(&frame, "columns", &old)?;
+    for (from, to) in columns {
+        frame = frame.with_column_renamed(from, to)?;
+    }
+    Ok(frame)
+}
+
+fn groupby(
+    frame: DataFrame,
+    by: &Names,
+    agg: &IndexMap<String, AggSpec>,
+    sort_keys: bool,
+) -> StepResult {
+    let keys = by.to_vec();
+    require(&frame, "by", &keys)?;
+    let agg_columns: Vec<String> = agg.keys().cloned().collect();
+    require(&frame, "agg", &agg_columns)?;
+    let mut aggregates = Vec::new();
+    for (column, spec) in agg {
+        let data_type = frame
+            .schema()
+            .field_with_unqualified_name(column)?
+            .data_type()
+            .clone();
+        for (function, name) in spec.outputs(column) {
+            let expr = aggregate(function, ident(column), &data_type)
+                .map_err(|e| StepError::at(format!("agg.{column}"), e.strip_backtrace()))?;
+            aggregates.push(expr.alias(name));
+        }
+    }
+    let group: Vec<Expr> = keys.iter().map(ident).collect();
+    let grouped = frame
+        .aggregate(group, aggregates)
+        .map_err(|e| StepError::at("agg", e.strip_backtrace()))?;
+    if !sort_keys {
+        return Ok(grouped);
+    }
+    let order: Vec<SortExpr> = keys.iter().map(|k| ident(k).sort(true, false)).collect();
+    Ok(grouped.sort(order)?)
+}
+
+/// One pandas aggregation. Integers are averaged and their medians taken as floats, as pandas
+/// does; `std` and `var` use ddof=1; `first`/`last` skip nulls.
+fn aggregate(function: AggFn, column: Expr, data_type: &DataType) -> Result<Expr, DataFusionError> {
+    let as_float = || {
+        if data_type.is_integer() {
+            cast(column.clone(), DataType::Float64)
+        } else {
+            column.clone()
+        }
+    };
+    Ok(match function {
+        AggFn::Sum => coalesce(vec![sum(column.clone()), lit(0)]),
+        AggFn::Mean => avg(as_float()),
+        AggFn::Min => min(column),
+        AggFn::Max => max(column),
+        AggFn::Count => count(column),
+        AggFn::Size => count_all(),
+        AggFn::Nunique => count_distinct(column),
+        AggFn::Std => stddev(as_float()),
+        AggFn::Var => var_sample(as_float()),
+        AggFn::Median => median(as_float()),
+        AggFn::First => first_value(column, vec![])
+            .null_treatment(NullTreatment::IgnoreNulls)
+            .build()?,
+        AggFn::Last => last_value(column, vec![])
+            .null_treatment(NullTreatment::IgnoreNulls)
+            .build()?,
+    })
+}
+
+fn sort(frame: DataFrame, by: &Names, ascending: Option<&Ascending>) -> StepResult {
+    let keys = by.to_vec();
+    require(&frame, "by", &keys)?;
+    let flags = match ascending {
+        None => vec![true; keys.len()],
+        Some(Ascending::All(flag)) => vec![*flag; keys.len()],
+        Some(Ascending::Each(flags)) if flags.len() == keys.len() => flags.clone(),
+        Some(Ascending::Each(_)) => {
+            return Err(StepError::at(
+                "ascending",
+                format!("expected one flag per sort key ({})", keys.len()),
+            ));
+        }
+    };
+    let order = keys
+        .iter()
+        .zip(flags)
+        .map(|(key, asc)| ident(key).sort(asc, false))
+        .collect();
+    Ok(frame.sort(order)?)
+}
+
+enum MergeKeys {
+    /// `on`: the key columns have the same names on both sides; one copy is kept.
+    Shared(Vec<String>),
+    /// `left_on` / `right_on`: both key columns are kept.
+    Separate(Vec<String>, Vec<String>),
+}
+
+const LEFT: &str = "__rusk_left";
+const RIGHT: &str = "__rusk_right";
+
+fn merge(
+    left: DataFrame,
+    right: DataFrame,
+    keys: MergeKeys,
+    how: How,
+    (suffix_x, suffix_y): (&str, &str),
+) -> StepResult {
+    let (left_keys, right_keys, shared) = match keys {
+        MergeKeys::Shared(on) => (on.clone(), on.clone(), on),
+        MergeKeys::Separate(l, r) => (l, r, Vec::new()),
+    };
+    let field = if shared.is_empty() { "left_on" } else { "on" };
+    require(&left, field, &left_keys)?;
+    let field = if shared.is_empty() { "right_on" } else { "on" };
+    require(&right, field, &right_keys)?;
+
+    let left_names = names(&left);
+    let right_names = names(&right);
+    let join_type = match how {
+        How::Inner => JoinType::Inner,
+        How::Left => JoinType::Left,
+        How::Right => JoinType::Right,
+        How::Outer => JoinType::Full,
+    };
+    let l: Vec<&str> = left_keys.iter().map(String::as_str).collect();
+    let r: Vec<&str> = right_keys.iter().map(String::as_str).collect();
+    let joined = left
+        .alias(LEFT)?
+        .join(right.alias(RIGHT)?, join_type, &l, &r, None)
+        .map_err(|e| StepError::at(field, e.strip_backtrace()))?;
+
+    let side = |table: &str, name: &str| {
+        Expr::Column(Column::new(Some(TableReference::bare(table)), name))
+    };
+    let mut projection = Vec::new();
+    for name in &left_names {
+        let expr = if shared.contains(name) {
+            match how {
+                How::Inner | How::Left => side(LEFT, name),
+                How::Right => side(RIGHT, name),
+                How::Outer => coalesce(vec![side(LEFT, name), side(RIGHT, name)]),
+            }
+            .alias(name)
+        } else if right_names.contains(name) {
+            side(LEFT, name).alias(format!("{name}{suffix_x}"))
+        } else {
+            side(LEFT, name).alias(name)
+        };
+        projection.push(expr);
+    }
+    for name in &right_names {
+        if shared.contains(name) {
+            continue;
+        }
+        let alias = if left_names.contains(name) {
+            format!("{name}{suffix_y}")
+        } else {
+            name.clone()
+        };
+        projection.push(side(RIGHT, name).alias(alias));
+    }
+    Ok(joined.select(projection)?)
+}
+
+fn names(frame: &DataFrame) -> Vec<String> {
+    frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}

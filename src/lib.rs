@@ -1,0 +1,12 @@
+//! Rusk: Dask-style dataframe jobs as a REST service. See `DESIGN.md` for the contract and
+//! the README for a walkthrough.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod results;
+pub mod spec;
+pub mod store;
+pub mod worker;

@@ -1,0 +1,235 @@
+//! Record batches to bytes in each format Rusk serves or stores, a batch at a time, so results
+//! stream without being held whole in memory.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
+use arrow::ipc::writer::{FileWriter, StreamWriter};
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as ParquetCompression, GzipLevel, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::spec::Compression;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Arrow IPC stream, what `format=arrow` serves.
+    ArrowStream,
+    /// Arrow IPC file (Feather v2), how `arrow` results are stored.
+    ArrowFile,
+    Parquet(Compression),
+    /// One JSON array of row objects.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+impl Encoding {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::ArrowStream => "application/vnd.apache.arrow.stream",
+            Encoding::ArrowFile => "application/vnd.apache.arrow.file",
+            Encoding::Parquet(_) => "application/vnd.apache.parquet",
+            Encoding::Json => "application/json",
+            Encoding::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Encoding::ArrowStream => "arrows",
+            Encoding::ArrowFile => "arrow",
+            Encoding::Parquet(_) => "parquet",
+            Encoding::Json => "json",
+            Encoding::Csv => "csv",
+        }
+    }
+}
+
+/// A `Write` whose bytes are taken out after each batch.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    fn take(&self) -> Bytes {
+        let mut buf = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        Bytes::from(std::mem::take(&mut *buf))
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let mut buf = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+enum Writer {
+    ArrowStream(StreamWriter<SharedBuf>),
+    ArrowFile(FileWriter<SharedBuf>),
+    Parquet(ArrowWriter<SharedBuf>),
+    Json(arrow::json::ArrayWriter<SharedBuf>),
+    Csv(arrow::csv::Writer<SharedBuf>),
+}
+
+pub struct Encoder {
+    buf: SharedBuf,
+    writer: Writer,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode the result: {0}")]
+pub struct EncodeError(String);
+
+impl From<ArrowError> for EncodeError {
+    fn from(e: ArrowError) -> EncodeError {
+        EncodeError(e.to_string())
+    }
+}
+
+impl From<parquet::errors::ParquetError> for EncodeError {
+    fn from(e: parquet::errors::ParquetError) -> EncodeError {
+        EncodeError(e.to_string())
+    }
+}
+
+impl Encoder {
+    pub fn new(encoding: Encoding, schema: &SchemaRef) -> Result<Encoder, EncodeError> {
+        let buf = SharedBuf::default();
+        let sink = buf.clone();
+        let writer = match encoding {
+            Encoding::ArrowStream => Writer::ArrowStream(StreamWriter::try_new(sink, schema)?),
+            Encoding::ArrowFile => Writer::ArrowFile(FileWriter::try_new(sink, schema)?),
+            Encoding::Parquet(compression) => {
+                let props = WriterProperties::builder()
+                    .set_compression(parquet_compression(compression))
+                    .build();
+                Writer::Parquet(ArrowWriter::try_new(sink, schema.clone(), Some(props))?)
+            }
+            Encoding::Json => Writer::Json(arrow::json::ArrayWriter::new(sink)),
+            Encoding::Csv => Writer::Csv(arrow::csv::Writer::new(sink)),
+        };
+        Ok(Encoder { buf, writer })
+    }
+
+    /// Encodes a batch and returns the bytes ready so far (Parquet holds a row group back).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<Bytes, EncodeError> {
+        match &mut self.writer {
+            Writer::ArrowStream(w) => w.write(batch)?,
+            Writer::ArrowFile(w) => w.write(batch)?,
+            Writer::Parquet(w) => w.write(batch)?,
+            Writer::Json(w) => w.write(batch)?,
+            Writer::Csv(w) => w.write(batch)?,
+        }
+        Ok(self.buf.take())
+    }
+
+    /// Bytes encoded but not yet returned by `write` (Parquet's open row group).
+    pub fn pending_bytes(&self) -> usize {
+        match &self.writer {
+            Writer::Parquet(w) => w.in_progress_size(),
+            _ => 0,
+        }
+    }
+
+    /// Writes the trailer (footer, closing bracket) and returns the last bytes.
+    pub fn finish(mut self) -> Result<Bytes, EncodeError> {
+        match &mut self.writer {
+            Writer::ArrowStream(w) => w.finish()?,
+            Writer::ArrowFile(w) => w.finish()?,
+            Writer::Parquet(w) => {
+                w.finish()?;
+            }
+            Writer::Json(w) => w.finish()?,
+            Writer::Csv(_) => {}
+        }
+        Ok(self.buf.take())
+    }
+}
+
+fn parquet_compression(c: Compression) -> ParquetCompression {
+    match c {
+        Compression::Snappy => ParquetCompression::SNAPPY,
+        Compression::Zstd => ParquetCompression::ZSTD(ZstdLevel::default()),
+        Compression::Gzip => ParquetCompression::GZIP(GzipLevel::default()),
+        Compression::Lz4 => ParquetCompression::LZ4_RAW,
+        Compression::None => ParquetCompression::UNCOMPRESSED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2])),
+                Arc::new(StringArray::from(vec![Some("a"), None])),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn encode(encoding: Encoding, batches: &[RecordBatch]) -> Vec<u8> {
+        let mut encoder = Encoder::new(encoding, &batch().schema()).unwrap();
+        let mut out = Vec::new();
+        for b in batches {
+            out.extend_from_slice(&encoder.write(b).unwrap());
+        }
+        out.extend_from_slice(&encoder.finish().unwrap());
+        out
+    }
+
+    #[test]
+    fn json_is_an_array_of_records() {
+        let text = String::from_utf8(encode(Encoding::Json, &[batch(), batch()])).unwrap();
+        let rows: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rows.as_array().unwrap().len(), 4);
+        assert_eq!(rows[0]["id"], 1);
+        assert_eq!(rows[0]["name"], "a");
+    }
+
+    #[test]
+    fn empty_json_is_an_empty_array() {
+        let text = String::from_utf8(encode(Encoding::Json, &[])).unwrap();
+        let rows: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rows, serde_json::json!([]));
+    }
+
+    #[test]
+    fn csv_has_one_header() {
+        let text = String::from_utf8(encode(Encoding::Csv, &[batch(), batch()])).unwrap();
+        assert_eq!(text, "id,name\n1,a\n2,\n1,a\n2,\n");
+    }
+
+    #[test]
+    fn arrow_stream_and_parquet_read_back() {
+        let bytes = encode(Encoding::ArrowStream, &[batch(), batch()]);
+        let reader = arrow::ipc::reader::StreamReader::try_new(&bytes[..], None).unwrap();
+        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(rows, 4);
+
+        let bytes = Bytes::from(encode(Encoding::Parquet(Compression::Snappy), &[batch()]));
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1024).unwrap();
+        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(rows, 2);
+    }
+}

@@ -1,0 +1,311 @@
+//! Result files: written to the object store under `results/{job}/{attempt}/` while a job runs,
+//! then read back and served in any format, whole or as a window of rows.
+
+mod encode;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::ipc::reader::FileReader;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use object_store::buffered::BufWriter;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+pub use encode::{EncodeError, Encoder, Encoding};
+
+/// Rows per batch when reading result files back.
+const BATCH_ROWS: usize = 8192;
+
+use crate::spec::{Compression, Output, OutputFormat};
+use crate::store::{ColumnSchema, StoredFile, StoredResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultError {
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error("cannot read result file: {0}")]
+    Decode(String),
+    #[error("cannot open the result directory {0}: {1}")]
+    Setup(String, String),
+}
+
+/// The object store that holds result files.
+#[derive(Clone)]
+pub struct ResultStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl ResultStore {
+    /// Results as files under a local directory (the embedded default).
+    pub fn local(dir: &Path) -> Result<ResultStore, ResultError> {
+        let setup = |e: &dyn std::fmt::Display| {
+            ResultError::Setup(dir.display().to_string(), e.to_string())
+        };
+        std::fs::create_dir_all(dir).map_err(|e| setup(&e))?;
+        let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| setup(&e))?;
+        Ok(ResultStore {
+            store: Arc::new(store),
+        })
+    }
+
+    pub fn writer(
+        &self,
+        job: Uuid,
+        attempt: i32,
+        output: &Output,
+        schema: SchemaRef,
+    ) -> ResultWriter {
+        let encoding = match output.format {
+            OutputFormat::Parquet => {
+                Encoding::Parquet(output.compression.unwrap_or(Compression::Snappy))
+            }
+            OutputFormat::Arrow => Encoding::ArrowFile,
+        };
+        ResultWriter {
+            store: self.store.clone(),
+            prefix: format!("results/{job}/{attempt}"),
+            format: output.format,
+            encoding,
+            target_bytes: output.target_file_bytes(),
+            schema,
+            open: None,
+            files: Vec::new(),
+        }
+    }
+
+    /// A stored file's bytes as a stream, for serving it unchanged.
+    pub async fn raw(
+        &self,
+        file: &StoredFile,
+    ) -> Result<impl Stream<Item = Result<Bytes, object_store::Error>> + use<>, ResultError> {
+        let found = self.store.get(&ObjectPath::from(file.key.as_str())).await?;
+        Ok(found.into_stream())
+    }
+
+    /// The result's rows from `offset`, at most `limit` of them, in file order. Only the files
+    /// that overlap the window are opened, each when the stream reaches it.
+    pub fn read(
+        &self,
+        result: &StoredResult,
+        offset: u64,
+        limit: Option<u64>,
+    ) -> BoxStream<'static, Result<RecordBatch, ResultError>> {
+        let end = limit.map_or(u64::MAX, |l| offset.saturating_add(l));
+        let mut first_row = 0;
+        let mut skip = None;
+        let mut files = Vec::new();
+        for file in &result.files {
+            let next = first_row + file.rows;
+            if next > offset && first_row < end {
+                skip.get_or_insert_with(|| offset - first_row);
+                files.push(file.clone());
+            }
+            first_row = next;
+        }
+        let window = Window {
+            skip: skip.unwrap_or(0),
+            left: end - offset,
+        };
+        let store = self.clone();
+        let format = result.format;
+        futures::stream::iter(files)
+            .then(move |file| {
+                let store = store.clone();
+                async move { store.read_file(format, &file).await }
+            })
+            .try_flatten()
+            .scan(window, |window, item| {
+                futures::future::ready(match item {
+                    Err(e) => Some(Err(e)),
+                    Ok(_) if window.left == 0 => None,
+                    Ok(batch) => Some(Ok(window.cut(&batch))),
+                })
+            })
+            .try_filter(|batch| futures::future::ready(batch.num_rows() > 0))
+            .boxed()
+    }
+
+    async fn read_file(
+        &self,
+        format: OutputFormat,
+        file: &StoredFile,
+    ) -> Result<BoxStream<'static, Result<RecordBatch, ResultError>>, ResultError> {
+        let path = ObjectPath::from(file.key.as_str());
+        let bytes = self.store.get(&path).await?.bytes().await?;
+        let decode = |e: &dyn std::fmt::Display| ResultError::Decode(format!("{}: {e}", file.key));
+        let batches: Vec<Result<RecordBatch, ResultError>> = match format {
+            OutputFormat::Parquet => ParquetRecordBatchReader::try_new(bytes, BATCH_ROWS)
+                .map_err(|e| decode(&e))?
+                .map(|b| b.map_err(|e| decode(&e)))
+                .collect(),
+            OutputFormat::Arrow => FileReader::try_new(std::io::Cursor::new(bytes), None)
+                .map_err(|e| decode(&e))?
+                .map(|b| b.map_err(|e| decode(&e)))
+                .collect(),
+        };
+        Ok(futures::stream::iter(batches).boxed())
+    }
+}
+
+/// Rows still to skip and still to take.
+#[derive(Clone, Copy)]
+struct Window {
+    skip: u64,
+    left: u64,
+}
+
+impl Window {
+    /// The part of `batch` inside the window (possibly empty).
+    fn cut(&mut self, batch: &RecordBatch) -> RecordBatch {
+        let rows = batch.num_rows() as u64;
+        let start = self.skip.min(rows);
+        let take = (rows - start).min(self.left);
+        self.skip -= start;
+        self.left -= take;
+        batch.slice(start as usize, take as usize)
+    }
+}
+
+/// Writes a job's batches into files of about the target size.
+pub struct ResultWriter {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    format: OutputFormat,
+    encoding: Encoding,
+    target_bytes: u64,
+    schema: SchemaRef,
+    open: Option<OpenFile>,
+    files: Vec<StoredFile>,
+}
+
+struct OpenFile {
+    key: String,
+    upload: BufWriter,
+    encoder: Encoder,
+    rows: u64,
+    bytes: u64,
+}
+
+impl ResultWriter {
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
+        // A batch bigger than a file is cut, so files come out near the target size.
+        let rows = batch.num_rows();
+        let memory = batch.get_array_memory_size().max(1) as u64;
+        let chunk = ((rows as u64 * self.target_bytes) / memory).clamp(1, rows.max(1) as u64);
+        let mut start = 0;
+        while start < rows {
+            let len = (chunk as usize).min(rows - start);
+            self.write_chunk(&batch.slice(start, len)).await?;
+            start += len;
+        }
+        Ok(())
+    }
+
+    async fn write_chunk(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
+        let file = match &mut self.open {
+            Some(file) => file,
+            None => self.open.insert(self.new_file()?),
+        };
+        let bytes = file.encoder.write(batch)?;
+        file.upload.write_all(&bytes).await.map_err(io)?;
+        file.rows += batch.num_rows() as u64;
+        file.bytes += bytes.len() as u64;
+        if file.bytes + file.encoder.pending_bytes() as u64 >= self.target_bytes {
+            self.close().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the last file and describes what was written. An empty result still gets one
+    /// (empty) file, so that it can be read like any other.
+    pub async fn finish(mut self) -> Result<StoredResult, ResultError> {
+        if self.files.is_empty() && self.open.is_none() {
+            self.open = Some(self.new_file()?);
+        }
+        self.close().await?;
+        Ok(StoredResult {
+            format: self.format,
+            rows: self.files.iter().map(|f| f.rows).sum(),
+            bytes: self.files.iter().map(|f| f.bytes).sum(),
+            schema: columns(&self.schema),
+            files: self.files,
+        })
+    }
+
+    fn new_file(&self) -> Result<OpenFile, ResultError> {
+        let key = format!(
+            "{}/part-{:05}.{}",
+            self.prefix,
+            self.files.len(),
+            self.encoding.extension()
+        );
+        Ok(OpenFile {
+            upload: BufWriter::new(self.store.clone(), ObjectPath::from(key.as_str())),
+            key,
+            encoder: Encoder::new(self.encoding, &self.schema)?,
+            rows: 0,
+            bytes: 0,
+        })
+    }
+
+    async fn close(&mut self) -> Result<(), ResultError> {
+        let Some(mut file) = self.open.take() else {
+            return Ok(());
+        };
+        let tail = file.encoder.finish()?;
+        file.upload.write_all(&tail).await.map_err(io)?;
+        file.upload.shutdown().await.map_err(io)?;
+        self.files.push(StoredFile {
+            key: file.key,
+            rows: file.rows,
+            bytes: file.bytes + tail.len() as u64,
+        });
+        Ok(())
+    }
+}
+
+fn io(e: std::io::Error) -> ResultError {
+    ResultError::Store(object_store::Error::Generic {
+        store: "results",
+        source: Box::new(e),
+    })
+}
+
+/// The Arrow schema recorded for a result.
+pub fn arrow_schema(result: &StoredResult) -> Result<SchemaRef, ResultError> {
+    let fields = result
+        .schema
+        .iter()
+        .map(|c| {
+            let data_type: DataType =
+                c.data_type.parse().map_err(|e: arrow::error::ArrowError| {
+                    ResultError::Decode(format!("column {:?}: {e}", c.name))
+                })?;
+            Ok(Field::new(&c.name, data_type, c.nullable))
+        })
+        .collect::<Result<Vec<Field>, ResultError>>()?;
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+pub fn columns(schema: &SchemaRef) -> Vec<ColumnSchema> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| ColumnSchema {
+            name: f.name().clone(),
+            data_type: f.data_type().to_string(),
+            nullable: f.is_nullable(),
+        })
+        .collect()
+}

@@ -1,0 +1,438 @@
+//! The job specification (v1): what a caller POSTs, as plain data with its structural checks.
+//! Checks that need data (schemas, expressions, files) belong to the engine.
+
+mod one_or_many;
+mod size;
+mod validate;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use one_or_many::OneOrMany;
+
+pub use size::parse_size;
+pub use validate::SpecError;
+
+/// A job: a pipeline over named sources that produces one dataframe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "user-metrics",
+    "sources": {"logs": {"format": "csv", "path": "data/large-data-*.csv"}},
+    "steps": [
+        {"op": "filter", "expr": "status = 'active'"},
+        {"op": "assign", "columns": {"total_spend": "subscription_cost + add_on_cost"}},
+        {"op": "groupby", "by": ["user_id"],
+         "agg": {"total_spend": "sum", "session_duration": "mean", "click_count": "max"}}
+    ],
+    "output": {"format": "parquet"}
+}))]
+pub struct JobSpec {
+    /// A label for people; not unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Source name → where and how to read it. Names are identifiers usable in `sql`.
+    pub sources: IndexMap<String, Source>,
+    /// The source that `steps` start from; may be left out when there is one source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// Pandas-style steps applied in order to `input`. Exactly one of `steps` and `sql`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Step>>,
+    /// One `SELECT` over the source names. Exactly one of `steps` and `sql`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default)]
+    pub output: Output,
+    /// Seconds an attempt may run before the job fails with code `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub timeout_s: Option<u64>,
+    /// Attempts before a job whose worker keeps disappearing is failed (1–100).
+    #[serde(default = "default_max_attempts")]
+    #[schema(minimum = 1, maximum = 100, default = 3)]
+    pub max_attempts: u32,
+    /// Higher runs first.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+fn default_max_attempts() -> u32 {
+    3
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub format: Format,
+    /// A path or glob relative to the data root, a `file://` URL, or a list of them.
+    pub path: Paths,
+    #[serde(default, skip_serializing_if = "CsvOptions::is_empty")]
+    pub options: CsvOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Parquet,
+    /// Newline-delimited JSON records.
+    Json,
+    /// Arrow IPC file (Feather v2).
+    Arrow,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged, from = "OneOrMany<String>")]
+pub enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Paths {
+    pub fn to_vec(&self) -> Vec<&str> {
+        match self {
+            Paths::One(p) => vec![p.as_str()],
+            Paths::Many(ps) => ps.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Options for reading CSV (only valid with `"format": "csv"`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsvOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_header: Option<bool>,
+    /// One character; default `,`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// One character; default `"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// Cell texts read as null (in addition to the empty cell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_values: Option<Vec<String>>,
+    /// Column → type, overriding inference.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub dtype: IndexMap<String, DType>,
+    /// Rows read to infer types; default 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_infer_rows: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<FileCompression>,
+}
+
+impl CsvOptions {
+    pub fn is_empty(&self) -> bool {
+        self == &CsvOptions::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileCompression {
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+/// Column types by their pandas names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum DType {
+    #[serde(rename = "int8")]
+    Int8,
+    #[serde(rename = "int16")]
+    Int16,
+    #[serde(rename = "int32")]
+    Int32,
+    #[serde(rename = "int64", alias = "int")]
+    Int64,
+    #[serde(rename = "uint8")]
+    UInt8,
+    #[serde(rename = "uint16")]
+    UInt16,
+    #[serde(rename = "uint32")]
+    UInt32,
+    #[serde(rename = "uint64")]
+    UInt64,
+    #[serde(rename = "float32")]
+    Float32,
+    #[serde(rename = "float64", alias = "float")]
+    Float64,
+    #[serde(rename = "bool", alias = "boolean")]
+    Bool,
+    #[serde(rename = "string", alias = "str", alias = "object", alias = "category")]
+    String,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "datetime64[ns]", alias = "datetime", alias = "timestamp")]
+    Datetime,
+}
+
+/// One pandas-style operation. Expressions are SQL expressions over column names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Keep rows where `expr` is true (`df[df.status == 'active']`).
+    Filter { expr: String },
+    /// Add or replace columns, in order; later ones may use earlier ones.
+    Assign { columns: IndexMap<String, String> },
+    /// Keep these columns, in this order.
+    Select { columns: Vec<String> },
+    /// Remove these columns.
+    Drop { columns: Vec<String> },
+    /// Old name → new name.
+    Rename { columns: IndexMap<String, String> },
+    /// Group by `by` and aggregate; keys come back as columns. A list of functions names
+    /// columns `col_fn`. `sort` orders the result by the keys (off by default, as in Dask).
+    Groupby {
+        by: Names,
+        agg: IndexMap<String, AggSpec>,
+        #[serde(default)]
+        sort: bool,
+    },
+    /// Sort by columns; nulls last, as in pandas.
+    Sort {
+        by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ascending: Option<Ascending>,
+    },
+    /// The first `n` rows.
+    Head { n: u64 },
+    /// Join with another source, as `pd.merge`.
+    Merge {
+        right: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Names>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        left_on: Option<Names>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        right_on: Option<Names>,
+        #[serde(default)]
+        how: How,
+        /// Added to overlapping column names; default `["_x", "_y"]`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suffixes: Option<[String; 2]>,
+    },
+}
+
+impl Step {
+    pub fn op(&self) -> &'static str {
+        match self {
+            Step::Filter { .. } => "filter",
+            Step::Assign { .. } => "assign",
+            Step::Select { .. } => "select",
+            Step::Drop { .. } => "drop",
+            Step::Rename { .. } => "rename",
+            Step::Groupby { .. } => "groupby",
+            Step::Sort { .. } => "sort",
+            Step::Head { .. } => "head",
+            Step::Merge { .. } => "merge",
+        }
+    }
+}
+
+/// A column name or a list of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged, from = "OneOrMany<String>")]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Names::One(n) => vec![n.clone()],
+            Names::Many(ns) => ns.clone(),
+        }
+    }
+}
+
+/// One flag for all sort keys, or one per key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged, from = "OneOrMany<bool>")]
+pub enum Ascending {
+    All(bool),
+    Each(Vec<bool>),
+}
+
+/// One aggregation (the column keeps its name) or a list (columns named `col_fn`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged, from = "OneOrMany<AggFn>")]
+pub enum AggSpec {
+    One(AggFn),
+    Many(Vec<AggFn>),
+}
+
+impl AggSpec {
+    /// (function, output column name) pairs for column `col`.
+    pub fn outputs(&self, col: &str) -> Vec<(AggFn, String)> {
+        match self {
+            AggSpec::One(f) => vec![(*f, col.to_string())],
+            AggSpec::Many(fs) => fs
+                .iter()
+                .map(|f| (*f, format!("{col}_{}", f.name())))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AggFn {
+    Sum,
+    Mean,
+    Min,
+    Max,
+    Count,
+    Size,
+    Nunique,
+    Std,
+    Var,
+    First,
+    Last,
+    Median,
+}
+
+impl AggFn {
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFn::Sum => "sum",
+            AggFn::Mean => "mean",
+            AggFn::Min => "min",
+            AggFn::Max => "max",
+            AggFn::Count => "count",
+            AggFn::Size => "size",
+            AggFn::Nunique => "nunique",
+            AggFn::Std => "std",
+            AggFn::Var => "var",
+            AggFn::First => "first",
+            AggFn::Last => "last",
+            AggFn::Median => "median",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    #[default]
+    Inner,
+    Left,
+    Right,
+    Outer,
+}
+
+/// How the result is written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    #[serde(default)]
+    pub format: OutputFormat,
+    /// Parquet compression; default snappy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Compression>,
+    /// Target size of each result file, e.g. `"100MB"`; default `"128MB"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_size: Option<String>,
+}
+
+impl Output {
+    pub const DEFAULT_PARTITION_SIZE: u64 = 128 * 1024 * 1024;
+
+    /// Target bytes per file; the spec was validated, so a bad size cannot reach here.
+    pub fn target_file_bytes(&self) -> u64 {
+        self.partition_size
+            .as_deref()
+            .and_then(|s| parse_size(s).ok())
+            .unwrap_or(Self::DEFAULT_PARTITION_SIZE)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    #[default]
+    Parquet,
+    /// Arrow IPC files (Feather v2).
+    Arrow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    Snappy,
+    Zstd,
+    Gzip,
+    Lz4,
+    None,
+}
+
+impl JobSpec {
+    /// Parses a JSON body, naming the path of the first bad field. Parsed straight from the
+    /// text (no `serde_json::Value` in between) so that maps keep the caller's key order.
+    pub fn from_json(body: &[u8]) -> Result<JobSpec, SpecError> {
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let spec: JobSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                SpecError::NotJson(inner.to_string())
+            } else {
+                SpecError::invalid(path, inner.to_string())
+            }
+        })?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// The source that `steps` start from.
+    pub fn input_name(&self) -> Option<&str> {
+        match &self.input {
+            Some(name) => Some(name),
+            None if self.sources.len() == 1 => self.sources.keys().next().map(String::as_str),
+            None => None,
+        }
+    }
+}
+
+impl From<OneOrMany<String>> for Paths {
+    fn from(value: OneOrMany<String>) -> Paths {
+        match value {
+            OneOrMany::One(v) => Paths::One(v),
+            OneOrMany::Many(vs) => Paths::Many(vs),
+        }
+    }
+}
+
+impl From<OneOrMany<String>> for Names {
+    fn from(value: OneOrMany<String>) -> Names {
+        match value {
+            OneOrMany::One(v) => Names::One(v),
+            OneOrMany::Many(vs) => Names::Many(vs),
+        }
+    }
+}
+
+impl From<OneOrMany<bool>> for Ascending {
+    fn from(value: OneOrMany<bool>) -> Ascending {
+        match value {
+            OneOrMany::One(v) => Ascending::All(v),
+            OneOrMany::Many(vs) => Ascending::Each(vs),
+        }
+    }
+}
+
+impl From<OneOrMany<AggFn>> for AggSpec {
+    fn from(value: OneOrMany<AggFn>) -> AggSpec {
+        match value {
+            OneOrMany::One(v) => AggSpec::One(v),
+            OneOrMany::Many(vs) => AggSpec::Many(vs),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Structural checks on a parsed spec: everything that can be judged without reading data.
+
+use super::{Format, JobSpec, Names, Source, Step, parse_size};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    #[error("request body is not valid JSON: {0}")]
+    NotJson(String),
+    /// `path` locates the bad field, e.g. `steps[2].expr`; empty for the whole spec.
+    #[error("{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
+    Invalid { path: String, message: String },
+}
+
+impl SpecError {
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+type Check = Result<(), SpecError>;
+
+impl JobSpec {
+    pub fn validate(&self) -> Check {
+        if self.sources.is_empty() {
+            return Err(SpecError::invalid(
+                "sources",
+                "at least one source is required",
+            ));
+        }
+        for (name, source) in &self.sources {
+            check_source(name, source)?;
+        }
+        match (&self.steps, &self.sql) {
+            (Some(_), Some(_)) => Err(SpecError::invalid(
+                "",
+                "give either `steps` or `sql`, not both",
+            )),
+            (None, None) => Err(SpecError::invalid(
+                "",
+                "one of `steps` or `sql` is required",
+            )),
+            (None, Some(sql)) => self.check_sql(sql),
+            (Some(steps), None) => self.check_steps(steps),
+        }?;
+        if let Some(size) = &self.output.partition_size {
+            parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(SpecError::invalid(
+                "max_attempts",
+                "expected a number from 1 to 100",
+            ));
+        }
+        if self.timeout_s == Some(0) {
+            return Err(SpecError::invalid(
+                "timeout_s",
+                "expected at least 1 second",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_sql(&self, sql: &str) -> Check {
+        if self.input.is_some() {
+            return Err(SpecError::invalid(
+                "input",
+                "`input` is only used with `steps`",
+            ));
+        }
+        if sql.trim().is_empty() {
+            return Err(SpecError::invalid("sql", "expected a SELECT statement"));
+        }
+        Ok(())
+    }
+
+    fn check_steps(&self, steps: &[Step]) -> Check {
+        match &self.input {
+            Some(name) => self.check_source_name("input", name)?,
+            None if self.sources.len() > 1 => {
+                return Err(SpecError::invalid(
+                    "input",
+                    "name the source the steps start from (there are several sources)",
+                ));
+            }
+            None => {}
+        }
+        for (i, step) in steps.iter().enumerate() {
+            self.check_step(&format!("steps[{i}]"), step)?;
+        }
+        Ok(())
+    }
+
+    fn check_source_name(&self, path: &str, name: &str) -> Check {
+        if self.sources.contains_key(name) {
+            return Ok(());
+        }
+        let known: Vec<&str> = self.sources.keys().map(String::as_str).collect();
+        Err(SpecError::invalid(
+            path,
+            format!("unknown source {name:?}; sources are {known:?}"),
+        ))
+    }
+
+    fn check_step(&self, at: &str, step: &Step) -> Check {
+        let non_empty = |field: &str, empty: bool| -> Check {
+            if empty {
+                Err(SpecError::invalid(
+                    format!("{at}.{field}"),
+                    "must not be empty",
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match step {
+            Step::Filter { expr } => non_empty("expr", expr.trim().is_empty()),
+            Step::Assign { columns } | Step::Rename { columns } => {
+                non_empty("columns", columns.is_empty())
+            }
+            Step::Select { columns } | Step::Drop { columns } => {
+                non_empty("columns", columns.is_empty())
+            }
+            Step::Groupby { by, agg, .. } => {
+                non_empty("by", names_empty(by))?;
+                non_empty("agg", agg.is_empty())
+            }
+            Step::Sort { by, .. } => non_empty("by", names_empty(by)),
+            Step::Head { .. } => Ok(()),
+            Step::Merge {
+                right,
+                on,
+                left_on,
+                right_on,
+                ..
+            } => {
+                self.check_source_name(&format!("{at}.right"), right)?;
+                check_merge_keys(at, on, left_on, right_on)
+            }
+        }
+    }
+}
+
+fn names_empty(names: &Names) -> bool {
+    names.to_vec().is_empty()
+}
+
+fn check_merge_keys(
+    at: &str,
+    on: &Option<Names>,
+    left_on: &Option<Names>,
+    right_on: &Option<Names>,
+) -> Check {
+    match (on, left_on, right_on) {
+        (Some(on), None, None) if !names_empty(on) => Ok(()),
+        (None, Some(l), Some(r)) if l.to_vec().len() == r.to_vec().len() && !names_empty(l) => {
+            Ok(())
+        }
+        (None, Some(_), Some(_)) => Err(SpecError::invalid(
+            format!("{at}.left_on"),
+            "`left_on` and `right_on` need the same, non-zero number of columns",
+        )),
+        _ => Err(SpecError::invalid(
+            format!("{at}.on"),
+            "give either `on`, or both `left_on` and `right_on`",
+        )),
+    }
+}
+
+fn check_source(name: &str, source: &Source) -> Check {
+    let at = format!("sources.{name}");
+    let is_identifier = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_identifier {
+        return Err(SpecError::invalid(
+            at,
+            "a source name must be an identifier (letters, digits, `_`; not starting with a digit)",
+        ));
+    }
+    let paths = source.path.to_vec();
+    if paths.is_empty() || paths.iter().any(|p| p.trim().is_empty()) {
+        return Err(SpecError::invalid(
+            format!("{at}.path"),
+            "expected a non-empty path",
+        ));
+    }
+    if source.format != Format::Csv && !source.options.is_empty() {
+        return Err(SpecError::invalid(
+            format!("{at}.options"),
+            "options apply to csv sources only",
+        ));
+    }
+    for (field, value) in [
+        ("delimiter", &source.options.delimiter),
+        ("quote", &source.options.quote),
+    ] {
+        if let Some(v) = value
+            && v.len() != 1
+        {
+            return Err(SpecError::invalid(
+                format!("{at}.options.{field}"),
+                "expected a single ASCII character",
+            ));
+        }
+    }
+    if source.options.schema_infer_rows == Some(0) {
+        return Err(SpecError::invalid(
+            format!("{at}.options.schema_infer_rows"),
+            "expected at least 1",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: serde_json::Value) -> Result<JobSpec, SpecError> {
+        JobSpec::from_json(json.to_string().as_bytes())
+    }
+
+    fn path_of(err: SpecError) -> String {
+        match err {
+            SpecError::Invalid { path, .. } => path,
+            other => panic!("expected an invalid-spec error, got {other:?}"),
+        }
+    }
+
+    fn base() -> serde_json::Value {
+        serde_json::json!({
+            "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
+            "steps": [{"op": "filter", "expr": "a > 1"}]
+        })
+    }
+
+    #[test]
+    fn accepts_the_seed_example() {
+        let spec = parse(serde_json::json!({
+            "name": "user-metrics",
+            "sources": {"logs": {"format": "csv", "path": "large-data-*.csv",
+                                  "options": {"has_header": true, "dtype": {"user_id": "int64"}}}},
+            "steps": [
+                {"op": "filter", "expr": "status = 'active'"},
+                {"op": "assign", "columns": {"total_spend": "subscription_cost + add_on_cost"}},
+                {"op": "groupby", "by": ["user_id"],
+                 "agg": {"total_spend": "sum", "session_duration": "mean", "click_count": ["max", "min"]}}
+            ],
+            "output": {"format": "parquet", "compression": "snappy", "partition_size": "100MB"}
+        }))
+        .expect("seed spec parses");
+        assert_eq!(spec.input_name(), Some("logs"));
+        assert_eq!(spec.max_attempts, 3);
+        assert_eq!(spec.output.target_file_bytes(), 100_000_000);
+    }
+
+    #[test]
+    fn names_the_unknown_field() {
+        let mut spec = base();
+        spec["stepz"] = serde_json::json!([]);
+        let err = parse(spec).unwrap_err();
+        assert!(err.to_string().contains("unknown field `stepz`"), "{err}");
+    }
+
+    #[test]
+    fn names_the_step_with_an_unknown_op() {
+        let mut spec = base();
+        spec["steps"] = serde_json::json!([{"op": "filter", "expr": "x"}, {"op": "explode"}]);
+        let err = parse(spec).unwrap_err();
+        assert_eq!(path_of(err.clone()), "steps[1].op");
+        assert!(
+            err.to_string().contains("unknown variant `explode`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_steps_and_sql_together_or_neither() {
+        let mut both = base();
+        both["sql"] = "select 1".into();
+        assert!(parse(both).unwrap_err().to_string().contains("not both"));
+        let mut neither = base();
+        neither.as_object_mut().unwrap().remove("steps");
+        assert!(parse(neither).unwrap_err().to_string().contains("required"));
+    }
+
+    #[test]
+    fn refuses_an_unknown_merge_source() {
+        let mut spec = base();
+        spec["steps"] = serde_json::json!([{"op": "merge", "right": "users", "on": "id"}]);
+        assert_eq!(path_of(parse(spec).unwrap_err()), "steps[0].right");
+    }
+
+    #[test]
+    fn refuses_merge_without_keys() {
+        let mut spec = base();
+        spec["sources"]["users"] = serde_json::json!({"format": "parquet", "path": "u.parquet"});
+        spec["input"] = "logs".into();
+        spec["steps"] = serde_json::json!([{"op": "merge", "right": "users"}]);
+        assert_eq!(path_of(parse(spec).unwrap_err()), "steps[0].on");
+    }
+
+    #[test]
+    fn needs_input_with_several_sources() {
+        let mut spec = base();
+        spec["sources"]["users"] = serde_json::json!({"format": "parquet", "path": "u.parquet"});
+        assert_eq!(path_of(parse(spec).unwrap_err()), "input");
+    }
+
+    #[test]
+    fn refuses_a_bad_partition_size_and_csv_options_on_parquet() {
+        let mut spec = base();
+        spec["output"] = serde_json::json!({"partition_size": "huge"});
+        assert_eq!(path_of(parse(spec).unwrap_err()), "output.partition_size");
+        let mut spec = base();
+        spec["sources"]["logs"] =
+            serde_json::json!({"format": "parquet", "path": "x", "options": {"has_header": true}});
+        assert_eq!(path_of(parse(spec).unwrap_err()), "sources.logs.options");
+    }
+
+    #[test]
+    fn refuses_a_source_name_that_is_not_an_identifier() {
+        let spec = serde_json::json!({
+            "sources": {"my logs": {"format": "csv", "path": "x.csv"}},
+            "sql": "select 1"
+        });
+        assert_eq!(path_of(parse(spec).unwrap_err()), "sources.my logs");
+    }
+
+    #[test]
+    fn tells_json_syntax_errors_apart() {
+        assert!(matches!(
+            JobSpec::from_json(b"{not json"),
+            Err(SpecError::NotJson(_))
+        ));
+    }
+}

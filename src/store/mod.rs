@@ -1,0 +1,241 @@
+//! The job table: both the API's resource and the work queue. One trait, two backends
+//! (SQLite, the embedded default; Postgres, for production), the same behaviour.
+//!
+//! Leases: a worker claims a job with a fresh `lease_id` that expires unless renewed; every
+//! later write by that worker names the lease, so a worker that lost it (cancelled, expired and
+//! reclaimed) changes nothing.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::spec::JobSpec;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or refused the operation.
+    #[error("job store unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("job store migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row that does not decode (a bug or a hand-edited table).
+    #[error("corrupt job row: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: expected postgres://… or sqlite://…")]
+    UnsupportedUrl(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Succeeded,
+            JobState::Failed,
+            JobState::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+/// Why a job failed, with a stable `code` for programs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobError {
+    /// e.g. `data_error`, `resources_exhausted`, `timeout`, `io_error`, `lease_expired`.
+    pub code: String,
+    pub message: String,
+}
+
+/// A column of the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColumnSchema {
+    pub name: String,
+    /// Arrow type, e.g. `Int64`, `Float64`, `Utf8`.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub nullable: bool,
+}
+
+/// One result file in the object store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Object-store key, e.g. `results/{job}/{attempt}/part-00000.parquet`.
+    pub key: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// What a succeeded job produced, as recorded in its row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredResult {
+    pub format: crate::spec::OutputFormat,
+    pub rows: u64,
+    pub bytes: u64,
+    pub schema: Vec<ColumnSchema>,
+    pub files: Vec<StoredFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: Uuid,
+    pub tenant: String,
+    pub spec: JobSpec,
+    pub state: JobState,
+    pub priority: i32,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<JobError>,
+    pub result: Option<StoredResult>,
+}
+
+pub struct NewJob {
+    pub tenant: String,
+    pub spec: JobSpec,
+    /// The caller's `Idempotency-Key` and a hash of the request it came with.
+    pub idempotency: Option<(String, String)>,
+}
+
+pub enum Submitted {
+    Created(Job),
+    /// The same idempotency key and request were seen before: here is that job.
+    Existing(Job),
+    /// The idempotency key was used before with a different request.
+    KeyReused,
+}
+
+/// Proof that a worker holds a job; every write about the running job names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub job_id: Uuid,
+    pub lease_id: Uuid,
+    pub attempt: i32,
+}
+
+pub struct Claimed {
+    pub job: Job,
+    pub lease: Lease,
+}
+
+/// How an attempt ended.
+pub enum Outcome {
+    Succeeded(StoredResult),
+    /// Fails the job now.
+    Failed(JobError),
+    /// Back to the queue after `after`, unless the attempts are used up (then failed).
+    Retry {
+        error: JobError,
+        after: Duration,
+    },
+}
+
+impl Outcome {
+    fn state(&self) -> JobState {
+        match self {
+            Outcome::Succeeded(_) => JobState::Succeeded,
+            Outcome::Failed(_) | Outcome::Retry { .. } => JobState::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub state: Option<JobState>,
+    pub limit: u32,
+    /// Only jobs older than this one (the previous page's last id).
+    pub before: Option<Uuid>,
+}
+
+pub enum Cancelled {
+    Done(Job),
+    AlreadyFinished(Job),
+    NotFound,
+}
+
+#[async_trait::async_trait]
+pub trait JobStore: Send + Sync {
+    async fn ping(&self) -> Result<(), StoreError>;
+    async fn submit(&self, job: NewJob) -> Result<Submitted, StoreError>;
+    async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError>;
+    async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError>;
+    async fn cancel(&self, tenant: &str, id: Uuid) -> Result<Cancelled, StoreError>;
+    /// Takes the next runnable job (highest priority, oldest first) with a new lease.
+    async fn claim(&self, worker: &str, ttl: Duration) -> Result<Option<Claimed>, StoreError>;
+    /// Renews the lease; `false` when it is no longer held (the job was cancelled or reclaimed).
+    async fn heartbeat(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError>;
+    /// Ends the attempt; `false` (and nothing written) when the lease is no longer held.
+    async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError>;
+    /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of
+    /// attempts); returns how many.
+    async fn requeue_expired(&self) -> Result<u64, StoreError>;
+}
+
+/// Connects to the store a URL names and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<Arc<dyn JobStore>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_state(text: &str) -> Result<JobState, StoreError> {
+    JobState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown state {text:?}")))
+}
+
+fn lease_lost_error() -> JobError {
+    JobError {
+        code: "lease_expired".into(),
+        message: "the worker running this job stopped answering, and no attempts are left".into(),
+    }
+}

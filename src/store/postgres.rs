@@ -1,0 +1,264 @@
+//! The production job store. Claims take the next job with `FOR UPDATE SKIP LOCKED`, so any
+//! number of workers claim concurrently without blocking each other or taking the same job.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{
+    Cancelled, Claimed, Job, JobError, JobState, JobStore, Lease, ListFilter, NewJob, Outcome,
+    StoreError, StoredResult, Submitted, lease_lost_error, parse_state, to_json,
+};
+use crate::spec::JobSpec;
+
+// Queries are built with format! from this constant and literals only, never from input,
+// hence `AssertSqlSafe`; every value is a bind parameter.
+const COLUMNS: &str = "id, tenant, spec, state, priority, attempts, max_attempts, created_at, \
+                       started_at, finished_at, error, result";
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    tenant: String,
+    spec: Json<JobSpec>,
+    state: String,
+    priority: i32,
+    attempts: i32,
+    max_attempts: i32,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    error: Option<Json<JobError>>,
+    result: Option<Json<StoredResult>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyedRow {
+    #[sqlx(flatten)]
+    row: Row,
+    request_hash: Option<String>,
+}
+
+impl Row {
+    fn into_job(self) -> Result<Job, StoreError> {
+        Ok(Job {
+            id: self.id,
+            tenant: self.tenant,
+            spec: self.spec.0,
+            state: parse_state(&self.state)?,
+            priority: self.priority,
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            error: self.error.map(|e| e.0),
+            result: self.result.map(|r| r.0),
+        })
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+#[async_trait::async_trait]
+impl JobStore for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn submit(&self, job: NewJob) -> Result<Submitted, StoreError> {
+        let (key, hash) = job.idempotency.clone().unzip();
+        let sql = format!(
+            "INSERT INTO job (id, tenant, name, spec, state, priority, max_attempts, timeout_s, \
+             idempotency_key, request_hash) \
+             VALUES ($1, $2, $3, $4::text::json, 'queued', $5, $6, $7, $8, $9) \
+             ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+             RETURNING {COLUMNS}"
+        );
+        let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(Uuid::now_v7())
+            .bind(&job.tenant)
+            .bind(&job.spec.name)
+            // As text: a `jsonb` parameter would reorder the spec's keys.
+            .bind(to_json(&job.spec)?)
+            .bind(job.spec.priority)
+            .bind(i32::try_from(job.spec.max_attempts).unwrap_or(i32::MAX))
+            .bind(
+                job.spec
+                    .timeout_s
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            )
+            .bind(&key)
+            .bind(&hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = row {
+            return Ok(Submitted::Created(row.into_job()?));
+        }
+        let sql = format!(
+            "SELECT {COLUMNS}, request_hash FROM job WHERE tenant = $1 AND idempotency_key = $2"
+        );
+        let first: Option<KeyedRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(&job.tenant)
+            .bind(&key)
+            .fetch_optional(&self.pool)
+            .await?;
+        match first {
+            Some(first) if first.request_hash == hash => {
+                Ok(Submitted::Existing(first.row.into_job()?))
+            }
+            Some(_) => Ok(Submitted::KeyReused),
+            None => Err(StoreError::Corrupt(
+                "an idempotency conflict without a row".into(),
+            )),
+        }
+    }
+
+    async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM job WHERE tenant = $1 AND id = $2");
+        let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Row::into_job).transpose()
+    }
+
+    async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM job WHERE tenant = $1 AND ($2::text IS NULL OR state = $2) \
+             AND ($3::uuid IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+        );
+        let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(filter.state.map(JobState::as_str))
+            .bind(filter.before)
+            .bind(i64::from(filter.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Row::into_job).collect()
+    }
+
+    async fn cancel(&self, tenant: &str, id: Uuid) -> Result<Cancelled, StoreError> {
+        let sql = format!(
+            "UPDATE job SET state = 'cancelled', finished_at = now(), lease_id = NULL, \
+             lease_expires_at = NULL WHERE tenant = $1 AND id = $2 \
+             AND state IN ('queued', 'running') RETURNING {COLUMNS}"
+        );
+        let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(Cancelled::Done(row.into_job()?)),
+            None => Ok(match self.get(tenant, id).await? {
+                Some(job) => Cancelled::AlreadyFinished(job),
+                None => Cancelled::NotFound,
+            }),
+        }
+    }
+
+    async fn claim(&self, worker: &str, ttl: Duration) -> Result<Option<Claimed>, StoreError> {
+        let lease_id = Uuid::new_v4();
+        let sql = format!(
+            "UPDATE job SET state = 'running', attempts = attempts + 1, lease_id = $1, \
+             lease_expires_at = now() + $2 * interval '1 millisecond', worker_id = $3, \
+             started_at = COALESCE(started_at, now()) \
+             WHERE id = (SELECT id FROM job WHERE state = 'queued' AND run_after <= now() \
+             ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
+        );
+        let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_id)
+            .bind(millis(ttl))
+            .bind(worker)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let job = row.into_job()?;
+        let lease = Lease {
+            job_id: job.id,
+            lease_id,
+            attempt: job.attempts,
+        };
+        Ok(Some(Claimed { job, lease }))
+    }
+
+    async fn heartbeat(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE job SET lease_expires_at = now() + $1 * interval '1 millisecond' \
+             WHERE id = $2 AND lease_id = $3 AND state = 'running'",
+        )
+        .bind(millis(ttl))
+        .bind(lease.job_id)
+        .bind(lease.lease_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError> {
+        let (result, error, retry_after) = match outcome {
+            Outcome::Succeeded(result) => (Some(Json(result)), None, None),
+            Outcome::Failed(error) => (None, Some(Json(error)), None),
+            Outcome::Retry { error, after } => (None, Some(Json(error)), Some(millis(*after))),
+        };
+        let retry = "$4::bigint IS NOT NULL AND attempts < max_attempts";
+        let sql = format!(
+            "UPDATE job SET state = CASE WHEN {retry} THEN 'queued' ELSE $1 END, \
+             finished_at = CASE WHEN {retry} THEN NULL ELSE now() END, \
+             run_after = COALESCE(now() + $4 * interval '1 millisecond', run_after), \
+             result = $2, error = $3, lease_id = NULL, lease_expires_at = NULL \
+             WHERE id = $5 AND lease_id = $6 AND state = 'running'"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(outcome.state().as_str())
+            .bind(result)
+            .bind(error)
+            .bind(retry_after)
+            .bind(lease.job_id)
+            .bind(lease.lease_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn requeue_expired(&self) -> Result<u64, StoreError> {
+        let out_of_attempts = "attempts >= max_attempts";
+        let sql = format!(
+            "UPDATE job SET state = CASE WHEN {out_of_attempts} THEN 'failed' ELSE 'queued' END, \
+             error = CASE WHEN {out_of_attempts} THEN $1 ELSE error END, \
+             finished_at = CASE WHEN {out_of_attempts} THEN now() ELSE NULL END, \
+             run_after = now(), lease_id = NULL, lease_expires_at = NULL \
+             WHERE state = 'running' AND lease_expires_at < now()"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(Json(lease_lost_error()))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,286 @@
+//! Job slots: each claims a job with a lease, runs it on the engine's threads, renews the lease
+//! while it runs, and ends it only while the lease is still held. A cancelled or reclaimed job
+//! shows up as a refused heartbeat, and the running plan is dropped at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::engine::{Engine, EngineError};
+use crate::results::{ResultError, ResultStore};
+use crate::spec::JobSpec;
+use crate::store::{Claimed, JobError, JobStore, Lease, Outcome, StoredResult};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub slots: usize,
+    /// How long a claim holds without a heartbeat.
+    pub lease_ttl: Duration,
+    pub heartbeat_every: Duration,
+    /// How often an idle slot looks for work when nobody wakes it.
+    pub poll_every: Duration,
+}
+
+impl WorkerConfig {
+    pub fn with_slots(slots: usize) -> WorkerConfig {
+        WorkerConfig {
+            slots,
+            lease_ttl: Duration::from_secs(30),
+            heartbeat_every: Duration::from_secs(1),
+            poll_every: Duration::from_millis(500),
+        }
+    }
+}
+
+pub struct Worker {
+    id: String,
+    store: Arc<dyn JobStore>,
+    engine: Arc<Engine>,
+    results: ResultStore,
+    config: WorkerConfig,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn JobStore>,
+        engine: Arc<Engine>,
+        results: ResultStore,
+        config: WorkerConfig,
+        wake: Arc<Notify>,
+    ) -> Worker {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+        Worker {
+            id: format!("{host}-{}", Uuid::new_v4().simple()),
+            store,
+            engine,
+            results,
+            config,
+            wake,
+        }
+    }
+
+    /// Starts the slots and the lease reaper; they stop when `shutdown` is cancelled.
+    pub fn start(self, shutdown: CancellationToken) -> JoinHandle<()> {
+        let worker = Arc::new(self);
+        tokio::spawn(async move {
+            tracing::info!(worker = %worker.id, slots = worker.config.slots, "worker started");
+            let mut tasks = JoinSet::new();
+            for _ in 0..worker.config.slots {
+                tasks.spawn(worker.clone().slot(shutdown.clone()));
+            }
+            tasks.spawn(worker.clone().reaper(shutdown.clone()));
+            while tasks.join_next().await.is_some() {}
+        })
+    }
+
+    async fn slot(self: Arc<Self>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            match self.store.claim(&self.id, self.config.lease_ttl).await {
+                Ok(Some(claimed)) => self.run(claimed, &shutdown).await,
+                Ok(None) => self.idle(&shutdown).await,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot claim jobs");
+                    self.idle(&shutdown).await;
+                }
+            }
+        }
+    }
+
+    async fn idle(&self, shutdown: &CancellationToken) {
+        tokio::select! {
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(self.config.poll_every) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+
+    /// Requeues jobs whose worker vanished without a word.
+    async fn reaper(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut every = tokio::time::interval(self.config.lease_ttl / 3);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.cancelled() => return,
+            }
+            match self.store.requeue_expired().await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::warn!(jobs = n, "requeued jobs whose lease lapsed");
+                    self.wake.notify_one();
+                }
+                Err(error) => tracing::warn!(%error, "cannot requeue lapsed jobs"),
+            }
+        }
+    }
+
+    async fn run(&self, claimed: Claimed, shutdown: &CancellationToken) {
+        let Claimed { job, lease } = claimed;
+        tracing::info!(job = %job.id, attempt = lease.attempt, "job started");
+        let timeout_s = job.spec.timeout_s;
+        let deadline = timeout_s.map(|s| Instant::now() + Duration::from_secs(s));
+        let mut task = self.engine.spawn(execute(
+            self.engine.clone(),
+            self.results.clone(),
+            job.spec,
+            lease,
+        ));
+        let mut beat = tokio::time::interval(self.config.heartbeat_every);
+        beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let outcome = loop {
+            tokio::select! {
+                joined = &mut task => break outcome_of(joined, lease.attempt),
+                _ = beat.tick() => {
+                    if !self.still_held(&lease).await {
+                        task.abort();
+                        tracing::info!(job = %lease.job_id, "job cancelled or reclaimed; stopped");
+                        return;
+                    }
+                }
+                _ = sleep_until(deadline) => {
+                    task.abort();
+                    break Outcome::Failed(JobError {
+                        code: "timeout".into(),
+                        message: format!(
+                            "the job ran longer than its timeout_s ({}s)",
+                            timeout_s.unwrap_or_default()
+                        ),
+                    });
+                }
+                _ = shutdown.cancelled() => {
+                    task.abort();
+                    break Outcome::Retry {
+                        error: JobError {
+                            code: "worker_shutdown".into(),
+                            message: "the worker shut down while running this job".into(),
+                        },
+                        after: Duration::ZERO,
+                    };
+                }
+            }
+        };
+        self.finish(&lease, outcome).await;
+    }
+
+    async fn still_held(&self, lease: &Lease) -> bool {
+        match self.store.heartbeat(lease, self.config.lease_ttl).await {
+            Ok(held) => held,
+            Err(error) => {
+                // The store may be back before the lease lapses; keep working meanwhile.
+                tracing::warn!(%error, job = %lease.job_id, "heartbeat failed");
+                true
+            }
+        }
+    }
+
+    async fn finish(&self, lease: &Lease, outcome: Outcome) {
+        let state = match &outcome {
+            Outcome::Succeeded(_) => "succeeded",
+            Outcome::Failed(_) => "failed",
+            Outcome::Retry { .. } => "retry",
+        };
+        let mut wait = Duration::from_millis(200);
+        for _ in 0..10 {
+            match self.store.finish(lease, &outcome).await {
+                Ok(true) => {
+                    tracing::info!(job = %lease.job_id, state, "job ended");
+                    return;
+                }
+                Ok(false) => {
+                    tracing::info!(job = %lease.job_id, "lease lost before the end; result dropped");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, job = %lease.job_id, "cannot record the job's end");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        tracing::error!(job = %lease.job_id, "gave up recording the job's end; its lease will lapse");
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Results(#[from] ResultError),
+}
+
+impl RunError {
+    fn job_error(&self) -> JobError {
+        let code = match self {
+            RunError::Engine(e) => e.code(),
+            RunError::Results(ResultError::Store(_)) => "io_error",
+            RunError::Results(_) => "internal",
+        };
+        JobError {
+            code: code.into(),
+            message: self.to_string(),
+        }
+    }
+
+    fn is_transient(&self) -> bool {
+        match self {
+            RunError::Engine(e) => e.is_transient(),
+            RunError::Results(e) => matches!(e, ResultError::Store(_)),
+        }
+    }
+}
+
+/// Plans the spec and streams its batches into result files.
+async fn execute(
+    engine: Arc<Engine>,
+    results: ResultStore,
+    spec: JobSpec,
+    lease: Lease,
+) -> Result<StoredResult, RunError> {
+    let frame = engine.plan(&spec).await?;
+    let mut batches = frame.execute_stream().await.map_err(EngineError::from)?;
+    let mut writer = results.writer(lease.job_id, lease.attempt, &spec.output, batches.schema());
+    while let Some(batch) = batches.next().await {
+        writer.write(&batch.map_err(EngineError::from)?).await?;
+    }
+    Ok(writer.finish().await?)
+}
+
+fn outcome_of(
+    joined: Result<Result<StoredResult, RunError>, tokio::task::JoinError>,
+    attempt: i32,
+) -> Outcome {
+    match joined {
+        Ok(Ok(result)) => Outcome::Succeeded(result),
+        Ok(Err(error)) if error.is_transient() => Outcome::Retry {
+            error: error.job_error(),
+            after: backoff(attempt),
+        },
+        Ok(Err(error)) => Outcome::Failed(error.job_error()),
+        Err(join) => Outcome::Failed(JobError {
+            code: "internal".into(),
+            message: format!("the job's task ended abnormally: {join}"),
+        }),
+    }
+}
+
+/// Exponential backoff from 1 s, capped at 5 minutes, with ±50% jitter so that retries of
+/// jobs that failed together do not arrive together.
+fn backoff(attempt: i32) -> Duration {
+    let base = Duration::from_secs(1 << attempt.clamp(0, 8)).min(Duration::from_secs(300));
+    let jitter = (Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0 + 0.5;
+    base.mul_f64(jitter)
+}

@@ -1,0 +1,297 @@
+//! `spawn_app`: a real Rusk (API and workers over real HTTP) on a random port, with its own
+//! data directory, data root and job store: a SQLite file, or a fresh Postgres database.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
+use rusk::app::{self, Role};
+use rusk::config::Settings;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Where relative source paths resolve.
+    pub root: PathBuf,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+    _database: Option<TestDatabase>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Settings for a fresh app; `None` when Postgres was asked for but is not configured here
+/// (a loud skip outside CI; in CI, a failure).
+pub async fn settings_for(
+    backend: Backend,
+    dir: &Path,
+) -> Option<(Settings, Option<TestDatabase>)> {
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let mut settings = Settings::embedded(dir.join("data"));
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.data_root = Some(root);
+    settings.slots = Some(2);
+    settings.memory_limit = Some(512 << 20);
+    let database = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let db = TestDatabase::create().await?;
+            settings.database_url = Some(db.url.clone());
+            Some(db)
+        }
+    };
+    Some((settings, database))
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, Role::Serve).await
+}
+
+pub async fn spawn_with(backend: Backend, role: Role) -> Option<TestApp> {
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, database) = settings_for(backend, dir.path()).await?;
+    let shutdown = CancellationToken::new();
+    let running = app::start(&settings, role, shutdown.clone())
+        .await
+        .expect("rusk starts");
+    let addr = running.addr.expect("the API listens");
+    tokio::spawn(running.wait());
+    Some(TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        root: settings.data_root.clone().unwrap(),
+        shutdown,
+        _dir: dir,
+        _database: database,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn write(&self, relative: &str, contents: &str) {
+        let path = self.root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    pub async fn post_job(&self, spec: &impl SpecBody) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/jobs"))
+            .header("content-type", "application/json")
+            .body(spec.body())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a spec that must be accepted; returns the job id.
+    pub async fn submit(&self, spec: &impl SpecBody) -> String {
+        let response = self.post_job(spec).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "submission refused: {body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn job(&self, id: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url(&format!("/v1/jobs/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Waits for a job to end and returns it.
+    pub async fn wait(&self, id: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            let state = job["state"].as_str().unwrap().to_string();
+            if ["succeeded", "failed", "cancelled"].contains(&state.as_str()) {
+                return job;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "job {id} still {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Submits, waits for success, and returns the job.
+    pub async fn run(&self, spec: &impl SpecBody) -> Value {
+        let id = self.submit(spec).await;
+        let job = self.wait(&id).await;
+        assert_eq!(job["state"], "succeeded", "job failed: {job}");
+        job
+    }
+
+    pub async fn get_bytes(&self, url: &str) -> (reqwest::StatusCode, String, bytes::Bytes) {
+        let response = self.client.get(url).send().await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, content_type, response.bytes().await.unwrap())
+    }
+
+    pub async fn result_json(&self, id: &str, query: &str) -> Value {
+        let url = self.url(&format!("/v1/jobs/{id}/result?format=json{query}"));
+        let (status, _, body) = self.get_bytes(&url).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+}
+
+/// A spec to send: a `json!` value, or JSON text where key order matters (`serde_json::Value`
+/// sorts object keys, and `agg` and `assign` keep the caller's order).
+pub trait SpecBody {
+    fn body(&self) -> String;
+}
+
+impl SpecBody for Value {
+    fn body(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl SpecBody for &str {
+    fn body(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl SpecBody for String {
+    fn body(&self) -> String {
+        self.clone()
+    }
+}
+
+pub fn read_arrow_stream(bytes: &[u8]) -> Vec<RecordBatch> {
+    arrow::ipc::reader::StreamReader::try_new(bytes, None)
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+pub fn read_parquet(bytes: bytes::Bytes) -> Vec<RecordBatch> {
+    parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1024)
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+/// A database of its own on the Postgres at `DATABASE_URL`, dropped afterwards.
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> Option<TestDatabase> {
+        let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the Postgres tests: set DATABASE_URL=postgres://…"
+            );
+            eprintln!(
+                "\n*** SKIPPING a Postgres test: DATABASE_URL is not set. \
+                 Set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it. ***\n"
+            );
+            return None;
+        };
+        assert!(
+            admin_url.starts_with("postgres"),
+            "DATABASE_URL must be a postgres:// URL"
+        );
+        let name = format!("rusk_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = connect(&admin_url).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        Some(TestDatabase {
+            admin_url,
+            name,
+            url: url.to_string(),
+        })
+    }
+}
+
+async fn connect(url: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach Postgres at DATABASE_URL: {e}"))
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot block: use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut admin = connect(&admin_url).await;
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut admin)
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs one async test body against SQLite and against Postgres.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

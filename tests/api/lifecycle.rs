@@ -1,0 +1,184 @@
+//! Jobs without workers (an `api`-only process): queueing, listing, paging, cancelling,
+//! idempotent submission, and results that do not exist yet.
+
+use rusk::app::Role;
+use serde_json::{Value, json};
+
+use crate::data;
+use crate::helpers::{Backend, TestApp, spawn_with};
+
+async fn api_only(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, Role::Api).await
+}
+
+macro_rules! api_only_tests {
+    ($($name:ident),*) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::api_only(crate::helpers::Backend::Sqlite).await.unwrap()).await }
+        )* }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = super::api_only(crate::helpers::Backend::Postgres).await { super::$name(app).await }
+            }
+        )* }
+    };
+}
+
+api_only_tests!(
+    queue_list_and_page,
+    cancel_a_queued_job,
+    idempotent_submission
+);
+
+async fn list(app: &TestApp, query: &str) -> Value {
+    let response = app
+        .client
+        .get(app.url(&format!("/v1/jobs{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn queue_list_and_page(app: TestApp) {
+    data::write_logs(&app, 1, 10);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let response = app.post_job(&data::seed_spec()).await;
+        assert_eq!(response.status(), 201);
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let job: Value = response.json().await.unwrap();
+        assert_eq!(job["state"], "queued");
+        assert_eq!(
+            location,
+            app.url(&format!("/v1/jobs/{}", job["id"].as_str().unwrap()))
+        );
+        ids.push(job["id"].as_str().unwrap().to_string());
+    }
+    let first = list(&app, "?limit=2").await;
+    let page: Vec<&str> = first["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, [ids[2].as_str(), ids[1].as_str()], "newest first");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = list(&app, &format!("?limit=2&cursor={cursor}")).await;
+    let page: Vec<&str> = second["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, [ids[0].as_str()]);
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    assert_eq!(
+        list(&app, "?state=queued").await["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(list(&app, "?state=running").await["jobs"], json!([]));
+    let bad = app
+        .client
+        .get(app.url("/v1/jobs?state=sleeping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_parameter");
+
+    let result = app
+        .client
+        .get(app.url(&format!("/v1/jobs/{}/result", ids[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), 409);
+    let body: Value = result.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "job_not_succeeded");
+
+    let missing = app
+        .client
+        .get(app.url("/v1/jobs/0190b6a4-0000-7000-8000-000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let missing = app
+        .client
+        .get(app.url("/v1/jobs/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+async fn cancel_a_queued_job(app: TestApp) {
+    data::write_logs(&app, 1, 10);
+    let id = app.submit(&data::seed_spec()).await;
+    let cancel = app.url(&format!("/v1/jobs/{id}/cancel"));
+    let response = app.client.post(&cancel).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let job: Value = response.json().await.unwrap();
+    assert_eq!(job["state"], "cancelled");
+    assert!(job["finished_at"].is_string());
+    assert_eq!(app.job(&id).await["state"], "cancelled");
+
+    let again = app.client.post(&cancel).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "job_already_ended");
+}
+
+fn seed() -> Value {
+    serde_json::from_str(data::seed_spec()).unwrap()
+}
+
+async fn idempotent_submission(app: TestApp) {
+    data::write_logs(&app, 1, 10);
+    let post = |spec: Value, key: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/v1/jobs"))
+            .header("Idempotency-Key", key)
+            .header("content-type", "application/json")
+            .body(spec.to_string());
+        async move { request.send().await.unwrap() }
+    };
+    let first = post(seed(), "order-17").await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+
+    let retry = post(seed(), "order-17").await;
+    assert_eq!(retry.status(), 200, "a retry returns the first job");
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry["id"], first["id"]);
+
+    let mut other = seed();
+    other["name"] = json!("something else");
+    let clash = post(other, "order-17").await;
+    assert_eq!(clash.status(), 422);
+    let body: Value = clash.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "idempotency_key_reused");
+
+    // Concurrent duplicates make one job.
+    let racing: Vec<_> = (0..8).map(|_| post(seed(), "order-18")).collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for response in futures::future::join_all(racing).await {
+        assert!([200, 201].contains(&response.status().as_u16()));
+        let job: Value = response.json().await.unwrap();
+        ids.insert(job["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(list(&app, "").await["jobs"].as_array().unwrap().len(), 2);
+}

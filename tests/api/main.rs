@@ -1,0 +1,11 @@
+//! API tests: a real Rusk over real HTTP, on SQLite and on Postgres.
+
+mod data;
+mod helpers;
+mod lifecycle;
+mod pandas;
+mod pipelines;
+mod results;
+mod service;
+mod store;
+mod validation;

@@ -1,0 +1,161 @@
+//! The job store's lease rules, on both backends: a lapsed lease is requeued and reclaimed,
+//! and the old holder can neither renew nor finish.
+
+use std::time::Duration;
+
+use rusk::spec::JobSpec;
+use rusk::store::{self, JobError, JobState, NewJob, Outcome, Submitted};
+
+use crate::helpers::{Backend, settings_for};
+
+fn spec() -> JobSpec {
+    JobSpec::from_json(br#"{"sources": {"t": {"format": "csv", "path": "t.csv"}}, "sql": "select 1", "max_attempts": 2}"#)
+        .unwrap()
+}
+
+async fn leases_are_fenced(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((settings, _db)) = settings_for(backend, dir.path()).await else {
+        return;
+    };
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let store = store::connect(&settings.database_url()).await.unwrap();
+    let Submitted::Created(job) = store
+        .submit(NewJob {
+            tenant: "t1".into(),
+            spec: spec(),
+            idempotency: None,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("a new job")
+    };
+
+    let first = store
+        .claim("w1", Duration::from_millis(50))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.job.id, job.id);
+    assert_eq!(first.lease.attempt, 1);
+    assert!(
+        store
+            .claim("w2", Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_none(),
+        "one holder"
+    );
+    assert!(
+        store
+            .heartbeat(&first.lease, Duration::from_millis(50))
+            .await
+            .unwrap()
+    );
+
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(store.requeue_expired().await.unwrap(), 1);
+    assert_eq!(
+        store.get("t1", job.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+
+    let second = store
+        .claim("w2", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.lease.attempt, 2);
+    assert!(
+        !store
+            .heartbeat(&first.lease, Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    let zombie = Outcome::Failed(JobError {
+        code: "x".into(),
+        message: "late".into(),
+    });
+    assert!(
+        !store.finish(&first.lease, &zombie).await.unwrap(),
+        "a zombie's finish changes nothing"
+    );
+
+    let retry = Outcome::Retry {
+        error: JobError {
+            code: "io_error".into(),
+            message: "flaky".into(),
+        },
+        after: Duration::ZERO,
+    };
+    assert!(store.finish(&second.lease, &retry).await.unwrap());
+    let ended = store.get("t1", job.id).await.unwrap().unwrap();
+    assert_eq!(
+        ended.state,
+        JobState::Failed,
+        "out of attempts (2 of 2), so a retry fails"
+    );
+    assert_eq!(ended.error.unwrap().code, "io_error");
+    assert!(store.get("other-tenant", job.id).await.unwrap().is_none());
+}
+
+async fn retries_requeue_until_attempts_run_out(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((settings, _db)) = settings_for(backend, dir.path()).await else {
+        return;
+    };
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let store = store::connect(&settings.database_url()).await.unwrap();
+    store
+        .submit(NewJob {
+            tenant: "t1".into(),
+            spec: spec(),
+            idempotency: None,
+        })
+        .await
+        .unwrap();
+    let claimed = store
+        .claim("w1", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    let retry = Outcome::Retry {
+        error: JobError {
+            code: "io_error".into(),
+            message: "flaky".into(),
+        },
+        after: Duration::from_secs(3600),
+    };
+    assert!(store.finish(&claimed.lease, &retry).await.unwrap());
+    let job = store.get("t1", claimed.job.id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    assert!(
+        store
+            .claim("w1", Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_none(),
+        "backing off"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_leases_are_fenced() {
+    leases_are_fenced(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_leases_are_fenced() {
+    leases_are_fenced(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn sqlite_retries_requeue() {
+    retries_requeue_until_attempts_run_out(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_retries_requeue() {
+    retries_requeue_until_attempts_run_out(Backend::Postgres).await;
+}

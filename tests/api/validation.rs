@@ -1,0 +1,231 @@
+//! Bad input is refused at submission with a JSON error that names the problem, and no job is
+//! created.
+
+use serde_json::{Value, json};
+
+use crate::data;
+use crate::helpers::TestApp;
+use crate::on_both_stores;
+
+on_both_stores!(refuses_bad_input_and_creates_nothing);
+
+fn with_steps(steps: Value) -> Value {
+    json!({"sources": {"logs": {"format": "csv", "path": "logs/*.csv"}}, "steps": steps})
+}
+
+fn with_sql(sql: &str) -> Value {
+    json!({"sources": {"logs": {"format": "csv", "path": "logs/*.csv"}}, "sql": sql})
+}
+
+fn with_path(path: &str) -> Value {
+    json!({"sources": {"logs": {"format": "csv", "path": path}}, "steps": []})
+}
+
+async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
+    data::write_logs(&app, 1, 20);
+    std::fs::write(app.root.parent().unwrap().join("outside.csv"), "a\n1\n").unwrap();
+    let outside = app
+        .root
+        .parent()
+        .unwrap()
+        .join("outside.csv")
+        .display()
+        .to_string();
+
+    // (spec, status, error code, path, words the message must contain)
+    let cases: Vec<(Value, u16, &str, &str, &str)> = vec![
+        (
+            with_steps(json!([{"op": "pivot"}])),
+            422,
+            "invalid_spec",
+            "steps[0].op",
+            "unknown variant `pivot`",
+        ),
+        (
+            with_steps(json!([{"op": "filter", "expr": "status === 'x'"}])),
+            422,
+            "invalid_spec",
+            "steps[0].expr",
+            "",
+        ),
+        (
+            with_steps(json!([{"op": "filter", "expr": "nope > 1"}])),
+            422,
+            "invalid_spec",
+            "steps[0].expr",
+            "nope",
+        ),
+        (
+            with_steps(json!([{"op": "filter", "expr": "click_count + 1"}])),
+            422,
+            "invalid_spec",
+            "steps[0].expr",
+            "",
+        ),
+        (
+            with_steps(json!([{"op": "select", "columns": ["user_id", "colour"]}])),
+            422,
+            "invalid_spec",
+            "steps[0].columns",
+            "colour",
+        ),
+        (
+            with_steps(json!([{"op": "filter", "expr": "status = 'active'"},
+                           {"op": "groupby", "by": "country", "agg": {"click_count": "sum"}}])),
+            422,
+            "invalid_spec",
+            "steps[1].by",
+            "country",
+        ),
+        (
+            with_steps(
+                json!([{"op": "groupby", "by": "user_id", "agg": {"click_count": "total"}}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0]",
+            "unknown variant `total`",
+        ),
+        (
+            with_steps(json!([{"op": "assign", "columns": {"x": "status * 2"}}])),
+            422,
+            "invalid_spec",
+            "steps[0].columns.x",
+            "Utf8",
+        ),
+        (
+            {
+                let mut s = with_steps(json!([]));
+                s["colour"] = json!("red");
+                s
+            },
+            422,
+            "invalid_spec",
+            "",
+            "unknown field `colour`",
+        ),
+        (
+            with_sql("CREATE TABLE t AS SELECT 1"),
+            422,
+            "invalid_spec",
+            "sql",
+            "",
+        ),
+        (
+            with_sql("COPY logs TO 'stolen.csv'"),
+            422,
+            "invalid_spec",
+            "sql",
+            "",
+        ),
+        (
+            with_sql("SET datafusion.execution.batch_size = 1"),
+            422,
+            "invalid_spec",
+            "sql",
+            "",
+        ),
+        (
+            with_sql("INSERT INTO logs VALUES (1)"),
+            422,
+            "invalid_spec",
+            "sql",
+            "",
+        ),
+        (
+            with_sql("SELECT 1; SELECT 2"),
+            422,
+            "invalid_spec",
+            "sql",
+            "",
+        ),
+        (
+            with_sql("EXPLAIN SELECT * FROM logs"),
+            422,
+            "invalid_spec",
+            "sql",
+            "SELECT",
+        ),
+        (
+            with_sql("SELECT * FROM '/etc/passwd'"),
+            422,
+            "invalid_spec",
+            "sql",
+            "",
+        ),
+        (
+            with_path("../outside.csv"),
+            422,
+            "invalid_spec",
+            "sources.logs.path",
+            "`..`",
+        ),
+        (
+            with_path(&outside),
+            422,
+            "invalid_spec",
+            "sources.logs.path",
+            "outside the data root",
+        ),
+        (
+            with_path("logs/missing-*.csv"),
+            422,
+            "invalid_spec",
+            "sources.logs.path",
+            "no files match",
+        ),
+        (
+            with_path("s3://bucket/x.csv"),
+            422,
+            "invalid_spec",
+            "sources.logs.path",
+            "s3://",
+        ),
+    ];
+    for (spec, status, code, path, words) in cases {
+        let response = app.post_job(&spec).await;
+        assert_eq!(response.status().as_u16(), status, "for {spec}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "for {spec}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(words),
+            "for {spec}: {message:?} lacks {words:?}"
+        );
+        if !path.is_empty() {
+            assert_eq!(body["error"]["details"]["path"], path, "for {spec}: {body}");
+        }
+    }
+
+    let not_json = app
+        .client
+        .post(app.url("/v1/jobs"))
+        .header("content-type", "application/json")
+        .body("{\"sources\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let body: Value = not_json.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_json");
+
+    let too_big = app
+        .client
+        .post(app.url("/v1/jobs"))
+        .body(vec![b' '; 2 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+
+    let jobs: Value = app
+        .client
+        .get(app.url("/v1/jobs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jobs["jobs"], json!([]), "nothing was queued");
+}
