@@ -363,11 +363,13 @@ pub async fn result(
         ResultFormat::Csv => Encoding::Csv,
     };
     let whole = query.offset.unwrap_or(0) == 0 && query.limit.is_none();
-    if whole && format == ResultFormat::Parquet && stored.format == OutputFormat::Parquet {
-        if let [file] = stored.files.as_slice() {
-            let bytes = state.results.raw(file).await?;
-            return Ok(download(encoding, Body::from_stream(bytes)));
-        }
+    let as_stored = format == ResultFormat::Parquet && stored.format == OutputFormat::Parquet;
+    if whole
+        && as_stored
+        && let [file] = stored.files.as_slice()
+    {
+        let bytes = state.results.raw(file).await?;
+        return Ok(download(encoding, Body::from_stream(bytes)));
     }
     let body = encode(
         &state,

@@ -6,6 +6,7 @@ mod lifecycle;
 mod pandas;
 mod pipelines;
 mod results;
+mod running;
 mod service;
 mod store;
 mod validation;
