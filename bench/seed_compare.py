@@ -75,8 +75,22 @@ def dask_(files, fmt, scheduler):
     df = df.assign(total_spend=df.subscription_cost + df.add_on_cost)
     out = df.groupby("user_id").agg(
         {"total_spend": "sum", "session_duration": "mean", "click_count": "max"})
+    if scheduler == "distributed":
+        return len(distributed_client().compute(out).result())
     with dask.config.set(scheduler=scheduler):
         return len(out.compute())
+
+
+_client = None
+
+
+def distributed_client():
+    """One LocalCluster for the whole run, as the Dask guide advises (one worker per core)."""
+    global _client
+    if _client is None:
+        from dask.distributed import Client
+        _client = Client(n_workers=os.cpu_count(), threads_per_worker=1, dashboard_address=None)
+    return _client
 
 
 def main():
@@ -96,6 +110,7 @@ def main():
         "duckdb": lambda: duckdb_(files, a.format),
         "pandas": lambda: pandas_(files, a.format),
         "dask (threads)": lambda: dask_(files, a.format, "threads"),
+        "dask (distributed)": lambda: dask_(files, a.format, "distributed"),
     }
     if a.only:
         runs = {k: v for k, v in runs.items() if any(o in k for o in a.only.split(","))}

@@ -4,10 +4,14 @@
 use std::path::{Component, Path, PathBuf};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{cast, when};
 use datafusion::prelude::{
-    CsvReadOptions, DataFrame, JsonReadOptions, ParquetReadOptions, SessionContext,
+    CsvReadOptions, DataFrame, Expr, JsonReadOptions, ParquetReadOptions, SessionContext, ident,
+    lit,
 };
 
 use super::EngineError;
@@ -64,14 +68,14 @@ async fn read_csv(
     files: Vec<String>,
     options: &CsvOptions,
 ) -> Result<DataFrame, EngineError> {
-    let null_regex = options
-        .null_values
-        .as_ref()
-        .map(|values| null_regex(values));
+    let null_values = options.null_values.clone().unwrap_or_default();
     let mut read = CsvReadOptions::new()
         .has_header(options.has_header.unwrap_or(true))
-        .file_extension("")
-        .null_regex(null_regex);
+        .file_extension("");
+    if !null_values.is_empty() {
+        // Used by type inference only: DataFusion 55's CSV reader ignores it (see below).
+        read = read.null_regex(Some(null_regex(&null_values)));
+    }
     if let Some(d) = &options.delimiter {
         read = read.delimiter(d.as_bytes()[0]);
     }
@@ -84,18 +88,52 @@ async fn read_csv(
     if let Some(c) = options.compression {
         read = read.file_compression_type(compression(c));
     }
+    let invalid = |e: DataFusionError| EngineError::invalid(at, e.strip_backtrace());
     let inferred = ctx
         .read_csv(files.clone(), read.clone())
         .await
-        .map_err(|e| EngineError::invalid(at, e))?;
-    if options.dtype.is_empty() {
+        .map_err(invalid)?;
+    if options.dtype.is_empty() && null_values.is_empty() {
         return Ok(inferred);
     }
     let schema = override_types(inferred.schema().as_arrow(), options)
         .map_err(|m| EngineError::invalid(format!("{at}.options.dtype"), m))?;
-    ctx.read_csv(files, read.schema(&schema))
+    if null_values.is_empty() {
+        return ctx
+            .read_csv(files, read.schema(&schema))
+            .await
+            .map_err(invalid);
+    }
+    // The CSV reader does not apply `null_regex` when reading, so read text, turn the null
+    // markers into nulls, then cast each column to its type.
+    let text = Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
+    let frame = ctx
+        .read_csv(files, read.schema(&text))
         .await
-        .map_err(|e| EngineError::invalid(at, e))
+        .map_err(invalid)?;
+    let markers: Vec<Expr> = null_values.iter().map(|v| lit(v.as_str())).collect();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let column = ident(f.name());
+            let typed_null = ScalarValue::try_from(f.data_type())?;
+            when(
+                column.clone().in_list(markers.clone(), false),
+                lit(typed_null),
+            )
+            .otherwise(cast(column, f.data_type().clone()))
+            .map(|e| e.alias(f.name()))
+        })
+        .collect::<Result<Vec<Expr>, DataFusionError>>()
+        .map_err(invalid)?;
+    frame.select(columns).map_err(invalid)
 }
 
 fn override_types(inferred: &Schema, options: &CsvOptions) -> Result<Schema, String> {
