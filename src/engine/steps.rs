@@ -3,18 +3,22 @@
 //! `merge` keeps one key column and suffixes overlapping names.
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Column, JoinType, TableReference};
+use datafusion::common::{Column, JoinType, ScalarValue, TableReference};
 use datafusion::error::DataFusionError;
 use datafusion::functions_aggregate::count::count_all;
+use datafusion::functions_aggregate::expr_fn::percentile_cont;
 use datafusion::functions_aggregate::expr_fn::{
     avg, count, count_distinct, first_value, last_value, max, median, min, stddev, sum, var_sample,
 };
 use datafusion::logical_expr::expr::NullTreatment;
-use datafusion::logical_expr::{ExprFunctionExt, SortExpr, cast};
-use datafusion::prelude::{DataFrame, Expr, SessionContext, coalesce, ident, lit};
+use datafusion::logical_expr::{ExprFunctionExt, SortExpr, cast, when};
+use datafusion::prelude::{
+    DataFrame, Expr, SessionContext, coalesce, ident, isnan, lit, make_array,
+};
 use indexmap::IndexMap;
 
-use crate::spec::{AggFn, AggSpec, Ascending, How, Names, Step};
+use super::sources::arrow_type;
+use crate::spec::{AggFn, AggSpec, Ascending, DType, DropHow, How, Names, Scalar, Step};
 
 /// What went wrong in a step, and in which of its fields.
 pub(super) struct StepError {
@@ -96,7 +100,204 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
                 .unwrap_or_else(|| ["_x".to_string(), "_y".to_string()]);
             merge(frame, right_frame, keys, *how, (&x, &y))
         }
+        Step::Astype { columns } => astype(frame, columns),
+        Step::Fillna { value, columns } => fillna(frame, value.as_ref(), columns.as_ref()),
+        Step::Dropna { subset, how } => dropna(frame, subset.as_ref(), *how),
+        Step::DropDuplicates { subset } => drop_duplicates(frame, subset.as_ref()),
+        Step::Concat { others } => {
+            let mut frame = frame;
+            for (j, other) in others.iter().enumerate() {
+                let other = ctx.table(other.as_str()).await?;
+                frame = frame
+                    .union_by_name(other)
+                    .map_err(|e| StepError::at(format!("others[{j}]"), e.strip_backtrace()))?;
+            }
+            Ok(frame)
+        }
+        Step::ValueCounts { column } => value_counts(frame, column),
+        Step::Describe {} => describe(frame),
     }
+}
+
+fn astype(mut frame: DataFrame, columns: &IndexMap<String, DType>) -> StepResult {
+    let names: Vec<String> = columns.keys().cloned().collect();
+    require(&frame, "columns", &names)?;
+    for (name, dtype) in columns {
+        frame = frame
+            .with_column(name, cast(ident(name), arrow_type(*dtype)))
+            .map_err(|e| StepError::at(format!("columns.{name}"), e.strip_backtrace()))?;
+    }
+    Ok(frame)
+}
+
+/// Missing as pandas sees it: null, or NaN in a float column.
+fn missing(name: &str, data_type: &DataType) -> Expr {
+    let column = ident(name);
+    if data_type.is_floating() {
+        column.clone().is_null().or(isnan(column))
+    } else {
+        column.is_null()
+    }
+}
+
+fn fits(value: &Scalar, data_type: &DataType) -> bool {
+    match value {
+        Scalar::Bool(_) => data_type == &DataType::Boolean,
+        Scalar::Int(_) | Scalar::Float(_) => data_type.is_numeric(),
+        Scalar::Text(_) => matches!(
+            data_type,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ),
+    }
+}
+
+fn scalar(value: &Scalar) -> Expr {
+    match value {
+        Scalar::Bool(b) => lit(*b),
+        Scalar::Int(i) => lit(*i),
+        Scalar::Float(f) => lit(*f),
+        Scalar::Text(t) => lit(t.as_str()),
+    }
+}
+
+fn fillna(
+    frame: DataFrame,
+    value: Option<&Scalar>,
+    columns: Option<&IndexMap<String, Scalar>>,
+) -> StepResult {
+    let fills: IndexMap<String, &Scalar> = match (value, columns) {
+        (Some(value), None) => frame
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| fits(value, f.data_type()))
+            .map(|f| (f.name().clone(), value))
+            .collect(),
+        (None, Some(columns)) => {
+            let names: Vec<String> = columns.keys().cloned().collect();
+            require(&frame, "columns", &names)?;
+            columns.iter().map(|(c, v)| (c.clone(), v)).collect()
+        }
+        _ => return Err(StepError::at("value", "give either `value` or `columns`")),
+    };
+    let projection: Vec<Expr> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match fills.get(f.name()) {
+            Some(value) => when(
+                missing(f.name(), f.data_type()),
+                cast(scalar(value), f.data_type().clone()),
+            )
+            .otherwise(ident(f.name()))
+            .map(|e| e.alias(f.name())),
+            None => Ok(ident(f.name())),
+        })
+        .collect::<Result<_, _>>()?;
+    frame
+        .select(projection)
+        .map_err(|e| StepError::at("value", e.strip_backtrace()))
+}
+
+/// The columns a step names in `subset`, or all of them.
+fn subset_or_all(frame: &DataFrame, subset: Option<&Names>) -> Result<Vec<String>, StepError> {
+    match subset {
+        Some(names) => {
+            let names = names.to_vec();
+            require(frame, "subset", &names)?;
+            Ok(names)
+        }
+        None => Ok(names(frame)),
+    }
+}
+
+fn dropna(frame: DataFrame, subset: Option<&Names>, how: DropHow) -> StepResult {
+    let columns = subset_or_all(&frame, subset)?;
+    let present: Vec<Expr> = columns
+        .iter()
+        .map(|c| {
+            let data_type = frame.schema().field_with_unqualified_name(c)?.data_type();
+            Ok(std::ops::Not::not(missing(c, data_type)))
+        })
+        .collect::<Result<_, DataFusionError>>()?;
+    let keep = match how {
+        DropHow::Any => present.into_iter().reduce(Expr::and),
+        DropHow::All => present.into_iter().reduce(Expr::or),
+    };
+    match keep {
+        Some(keep) => Ok(frame.filter(keep)?),
+        None => Ok(frame),
+    }
+}
+
+fn drop_duplicates(frame: DataFrame, subset: Option<&Names>) -> StepResult {
+    let Some(subset) = subset else {
+        return Ok(frame.distinct()?);
+    };
+    let on = subset_or_all(&frame, Some(subset))?;
+    let select = names(&frame).iter().map(ident).collect();
+    Ok(frame.distinct_on(on.iter().map(ident).collect(), select, None)?)
+}
+
+fn value_counts(frame: DataFrame, column: &str) -> StepResult {
+    require(&frame, "column", &[column.to_string()])?;
+    let counted = frame
+        .filter(ident(column).is_not_null())?
+        .aggregate(vec![ident(column)], vec![count_all().alias("count")])?;
+    Ok(counted.sort(vec![ident("count").sort(false, false)])?)
+}
+
+const STATISTICS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"];
+
+/// pandas' `describe()`: one aggregation pass, then each column's statistics as a list,
+/// unnested into one row per statistic.
+fn describe(frame: DataFrame) -> StepResult {
+    let numeric: Vec<(String, DataType)> = frame
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.data_type().is_numeric())
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    if numeric.is_empty() {
+        return Err(StepError::at(
+            "op",
+            "describe needs at least one numeric column",
+        ));
+    }
+    let mut aggregates = Vec::new();
+    for (i, (name, data_type)) in numeric.iter().enumerate() {
+        // NaN counts as missing, as in pandas.
+        let x = when(missing(name, data_type), lit(ScalarValue::Float64(None)))
+            .otherwise(cast(ident(name), DataType::Float64))?;
+        let quantile = |q: f64| percentile_cont(x.clone().sort(true, false), lit(q));
+        let stats = [
+            cast(count(x.clone()), DataType::Float64),
+            avg(x.clone()),
+            stddev(x.clone()),
+            min(x.clone()),
+            quantile(0.25),
+            quantile(0.5),
+            quantile(0.75),
+            max(x.clone()),
+        ];
+        for (k, stat) in stats.into_iter().enumerate() {
+            aggregates.push(stat.alias(format!("__describe_{i}_{k}")));
+        }
+    }
+    let stats = frame.aggregate(vec![], aggregates)?;
+    let mut lists =
+        vec![make_array(STATISTICS.iter().map(|s| lit(*s)).collect()).alias("statistic")];
+    for (i, (name, _)) in numeric.iter().enumerate() {
+        let cells = (0..STATISTICS.len())
+            .map(|k| ident(format!("__describe_{i}_{k}")))
+            .collect();
+        lists.push(make_array(cells).alias(name));
+    }
+    let mut columns = vec!["statistic".to_string()];
+    columns.extend(numeric.into_iter().map(|(name, _)| name));
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    Ok(stats.select(lists)?.unnest_columns(&columns)?)
 }
 
 fn parse(frame: &DataFrame, field: &str, sql: &str) -> Result<Expr, StepError> {

@@ -202,6 +202,36 @@ pub enum Step {
     },
     /// The first `n` rows.
     Head { n: u64 },
+    /// Cast columns to pandas dtypes (`{"price": "float64"}`).
+    Astype { columns: IndexMap<String, DType> },
+    /// Fill missing values (null, or NaN in float columns): one `value` for every column of a
+    /// matching type, or a value per column in `columns`.
+    Fillna {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<Scalar>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        columns: Option<IndexMap<String, Scalar>>,
+    },
+    /// Drop rows with missing values in `subset` (default: all columns); `how`: `any` or `all`.
+    Dropna {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subset: Option<Names>,
+        #[serde(default)]
+        how: DropHow,
+    },
+    /// Keep one row of each set of duplicates (over `subset`, default all columns). Which row
+    /// of a set is kept is not defined.
+    DropDuplicates {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subset: Option<Names>,
+    },
+    /// Append the rows of other sources, matching columns by name (missing ones are null).
+    Concat { others: Vec<String> },
+    /// Distinct values of `column` and their counts, most frequent first; nulls left out.
+    ValueCounts { column: String },
+    /// count, mean, std, min, 25%, 50%, 75%, max of every numeric column, one row per
+    /// statistic (labelled in column `statistic`).
+    Describe {},
     /// Join with another source, as `pd.merge`.
     Merge {
         right: String,
@@ -231,8 +261,35 @@ impl Step {
             Step::Sort { .. } => "sort",
             Step::Head { .. } => "head",
             Step::Merge { .. } => "merge",
+            Step::Astype { .. } => "astype",
+            Step::Fillna { .. } => "fillna",
+            Step::Dropna { .. } => "dropna",
+            Step::DropDuplicates { .. } => "drop_duplicates",
+            Step::Concat { .. } => "concat",
+            Step::ValueCounts { .. } => "value_counts",
+            Step::Describe {} => "describe",
         }
     }
+}
+
+/// A JSON scalar used as a value in a step (`fillna`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DropHow {
+    /// Drop a row if any of the columns is missing.
+    #[default]
+    Any,
+    /// Drop a row only if all of the columns are missing.
+    All,
 }
 
 /// A column name or a list of them.

@@ -128,7 +128,27 @@ impl JobSpec {
                 non_empty("agg", agg.is_empty())
             }
             Step::Sort { by, .. } => non_empty("by", names_empty(by)),
-            Step::Head { .. } => Ok(()),
+            Step::Head { .. } | Step::Describe {} => Ok(()),
+            Step::Astype { columns } => non_empty("columns", columns.is_empty()),
+            Step::Fillna { value, columns } => match (value, columns) {
+                (Some(_), None) => Ok(()),
+                (None, Some(columns)) => non_empty("columns", columns.is_empty()),
+                _ => Err(SpecError::invalid(
+                    format!("{at}.value"),
+                    "give either `value` or `columns`",
+                )),
+            },
+            Step::Dropna { subset, .. } | Step::DropDuplicates { subset } => {
+                non_empty("subset", subset.as_ref().is_some_and(names_empty))
+            }
+            Step::Concat { others } => {
+                non_empty("others", others.is_empty())?;
+                for (j, other) in others.iter().enumerate() {
+                    self.check_source_name(&format!("{at}.others[{j}]"), other)?;
+                }
+                Ok(())
+            }
+            Step::ValueCounts { column } => non_empty("column", column.is_empty()),
             Step::Merge {
                 right,
                 on,

@@ -9,5 +9,6 @@ mod pipelines;
 mod results;
 mod running;
 mod service;
+mod steps;
 mod store;
 mod validation;
