@@ -130,6 +130,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::results::EncodeError> for ApiError {
+    fn from(e: crate::results::EncodeError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 impl From<ResultError> for ApiError {
     fn from(e: ResultError) -> ApiError {
         ApiError::Internal(e.to_string())

@@ -2,6 +2,7 @@
 //! store. Stateless: every fact lives in the job store or the object store.
 
 mod error;
+mod explore;
 mod health;
 mod jobs;
 
@@ -45,6 +46,7 @@ pub struct AppState {
     ),
     tags(
         (name = "jobs", description = "Submit jobs and fetch their results"),
+        (name = "explore", description = "Look at sources and plans without running a job"),
         (name = "health", description = "Probes for load balancers and Kubernetes")
     )
 )]
@@ -57,6 +59,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::cancel))
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::file))
+        .routes(routes!(explore::inspect))
+        .routes(routes!(explore::explain))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

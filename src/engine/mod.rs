@@ -2,9 +2,12 @@
 //! stores) shared by every job, and a dedicated thread pool that runs plans. Knows nothing of
 //! HTTP or the job table.
 
+mod explore;
 mod pipeline;
 mod sources;
 mod steps;
+
+pub use explore::{Explanation, Inspection, TaskEdge, TaskGraph, TaskNode};
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -125,8 +128,12 @@ impl Engine {
 
     /// A fresh session over the shared runtime: each job gets its own.
     pub fn session(&self) -> SessionContext {
+        self.session_with_partitions(self.threads)
+    }
+
+    fn session_with_partitions(&self, partitions: usize) -> SessionContext {
         let mut config = SessionConfig::new()
-            .with_target_partitions(self.threads)
+            .with_target_partitions(partitions)
             .with_information_schema(false);
         let options = config.options_mut();
         // Column names are case-sensitive, as in pandas.

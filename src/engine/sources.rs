@@ -22,7 +22,7 @@ pub(super) async fn register(
     root: &Path,
     name: &str,
     source: &Source,
-) -> Result<(), EngineError> {
+) -> Result<usize, EngineError> {
     let at = format!("sources.{name}");
     let mut files = Vec::new();
     for pattern in source.path.to_vec() {
@@ -31,6 +31,7 @@ pub(super) async fn register(
         files.extend(found);
     }
     let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let count = files.len();
     let frame = match source.format {
         Format::Csv => read_csv(ctx, &at, files, &source.options).await?,
         Format::Parquet => {
@@ -59,7 +60,7 @@ pub(super) async fn register(
         .map_err(|e| EngineError::invalid(&at, e))?,
     };
     ctx.register_table(name, frame.into_view())?;
-    Ok(())
+    Ok(count)
 }
 
 async fn read_csv(

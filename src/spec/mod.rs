@@ -429,21 +429,26 @@ pub enum Compression {
     None,
 }
 
+/// Parses a JSON request body, naming the path of the first bad field. Parsed straight from
+/// the text (no `serde_json::Value` in between) so that maps keep the caller's key order.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SpecError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            SpecError::NotJson(inner.to_string())
+        } else {
+            SpecError::invalid(path, inner.to_string())
+        }
+    })
+}
+
 impl JobSpec {
-    /// Parses a JSON body, naming the path of the first bad field. Parsed straight from the
-    /// text (no `serde_json::Value` in between) so that maps keep the caller's key order.
+    /// Parses and checks a JSON body.
     pub fn from_json(body: &[u8]) -> Result<JobSpec, SpecError> {
-        let de = &mut serde_json::Deserializer::from_slice(body);
-        let spec: JobSpec = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                SpecError::NotJson(inner.to_string())
-            } else {
-                SpecError::invalid(path, inner.to_string())
-            }
-        })?;
+        let spec: JobSpec = parse_json(body)?;
         spec.validate()?;
         Ok(spec)
     }

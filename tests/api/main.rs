@@ -1,6 +1,7 @@
 //! API tests: a real Rusk over real HTTP, on SQLite and on Postgres.
 
 mod data;
+mod explore;
 mod formats;
 mod helpers;
 mod lifecycle;

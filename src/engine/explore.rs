@@ -1,0 +1,118 @@
+//! Looking before running: a source's schema and first rows (`inspect`), and a spec's
+//! optimized plans and task graph (`explain`). Neither runs the pipeline.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displayable};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Engine, EngineError, sources};
+use crate::spec::{JobSpec, Source};
+
+pub struct Inspection {
+    pub schema: SchemaRef,
+    /// Files the source's path names.
+    pub files: usize,
+    /// Partitions a scan of the source is split into.
+    pub partitions: usize,
+    pub head: Vec<RecordBatch>,
+}
+
+/// A plan's operators (nodes) and the data flowing between them (edges, child → parent).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskGraph {
+    pub nodes: Vec<TaskNode>,
+    pub edges: Vec<TaskEdge>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskNode {
+    pub id: usize,
+    /// e.g. `AggregateExec`, `DataSourceExec`.
+    pub operator: String,
+    /// The operator's one-line description: expressions, files, limits.
+    pub detail: String,
+    /// Partitions the operator produces, run in parallel.
+    pub partitions: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskEdge {
+    pub from: usize,
+    pub to: usize,
+}
+
+pub struct Explanation {
+    pub logical: String,
+    pub physical: String,
+    pub graph: TaskGraph,
+}
+
+impl Engine {
+    /// Reads only the first `n` rows (the scan stops once the limit is met), in file order.
+    pub async fn inspect(&self, source: &Source, n: usize) -> Result<Inspection, EngineError> {
+        let ctx = self.session();
+        let files = sources::register(&ctx, &self.data_root, "source", source).await?;
+        let frame = ctx.table("source").await?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let partitions = frame
+            .create_physical_plan()
+            .await?
+            .output_partitioning()
+            .partition_count();
+        // One partition reads the files in order, so the head is the first file's first rows.
+        let ordered = self.session_with_partitions(1);
+        sources::register(&ordered, &self.data_root, "source", source).await?;
+        let head = ordered
+            .table("source")
+            .await?
+            .limit(0, Some(n))?
+            .collect()
+            .await?;
+        Ok(Inspection {
+            schema,
+            files,
+            partitions,
+            head,
+        })
+    }
+
+    pub async fn explain(&self, spec: &JobSpec) -> Result<Explanation, EngineError> {
+        let frame = self.plan(spec).await?;
+        let logical = frame.clone().into_optimized_plan()?;
+        let physical = frame.create_physical_plan().await?;
+        let mut graph = TaskGraph {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        };
+        add_node(&mut graph, &physical);
+        Ok(Explanation {
+            logical: logical.display_indent().to_string(),
+            physical: displayable(physical.as_ref()).indent(true).to_string(),
+            graph,
+        })
+    }
+}
+
+/// Adds `plan` and its inputs to the graph; returns the plan's node id.
+fn add_node(graph: &mut TaskGraph, plan: &Arc<dyn ExecutionPlan>) -> usize {
+    let id = graph.nodes.len();
+    graph.nodes.push(TaskNode {
+        id,
+        operator: plan.name().to_string(),
+        detail: displayable(plan.as_ref())
+            .one_line()
+            .to_string()
+            .trim()
+            .to_string(),
+        partitions: plan.output_partitioning().partition_count(),
+    });
+    for child in plan.children() {
+        let from = add_node(graph, child);
+        graph.edges.push(TaskEdge { from, to: id });
+    }
+    id
+}
