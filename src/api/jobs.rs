@@ -5,11 +5,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -17,7 +19,8 @@ use super::{ApiError, AppState, ErrorBody};
 use crate::results::{Encoder, Encoding, arrow_schema};
 use crate::spec::{Compression, JobSpec, OutputFormat};
 use crate::store::{
-    Cancelled, ColumnSchema, Job, JobError, JobState, ListFilter, NewJob, StoredResult, Submitted,
+    Cancelled, ColumnSchema, Job, JobError, JobState, ListFilter, NewJob, Progress, StoredResult,
+    Submitted,
 };
 
 /// Until API keys arrive, every job belongs to one tenant.
@@ -36,6 +39,8 @@ pub struct JobView {
     pub attempts: i32,
     pub max_attempts: i32,
     pub priority: i32,
+    /// How far the job has got (updated about every second while it runs).
+    pub progress: Option<Progress>,
     /// Why the job failed, when it did.
     pub error: Option<JobError>,
     /// What the job produced, once it succeeded.
@@ -105,6 +110,7 @@ impl JobView {
             attempts: job.attempts,
             max_attempts: job.max_attempts,
             priority: job.priority,
+            progress: job.progress,
             error: job.error,
             result,
             spec: job.spec,
@@ -489,4 +495,100 @@ fn encode(
         rx.recv().await.map(|chunk| (chunk, rx))
     });
     Ok(Body::from_stream(stream))
+}
+
+/// What a watcher last reported: a new state or attempt is a `state` event, anything else a
+/// `progress` event.
+#[derive(PartialEq)]
+struct Seen {
+    state: JobState,
+    attempts: i32,
+    progress: Option<Progress>,
+}
+
+struct Watch {
+    app: AppState,
+    id: Uuid,
+    base: String,
+    first: Option<Job>,
+    seen: Option<Seen>,
+    ended: bool,
+}
+
+impl Watch {
+    /// The next change of the job, polling the store (so any API replica can serve it).
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Watch)> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            let job = match self.first.take() {
+                Some(job) => job,
+                None => {
+                    tokio::time::sleep(EVENT_POLL).await;
+                    match self.app.store.get(TENANT, self.id).await {
+                        Ok(Some(job)) => job,
+                        Ok(None) => return None,
+                        Err(error) => {
+                            tracing::warn!(%error, "job events: store unavailable");
+                            continue;
+                        }
+                    }
+                }
+            };
+            let seen = Seen {
+                state: job.state,
+                attempts: job.attempts,
+                progress: job.progress.clone(),
+            };
+            if self.seen.as_ref() == Some(&seen) {
+                continue;
+            }
+            let kind = match &self.seen {
+                Some(last) if (last.state, last.attempts) == (seen.state, seen.attempts) => {
+                    "progress"
+                }
+                _ => "state",
+            };
+            self.seen = Some(seen);
+            self.ended = job.state.is_terminal();
+            let event = Event::default()
+                .event(kind)
+                .json_data(JobView::new(job, &self.base))
+                .unwrap_or_else(|_| Event::default().comment("unserializable job"));
+            return Some((Ok(event), self));
+        }
+    }
+}
+
+const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Follow a job as Server-Sent Events until it ends.
+///
+/// Each event's data is the job (as `GET /v1/jobs/{id}`): `event: state` when its state or
+/// attempt changes, `event: progress` when only its progress does. The stream closes after
+/// the event for the terminal state.
+#[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "A stream of `state` and `progress` events",
+            content_type = "text/event-stream", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let id = job_id(id)?;
+    let first = find(&state, id).await?;
+    let watch = Watch {
+        base: base_url(&state, &headers),
+        app: state,
+        id,
+        first: Some(first),
+        seen: None,
+        ended: false,
+    };
+    let stream = futures::stream::unfold(watch, Watch::next);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -59,6 +59,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::cancel))
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::file))
+        .routes(routes!(jobs::events))
         .routes(routes!(explore::inspect))
         .routes(routes!(explore::explain))
         .routes(routes!(health::healthz))

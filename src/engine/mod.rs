@@ -4,10 +4,12 @@
 
 mod explore;
 mod pipeline;
+mod progress;
 mod sources;
 mod steps;
 
 pub use explore::{Explanation, Inspection, TaskEdge, TaskGraph, TaskNode};
+pub use progress::{Prepared, ScanProgress, scan_progress};
 
 use std::future::Future;
 use std::path::PathBuf;

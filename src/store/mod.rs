@@ -113,6 +113,16 @@ pub struct StoredResult {
     pub files: Vec<StoredFile>,
 }
 
+/// How far a job has got. Partitions are the scans' units of parallel work.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub partitions_done: u64,
+    pub partitions_total: u64,
+    pub rows_read: u64,
+    pub bytes_read: u64,
+    pub rows_out: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: Uuid,
@@ -127,6 +137,7 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<JobError>,
     pub result: Option<StoredResult>,
+    pub progress: Option<Progress>,
 }
 
 pub struct NewJob {
@@ -201,8 +212,14 @@ pub trait JobStore: Send + Sync {
     async fn cancel(&self, tenant: &str, id: Uuid) -> Result<Cancelled, StoreError>;
     /// Takes the next runnable job (highest priority, oldest first) with a new lease.
     async fn claim(&self, worker: &str, ttl: Duration) -> Result<Option<Claimed>, StoreError>;
-    /// Renews the lease; `false` when it is no longer held (the job was cancelled or reclaimed).
-    async fn heartbeat(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError>;
+    /// Renews the lease and records progress; `false` when the lease is no longer held (the
+    /// job was cancelled or reclaimed).
+    async fn heartbeat(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        progress: &Progress,
+    ) -> Result<bool, StoreError>;
     /// Ends the attempt; `false` (and nothing written) when the lease is no longer held.
     async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError>;
     /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of

@@ -11,14 +11,14 @@ use uuid::Uuid;
 
 use super::{
     Cancelled, Claimed, Job, JobError, JobState, JobStore, Lease, ListFilter, NewJob, Outcome,
-    StoreError, StoredResult, Submitted, lease_lost_error, parse_state, to_json,
+    Progress, StoreError, StoredResult, Submitted, lease_lost_error, parse_state, to_json,
 };
 use crate::spec::JobSpec;
 
 // Queries are built with format! from this constant and literals only, never from input,
 // hence `AssertSqlSafe`; every value is a bind parameter.
 const COLUMNS: &str = "id, tenant, spec, state, priority, attempts, max_attempts, created_at, \
-                       started_at, finished_at, error, result";
+                       started_at, finished_at, error, result, progress";
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -50,6 +50,7 @@ struct Row {
     finished_at: Option<DateTime<Utc>>,
     error: Option<Json<JobError>>,
     result: Option<Json<StoredResult>>,
+    progress: Option<Json<Progress>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -74,6 +75,7 @@ impl Row {
             finished_at: self.finished_at,
             error: self.error.map(|e| e.0),
             result: self.result.map(|r| r.0),
+            progress: self.progress.map(|p| p.0),
         })
     }
 }
@@ -207,14 +209,20 @@ impl JobStore for PostgresStore {
         Ok(Some(Claimed { job, lease }))
     }
 
-    async fn heartbeat(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+    async fn heartbeat(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        progress: &Progress,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE job SET lease_expires_at = now() + $1 * interval '1 millisecond' \
-             WHERE id = $2 AND lease_id = $3 AND state = 'running'",
+            "UPDATE job SET lease_expires_at = now() + $1 * interval '1 millisecond', \
+             progress = $4 WHERE id = $2 AND lease_id = $3 AND state = 'running'",
         )
         .bind(millis(ttl))
         .bind(lease.job_id)
         .bind(lease.lease_id)
+        .bind(Json(progress))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

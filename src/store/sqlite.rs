@@ -12,14 +12,14 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::{
-    Cancelled, Claimed, Job, JobState, JobStore, Lease, ListFilter, NewJob, Outcome, StoreError,
-    Submitted, from_json, lease_lost_error, parse_state, to_json,
+    Cancelled, Claimed, Job, JobState, JobStore, Lease, ListFilter, NewJob, Outcome, Progress,
+    StoreError, Submitted, from_json, lease_lost_error, parse_state, to_json,
 };
 
 // Queries are built with format! from this constant and literals only, never from input,
 // hence `AssertSqlSafe`; every value is a bind parameter.
 const COLUMNS: &str = "id, tenant, spec, state, priority, attempts, max_attempts, created_at, \
-                       started_at, finished_at, error, result";
+                       started_at, finished_at, error, result, progress";
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -55,6 +55,7 @@ struct Row {
     finished_at: Option<i64>,
     error: Option<String>,
     result: Option<String>,
+    progress: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -80,6 +81,7 @@ impl Row {
             finished_at: self.finished_at.map(time).transpose()?,
             error: self.error.as_deref().map(from_json).transpose()?,
             result: self.result.as_deref().map(from_json).transpose()?,
+            progress: self.progress.as_deref().map(from_json).transpose()?,
         })
     }
 }
@@ -224,14 +226,20 @@ impl JobStore for SqliteStore {
         Ok(Some(Claimed { job, lease }))
     }
 
-    async fn heartbeat(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+    async fn heartbeat(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        progress: &Progress,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE job SET lease_expires_at = ?1 \
+            "UPDATE job SET lease_expires_at = ?1, progress = ?4 \
              WHERE id = ?2 AND lease_id = ?3 AND state = 'running'",
         )
         .bind(later(ttl))
         .bind(lease.job_id.to_string())
         .bind(lease.lease_id.to_string())
+        .bind(to_json(progress)?)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

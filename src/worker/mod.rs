@@ -2,9 +2,11 @@
 //! while it runs, and ends it only while the lease is still held. A cancelled or reclaimed job
 //! shows up as a refused heartbeat, and the running plan is dropped at once.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use datafusion::physical_plan::ExecutionPlan;
 use futures::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
@@ -12,10 +14,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, scan_progress};
 use crate::results::{ResultError, ResultStore};
 use crate::spec::JobSpec;
-use crate::store::{Claimed, JobError, JobStore, Lease, Outcome, StoredResult};
+use crate::store::{Claimed, JobError, JobStore, Lease, Outcome, Progress, StoredResult};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -125,11 +127,13 @@ impl Worker {
         tracing::info!(job = %job.id, attempt = lease.attempt, "job started");
         let timeout_s = job.spec.timeout_s;
         let deadline = timeout_s.map(|s| Instant::now() + Duration::from_secs(s));
+        let tracker = Arc::new(Tracker::default());
         let mut task = self.engine.spawn(execute(
             self.engine.clone(),
             self.results.clone(),
             job.spec,
             lease,
+            tracker.clone(),
         ));
         let mut beat = tokio::time::interval(self.config.heartbeat_every);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -137,7 +141,7 @@ impl Worker {
             tokio::select! {
                 joined = &mut task => break outcome_of(joined, lease.attempt),
                 _ = beat.tick() => {
-                    if !self.still_held(&lease).await {
+                    if !self.still_held(&lease, &tracker.progress()).await {
                         task.abort();
                         tracing::info!(job = %lease.job_id, "job cancelled or reclaimed; stopped");
                         return;
@@ -165,11 +169,19 @@ impl Worker {
                 }
             }
         };
+        if matches!(outcome, Outcome::Succeeded(_)) {
+            // The final figures, for jobs that ended between heartbeats.
+            self.still_held(&lease, &tracker.progress()).await;
+        }
         self.finish(&lease, outcome).await;
     }
 
-    async fn still_held(&self, lease: &Lease) -> bool {
-        match self.store.heartbeat(lease, self.config.lease_ttl).await {
+    async fn still_held(&self, lease: &Lease, progress: &Progress) -> bool {
+        match self
+            .store
+            .heartbeat(lease, self.config.lease_ttl, progress)
+            .await
+        {
             Ok(held) => held,
             Err(error) => {
                 // The store may be back before the lease lapses; keep working meanwhile.
@@ -243,18 +255,44 @@ impl RunError {
     }
 }
 
+/// What a running job has done so far, shared between its task and its heartbeat.
+#[derive(Default)]
+struct Tracker {
+    plan: OnceLock<Arc<dyn ExecutionPlan>>,
+    rows_out: AtomicU64,
+}
+
+impl Tracker {
+    fn progress(&self) -> Progress {
+        let scan = self.plan.get().map(scan_progress).unwrap_or_default();
+        Progress {
+            partitions_done: scan.partitions_done,
+            partitions_total: scan.partitions_total,
+            rows_read: scan.rows_read,
+            bytes_read: scan.bytes_read,
+            rows_out: self.rows_out.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Plans the spec and streams its batches into result files.
 async fn execute(
     engine: Arc<Engine>,
     results: ResultStore,
     spec: JobSpec,
     lease: Lease,
+    tracker: Arc<Tracker>,
 ) -> Result<StoredResult, RunError> {
-    let frame = engine.plan(&spec).await?;
-    let mut batches = frame.execute_stream().await.map_err(EngineError::from)?;
+    let prepared = engine.prepare(&spec).await?;
+    let _ = tracker.plan.set(prepared.plan.clone());
+    let mut batches = prepared.stream()?;
     let mut writer = results.writer(lease.job_id, lease.attempt, &spec.output, batches.schema());
     while let Some(batch) = batches.next().await {
-        writer.write(&batch.map_err(EngineError::from)?).await?;
+        let batch = batch.map_err(EngineError::from)?;
+        writer.write(&batch).await?;
+        tracker
+            .rows_out
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
     }
     Ok(writer.finish().await?)
 }

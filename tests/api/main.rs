@@ -7,6 +7,7 @@ mod helpers;
 mod lifecycle;
 mod pandas;
 mod pipelines;
+mod progress;
 mod results;
 mod running;
 mod service;

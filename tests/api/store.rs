@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use rusk::spec::JobSpec;
-use rusk::store::{self, JobError, JobState, NewJob, Outcome, Submitted};
+use rusk::store::{self, JobError, JobState, NewJob, Outcome, Progress, Submitted};
 
 use crate::helpers::{Backend, settings_for};
 
@@ -49,7 +49,11 @@ async fn leases_are_fenced(backend: Backend) {
     );
     assert!(
         store
-            .heartbeat(&first.lease, Duration::from_millis(50))
+            .heartbeat(
+                &first.lease,
+                Duration::from_millis(50),
+                &Progress::default()
+            )
             .await
             .unwrap()
     );
@@ -69,7 +73,7 @@ async fn leases_are_fenced(backend: Backend) {
     assert_eq!(second.lease.attempt, 2);
     assert!(
         !store
-            .heartbeat(&first.lease, Duration::from_secs(30))
+            .heartbeat(&first.lease, Duration::from_secs(30), &Progress::default())
             .await
             .unwrap()
     );

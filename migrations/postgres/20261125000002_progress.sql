@@ -1,0 +1,2 @@
+-- Progress of a running job, written with each heartbeat.
+ALTER TABLE job ADD COLUMN progress jsonb;

@@ -1,0 +1,97 @@
+//! How far a running plan has got, read from its scans' metrics while it runs.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::metrics::MetricValue;
+use datafusion::physical_plan::{
+    ExecutionPlan, ExecutionPlanProperties, SendableRecordBatchStream, execute_stream,
+};
+
+use super::{Engine, EngineError};
+use crate::spec::JobSpec;
+
+/// A physical plan ready to run, kept so that its metrics can be read while it runs.
+pub struct Prepared {
+    pub plan: Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+}
+
+impl Prepared {
+    pub fn stream(&self) -> Result<SendableRecordBatchStream, EngineError> {
+        Ok(execute_stream(self.plan.clone(), self.task.clone())?)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanProgress {
+    pub partitions_done: u64,
+    pub partitions_total: u64,
+    pub rows_read: u64,
+    /// Bytes of the input files (or file ranges) of finished scan partitions.
+    pub bytes_read: u64,
+}
+
+impl Engine {
+    pub async fn prepare(&self, spec: &JobSpec) -> Result<Prepared, EngineError> {
+        let frame = self.plan(spec).await?;
+        let task = Arc::new(frame.task_ctx());
+        let plan = frame.create_physical_plan().await?;
+        Ok(Prepared { plan, task })
+    }
+}
+
+/// Sums the scans (the plan's leaves): their partitions, those that finished, and what they
+/// read.
+pub fn scan_progress(plan: &Arc<dyn ExecutionPlan>) -> ScanProgress {
+    let children = plan.children();
+    if !children.is_empty() {
+        return children
+            .into_iter()
+            .map(scan_progress)
+            .fold(ScanProgress::default(), |a, b| ScanProgress {
+                partitions_done: a.partitions_done + b.partitions_done,
+                partitions_total: a.partitions_total + b.partitions_total,
+                rows_read: a.rows_read + b.rows_read,
+                bytes_read: a.bytes_read + b.bytes_read,
+            });
+    }
+    let mut progress = ScanProgress {
+        partitions_total: plan.output_partitioning().partition_count() as u64,
+        ..ScanProgress::default()
+    };
+    let Some(metrics) = plan.metrics() else {
+        return progress;
+    };
+    progress.rows_read = metrics.output_rows().unwrap_or(0) as u64;
+    let finished: BTreeSet<usize> = metrics
+        .iter()
+        .filter(|m| matches!(m.value(), MetricValue::EndTimestamp(t) if t.value().is_some()))
+        .filter_map(|m| m.partition())
+        .collect();
+    progress.partitions_done = finished.len() as u64;
+    progress.bytes_read = finished.iter().map(|&p| partition_bytes(plan, p)).sum();
+    progress
+}
+
+fn partition_bytes(plan: &Arc<dyn ExecutionPlan>, partition: usize) -> u64 {
+    let Some(source) = plan.downcast_ref::<DataSourceExec>() else {
+        return 0;
+    };
+    let Some(config) = source.data_source().downcast_ref::<FileScanConfig>() else {
+        return 0;
+    };
+    config.file_groups.get(partition).map_or(0, |group| {
+        group
+            .files()
+            .iter()
+            .map(|f| match &f.range {
+                Some(range) => (range.end - range.start).max(0) as u64,
+                None => f.object_meta.size,
+            })
+            .sum()
+    })
+}
