@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{self, Role};
 use crate::config::Settings;
+use crate::engine::{Engine, EngineError};
 use crate::results::{Encoder, Encoding};
 use crate::spec::{Compression, JobSpec, OutputFormat};
 
@@ -122,26 +123,47 @@ async fn run_spec(settings: &Settings, spec_path: &Path, output: &Path) -> anyho
     let planner = engine.clone();
     let rows = engine
         .spawn(async move {
-            let frame = planner.plan(&spec).await?;
-            let mut batches = frame.execute_stream().await?;
-            let mut file = std::io::BufWriter::new(
-                std::fs::File::create(&output)
-                    .with_context(|| format!("cannot create {}", output.display()))?,
-            );
-            let mut encoder = Encoder::new(encoding, &batches.schema())?;
-            let mut rows = 0;
-            while let Some(batch) = batches.next().await {
-                let batch = batch?;
-                rows += batch.num_rows();
-                file.write_all(&encoder.write(&batch)?)?;
+            // As the workers do: hash joins first, spilling sort-merge joins if memory runs out.
+            match write_file(&planner, &spec, encoding, &output, false).await {
+                Err(e) if is_out_of_memory(&e) => {
+                    write_file(&planner, &spec, encoding, &output, true).await
+                }
+                other => other,
             }
-            file.write_all(&encoder.finish()?)?;
-            file.flush()?;
-            anyhow::Ok(rows)
         })
         .await??;
     eprintln!("wrote {rows} rows");
     Ok(())
+}
+
+async fn write_file(
+    engine: &Engine,
+    spec: &JobSpec,
+    encoding: Encoding,
+    output: &Path,
+    spill_joins: bool,
+) -> anyhow::Result<usize> {
+    let mut batches = engine.prepare(spec, spill_joins).await?.stream()?;
+    let file = std::fs::File::create(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let mut file = std::io::BufWriter::new(file);
+    let mut encoder = Encoder::new(encoding, &batches.schema())?;
+    let mut rows = 0;
+    while let Some(batch) = batches.next().await {
+        let batch = batch.map_err(EngineError::from)?;
+        rows += batch.num_rows();
+        file.write_all(&encoder.write(&batch)?)?;
+    }
+    file.write_all(&encoder.finish()?)?;
+    file.flush()?;
+    Ok(rows)
+}
+
+fn is_out_of_memory(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<EngineError>(),
+        Some(EngineError::ResourcesExhausted(_))
+    )
 }
 
 fn encoding_for(output: &Path, spec: &JobSpec) -> Encoding {

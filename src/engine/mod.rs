@@ -147,11 +147,18 @@ impl Engine {
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,
     /// and the first half of running it.
     pub async fn plan(&self, spec: &JobSpec) -> Result<DataFrame, EngineError> {
-        let ctx = self.session();
+        self.plan_in(&self.session(), spec).await
+    }
+
+    async fn plan_in(
+        &self,
+        ctx: &SessionContext,
+        spec: &JobSpec,
+    ) -> Result<DataFrame, EngineError> {
         for (name, source) in &spec.sources {
-            sources::register(&ctx, &self.data_root, name, source).await?;
+            sources::register(ctx, &self.data_root, name, source).await?;
         }
-        pipeline::build(&ctx, spec).await
+        pipeline::build(ctx, spec).await
     }
 
     /// Runs a future on the engine's own threads, away from the API's I/O runtime.

@@ -36,8 +36,23 @@ pub struct ScanProgress {
 }
 
 impl Engine {
-    pub async fn prepare(&self, spec: &JobSpec) -> Result<Prepared, EngineError> {
-        let frame = self.plan(spec).await?;
+    /// Plans a spec for running. `spill_joins` plans sort-merge joins, which spill to disk,
+    /// instead of hash joins, whose build side must fit in memory.
+    pub async fn prepare(
+        &self,
+        spec: &JobSpec,
+        spill_joins: bool,
+    ) -> Result<Prepared, EngineError> {
+        let ctx = self.session();
+        if spill_joins {
+            ctx.state_ref()
+                .write()
+                .config_mut()
+                .options_mut()
+                .optimizer
+                .prefer_hash_join = false;
+        }
+        let frame = self.plan_in(&ctx, spec).await?;
         let task = Arc::new(frame.task_ctx());
         let plan = frame.create_physical_plan().await?;
         Ok(Prepared { plan, task })

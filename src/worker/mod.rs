@@ -3,7 +3,7 @@
 //! shows up as a refused heartbeat, and the running plan is dropped at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use datafusion::physical_plan::ExecutionPlan;
@@ -258,13 +258,24 @@ impl RunError {
 /// What a running job has done so far, shared between its task and its heartbeat.
 #[derive(Default)]
 struct Tracker {
-    plan: OnceLock<Arc<dyn ExecutionPlan>>,
+    plan: Mutex<Option<Arc<dyn ExecutionPlan>>>,
     rows_out: AtomicU64,
 }
 
 impl Tracker {
+    /// Follows a new run of the job's plan.
+    fn start(&self, plan: Arc<dyn ExecutionPlan>) {
+        *self.plan.lock().unwrap_or_else(PoisonError::into_inner) = Some(plan);
+        self.rows_out.store(0, Ordering::Relaxed);
+    }
+
     fn progress(&self) -> Progress {
-        let scan = self.plan.get().map(scan_progress).unwrap_or_default();
+        let plan = self
+            .plan
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let scan = plan.as_ref().map(scan_progress).unwrap_or_default();
         Progress {
             partitions_done: scan.partitions_done,
             partitions_total: scan.partitions_total,
@@ -275,7 +286,8 @@ impl Tracker {
     }
 }
 
-/// Plans the spec and streams its batches into result files.
+/// Runs the spec with hash joins, and once more with spilling sort-merge joins if it ran out
+/// of memory (a hash join's build side cannot spill).
 async fn execute(
     engine: Arc<Engine>,
     results: ResultStore,
@@ -283,8 +295,26 @@ async fn execute(
     lease: Lease,
     tracker: Arc<Tracker>,
 ) -> Result<StoredResult, RunError> {
-    let prepared = engine.prepare(&spec).await?;
-    let _ = tracker.plan.set(prepared.plan.clone());
+    match run_plan(&engine, &results, &spec, lease, &tracker, false).await {
+        Err(RunError::Engine(EngineError::ResourcesExhausted(why))) => {
+            tracing::info!(job = %lease.job_id, %why, "out of memory; planning spilling joins");
+            run_plan(&engine, &results, &spec, lease, &tracker, true).await
+        }
+        other => other,
+    }
+}
+
+/// Plans the spec and streams its batches into result files.
+async fn run_plan(
+    engine: &Engine,
+    results: &ResultStore,
+    spec: &JobSpec,
+    lease: Lease,
+    tracker: &Tracker,
+    spill_joins: bool,
+) -> Result<StoredResult, RunError> {
+    let prepared = engine.prepare(spec, spill_joins).await?;
+    tracker.start(prepared.plan.clone());
     let mut batches = prepared.stream()?;
     let mut writer = results.writer(lease.job_id, lease.attempt, &spec.output, batches.schema());
     while let Some(batch) = batches.next().await {

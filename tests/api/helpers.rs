@@ -61,8 +61,18 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(backend: Backend, role: Role) -> Option<TestApp> {
+    spawn_configured(backend, role, |_| {}).await
+}
+
+/// A fresh app with settings changed by `configure` (e.g. a smaller memory limit).
+pub async fn spawn_configured(
+    backend: Backend,
+    role: Role,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().unwrap();
-    let (settings, database) = settings_for(backend, dir.path()).await?;
+    let (mut settings, database) = settings_for(backend, dir.path()).await?;
+    configure(&mut settings);
     let shutdown = CancellationToken::new();
     let running = app::start(&settings, role, shutdown.clone())
         .await

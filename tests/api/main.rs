@@ -5,6 +5,7 @@ mod explore;
 mod formats;
 mod helpers;
 mod lifecycle;
+mod out_of_core;
 mod pandas;
 mod pipelines;
 mod progress;
