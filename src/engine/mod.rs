@@ -2,6 +2,7 @@
 //! stores) shared by every job, and a dedicated thread pool that runs plans. Knows nothing of
 //! HTTP or the job table.
 
+mod diagnose;
 mod explore;
 mod pipeline;
 mod progress;

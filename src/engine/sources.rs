@@ -24,12 +24,8 @@ pub(super) async fn register(
     source: &Source,
 ) -> Result<usize, EngineError> {
     let at = format!("sources.{name}");
-    let mut files = Vec::new();
-    for pattern in source.path.to_vec() {
-        let found =
-            resolve(root, pattern).map_err(|m| EngineError::invalid(format!("{at}.path"), m))?;
-        files.extend(found);
-    }
+    let files = source_files(root, &at, source)?;
+    check_same_columns(ctx, root, &at, &files, source).await?;
     let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let count = files.len();
     let frame = match source.format {
@@ -61,6 +57,117 @@ pub(super) async fn register(
     };
     ctx.register_table(name, frame.into_view())?;
     Ok(count)
+}
+
+/// All the files a source's paths name, in order.
+pub(super) fn source_files(
+    root: &Path,
+    at: &str,
+    source: &Source,
+) -> Result<Vec<PathBuf>, EngineError> {
+    let mut files = Vec::new();
+    for pattern in source.path.to_vec() {
+        let found =
+            resolve(root, pattern).map_err(|m| EngineError::invalid(format!("{at}.path"), m))?;
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// Every file of a source has the same columns as its first (CSV: header names; Parquet and
+/// Arrow: names and types), or the error names both files. JSON records may differ by design.
+async fn check_same_columns(
+    ctx: &SessionContext,
+    root: &Path,
+    at: &str,
+    files: &[PathBuf],
+    source: &Source,
+) -> Result<(), EngineError> {
+    let Some((first, rest)) = files.split_first() else {
+        return Ok(());
+    };
+    let columns_of = async |file: &Path| -> Result<Option<Vec<String>>, EngineError> {
+        let path = file.display().to_string();
+        let schema = match source.format {
+            Format::Csv => return Ok(csv_header(file, &source.options)),
+            Format::Json => return Ok(None),
+            Format::Parquet => {
+                let options = ParquetReadOptions {
+                    file_extension: "",
+                    ..Default::default()
+                };
+                ctx.read_parquet(path, options).await
+            }
+            Format::Arrow => {
+                let options = ArrowReadOptions {
+                    file_extension: "",
+                    ..Default::default()
+                };
+                ctx.read_arrow(path, options).await
+            }
+        }
+        .map_err(|e| {
+            EngineError::invalid(
+                at,
+                format!("{}: {}", shown(root, file), e.strip_backtrace()),
+            )
+        })?
+        .schema()
+        .as_arrow()
+        .clone();
+        Ok(Some(
+            schema
+                .fields()
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), f.data_type()))
+                .collect(),
+        ))
+    };
+    let Some(expected) = columns_of(first).await? else {
+        return Ok(());
+    };
+    for file in rest {
+        if let Some(columns) = columns_of(file).await?
+            && columns != expected
+        {
+            return Err(EngineError::invalid(
+                format!("{at}.path"),
+                format!(
+                    "files disagree on their columns: {} has {expected:?}, {} has {columns:?}",
+                    shown(root, first),
+                    shown(root, file)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A CSV file's header names (`None` where there is no header or the file is compressed).
+fn csv_header(file: &Path, options: &CsvOptions) -> Option<Vec<String>> {
+    use std::io::BufRead;
+    if options.has_header == Some(false) || options.compression.is_some() {
+        return None;
+    }
+    let delimiter = options.delimiter.as_deref().unwrap_or(",");
+    let mut line = String::new();
+    std::io::BufReader::new(std::fs::File::open(file).ok()?)
+        .read_line(&mut line)
+        .ok()?;
+    Some(
+        line.trim_end_matches(['\r', '\n'])
+            .split(delimiter)
+            .map(|name| name.trim_matches('"').to_string())
+            .collect(),
+    )
+}
+
+/// A file's path as the caller wrote it: relative to the data root.
+pub(crate) fn shown(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
 }
 
 async fn read_csv(

@@ -295,11 +295,15 @@ async fn execute(
     lease: Lease,
     tracker: Arc<Tracker>,
 ) -> Result<StoredResult, RunError> {
-    match run_plan(&engine, &results, &spec, lease, &tracker, false).await {
+    let outcome = match run_plan(&engine, &results, &spec, lease, &tracker, false).await {
         Err(RunError::Engine(EngineError::ResourcesExhausted(why))) => {
             tracing::info!(job = %lease.job_id, %why, "out of memory; planning spilling joins");
             run_plan(&engine, &results, &spec, lease, &tracker, true).await
         }
+        other => other,
+    };
+    match outcome {
+        Err(RunError::Engine(error)) => Err(engine.locate_error(&spec, error).await.into()),
         other => other,
     }
 }
