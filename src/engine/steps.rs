@@ -10,10 +10,11 @@ use datafusion::functions_aggregate::expr_fn::percentile_cont;
 use datafusion::functions_aggregate::expr_fn::{
     avg, count, count_distinct, first_value, last_value, max, median, min, stddev, sum, var_sample,
 };
+use datafusion::logical_expr::Partitioning;
 use datafusion::logical_expr::expr::NullTreatment;
 use datafusion::logical_expr::{ExprFunctionExt, SortExpr, cast, when};
 use datafusion::prelude::{
-    DataFrame, Expr, SessionContext, coalesce, ident, isnan, lit, make_array,
+    DataFrame, Expr, SessionContext, coalesce, concat_ws, ident, isnan, left, lit, make_array, md5,
 };
 use indexmap::IndexMap;
 
@@ -116,7 +117,31 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
         }
         Step::ValueCounts { column } => value_counts(frame, column),
         Step::Describe {} => describe(frame),
+        Step::Sample { frac, seed } => sample(frame, *frac, *seed),
+        Step::Repartition {
+            npartitions: Some(n),
+            ..
+        } => Ok(frame.repartition(Partitioning::RoundRobinBatch(*n as usize))?),
+        // A size only shapes the result files (`JobSpec::file_layout`).
+        Step::Repartition { .. } => Ok(frame),
     }
+}
+
+/// Keeps a row when the first 8 hex digits of md5(seed, values…) fall below `frac` of the
+/// range: reproducible whatever the partitioning, as the decision depends on the row alone.
+fn sample(frame: DataFrame, frac: f64, seed: u64) -> StepResult {
+    let mut parts = vec![lit(seed.to_string())];
+    for name in names(&frame) {
+        let text = cast(ident(&name), DataType::Utf8);
+        parts.push(coalesce(vec![text, lit("\u{1}null")]));
+    }
+    let digest = md5(concat_ws(lit("\u{1f}"), parts));
+    let threshold = ((frac * 4_294_967_296.0) as u64).min(1 << 32);
+    if threshold >= 1 << 32 {
+        return Ok(frame);
+    }
+    let keep = left(digest, lit(8)).lt(lit(format!("{threshold:08x}")));
+    Ok(frame.filter(keep)?)
 }
 
 fn astype(mut frame: DataFrame, columns: &IndexMap<String, DType>) -> StepResult {

@@ -25,7 +25,7 @@ pub use encode::{EncodeError, Encoder, Encoding};
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
 
-use crate::spec::{Compression, Output, OutputFormat};
+use crate::spec::{Compression, FileLayout, Output, OutputFormat};
 use crate::store::{ColumnSchema, StoredFile, StoredResult};
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,7 @@ impl ResultStore {
         job: Uuid,
         attempt: i32,
         output: &Output,
+        layout: FileLayout,
         schema: SchemaRef,
     ) -> ResultWriter {
         let encoding = match output.format {
@@ -73,14 +74,22 @@ impl ResultStore {
             OutputFormat::Arrow => Encoding::ArrowFile,
         };
         ResultWriter {
-            store: self.store.clone(),
-            prefix: format!("results/{job}/{attempt}"),
             format: output.format,
-            encoding,
-            target_bytes: output.target_file_bytes(),
+            factory: FileFactory {
+                store: self.store.clone(),
+                prefix: format!("results/{job}/{attempt}"),
+                encoding,
+                schema: schema.clone(),
+            },
             schema,
-            open: None,
             files: Vec::new(),
+            open: match layout {
+                FileLayout::Size(target) => Open::BySize { target, file: None },
+                FileLayout::Count(n) => Open::ByCount {
+                    slots: (0..n).map(|_| None).collect(),
+                    next: 0,
+                },
+            },
         }
     }
 
@@ -177,16 +186,24 @@ impl Window {
     }
 }
 
-/// Writes a job's batches into files of about the target size.
+/// Writes a job's batches into result files, by size or by count.
 pub struct ResultWriter {
-    store: Arc<dyn ObjectStore>,
-    prefix: String,
     format: OutputFormat,
-    encoding: Encoding,
-    target_bytes: u64,
     schema: SchemaRef,
-    open: Option<OpenFile>,
+    factory: FileFactory,
+    open: Open,
+    /// Closed files, in row order.
     files: Vec<StoredFile>,
+}
+
+enum Open {
+    /// One file at a time, closed at about `target` bytes.
+    BySize { target: u64, file: Option<OpenFile> },
+    /// A fixed number of files, dealt batches in turn.
+    ByCount {
+        slots: Vec<Option<OpenFile>>,
+        next: usize,
+    },
 }
 
 struct OpenFile {
@@ -199,41 +216,82 @@ struct OpenFile {
 
 impl ResultWriter {
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
-        // A batch bigger than a file is cut, so files come out near the target size.
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let target = match &mut self.open {
+            Open::BySize { target, .. } => *target,
+            Open::ByCount { slots, next } => {
+                let index = *next % slots.len();
+                *next += 1;
+                let file = match &mut slots[index] {
+                    Some(file) => file,
+                    slot => slot.insert(self.factory.open(index)?),
+                };
+                return file.write(batch).await;
+            }
+        };
+        // A batch bigger than a file is cut, so that files come out near the target size.
         let rows = batch.num_rows();
         let memory = batch.get_array_memory_size().max(1) as u64;
-        let chunk = ((rows as u64 * self.target_bytes) / memory).clamp(1, rows.max(1) as u64);
+        let chunk = ((rows as u64 * target) / memory).clamp(1, rows as u64) as usize;
         let mut start = 0;
         while start < rows {
-            let len = (chunk as usize).min(rows - start);
-            self.write_chunk(&batch.slice(start, len)).await?;
+            let len = chunk.min(rows - start);
+            self.write_sized(&batch.slice(start, len), target).await?;
             start += len;
         }
         Ok(())
     }
 
-    async fn write_chunk(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
-        let file = match &mut self.open {
-            Some(file) => file,
-            None => self.open.insert(self.new_file()?),
+    async fn write_sized(&mut self, batch: &RecordBatch, target: u64) -> Result<(), ResultError> {
+        let Open::BySize { file, .. } = &mut self.open else {
+            return Ok(());
         };
-        let bytes = file.encoder.write(batch)?;
-        file.upload.write_all(&bytes).await.map_err(io)?;
-        file.rows += batch.num_rows() as u64;
-        file.bytes += bytes.len() as u64;
-        if file.bytes + file.encoder.pending_bytes() as u64 >= self.target_bytes {
-            self.close().await?;
+        let open = match file {
+            Some(open) => open,
+            None => file.insert(self.factory.open(self.files.len())?),
+        };
+        open.write(batch).await?;
+        if open.bytes + open.encoder.pending_bytes() as u64 >= target
+            && let Some(full) = file.take()
+        {
+            self.files.push(full.close().await?);
         }
         Ok(())
     }
 
-    /// Closes the last file and describes what was written. An empty result still gets one
-    /// (empty) file, so that it can be read like any other.
+    /// Closes the open files and describes what was written. An empty result still gets
+    /// a file (and `npartitions` always gets that many), so it reads like any other.
     pub async fn finish(mut self) -> Result<StoredResult, ResultError> {
-        if self.files.is_empty() && self.open.is_none() {
-            self.open = Some(self.new_file()?);
+        let open = std::mem::replace(
+            &mut self.open,
+            Open::ByCount {
+                slots: Vec::new(),
+                next: 0,
+            },
+        );
+        match open {
+            Open::BySize { file, .. } => {
+                let last = match file {
+                    Some(file) => Some(file),
+                    None if self.files.is_empty() => Some(self.factory.open(0)?),
+                    None => None,
+                };
+                if let Some(last) = last {
+                    self.files.push(last.close().await?);
+                }
+            }
+            Open::ByCount { slots, .. } => {
+                for (index, slot) in slots.into_iter().enumerate() {
+                    let file = match slot {
+                        Some(file) => file,
+                        None => self.factory.open(index)?,
+                    };
+                    self.files.push(file.close().await?);
+                }
+            }
         }
-        self.close().await?;
         Ok(StoredResult {
             format: self.format,
             rows: self.files.iter().map(|f| f.rows).sum(),
@@ -242,12 +300,21 @@ impl ResultWriter {
             files: self.files,
         })
     }
+}
 
-    fn new_file(&self) -> Result<OpenFile, ResultError> {
+/// Opens the result's numbered files.
+struct FileFactory {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    encoding: Encoding,
+    schema: SchemaRef,
+}
+
+impl FileFactory {
+    fn open(&self, index: usize) -> Result<OpenFile, ResultError> {
         let key = format!(
-            "{}/part-{:05}.{}",
+            "{}/part-{index:05}.{}",
             self.prefix,
-            self.files.len(),
             self.encoding.extension()
         );
         Ok(OpenFile {
@@ -258,20 +325,26 @@ impl ResultWriter {
             bytes: 0,
         })
     }
+}
 
-    async fn close(&mut self) -> Result<(), ResultError> {
-        let Some(mut file) = self.open.take() else {
-            return Ok(());
-        };
-        let tail = file.encoder.finish()?;
-        file.upload.write_all(&tail).await.map_err(io)?;
-        file.upload.shutdown().await.map_err(io)?;
-        self.files.push(StoredFile {
-            key: file.key,
-            rows: file.rows,
-            bytes: file.bytes + tail.len() as u64,
-        });
+impl OpenFile {
+    async fn write(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
+        let bytes = self.encoder.write(batch)?;
+        self.upload.write_all(&bytes).await.map_err(io)?;
+        self.rows += batch.num_rows() as u64;
+        self.bytes += bytes.len() as u64;
         Ok(())
+    }
+
+    async fn close(mut self) -> Result<StoredFile, ResultError> {
+        let tail = self.encoder.finish()?;
+        self.upload.write_all(&tail).await.map_err(io)?;
+        self.upload.shutdown().await.map_err(io)?;
+        Ok(StoredFile {
+            key: self.key,
+            rows: self.rows,
+            bytes: self.bytes + tail.len() as u64,
+        })
     }
 }
 

@@ -232,6 +232,22 @@ pub enum Step {
     /// count, mean, std, min, 25%, 50%, 75%, max of every numeric column, one row per
     /// statistic (labelled in column `statistic`).
     Describe {},
+    /// Keep each row with probability `frac`, decided by a hash of `seed` and the row's values:
+    /// the same data and seed always give the same rows (identical rows go together).
+    Sample {
+        frac: f64,
+        #[serde(default)]
+        seed: u64,
+    },
+    /// `npartitions`: run the following steps in that many parallel partitions.
+    /// `partition_size` (e.g. `"100MB"`): the size of the result files, as Dask's
+    /// `repartition(partition_size=…)` followed by `to_parquet` gives.
+    Repartition {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        npartitions: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition_size: Option<String>,
+    },
     /// Join with another source, as `pd.merge`.
     Merge {
         right: String,
@@ -268,6 +284,8 @@ impl Step {
             Step::Concat { .. } => "concat",
             Step::ValueCounts { .. } => "value_counts",
             Step::Describe {} => "describe",
+            Step::Sample { .. } => "sample",
+            Step::Repartition { .. } => "repartition",
         }
     }
 }
@@ -396,18 +414,24 @@ pub struct Output {
     /// Target size of each result file, e.g. `"100MB"`; default `"128MB"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_size: Option<String>,
+    /// Write exactly this many result files instead (batches are dealt round-robin, so row
+    /// order is kept within a file, not across files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub npartitions: Option<u32>,
+}
+
+/// How a result is split into files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLayout {
+    /// Files of about this many bytes, in row order.
+    Size(u64),
+    /// Exactly this many files.
+    Count(u32),
 }
 
 impl Output {
     pub const DEFAULT_PARTITION_SIZE: u64 = 128 * 1024 * 1024;
-
-    /// Target bytes per file; the spec was validated, so a bad size cannot reach here.
-    pub fn target_file_bytes(&self) -> u64 {
-        self.partition_size
-            .as_deref()
-            .and_then(|s| parse_size(s).ok())
-            .unwrap_or(Self::DEFAULT_PARTITION_SIZE)
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -451,6 +475,31 @@ impl JobSpec {
         let spec: JobSpec = parse_json(body)?;
         spec.validate()?;
         Ok(spec)
+    }
+
+    /// How the result is split into files: `output` first, then the last `repartition` step
+    /// with a `partition_size`, else files of 128 MB. The spec was validated, so sizes parse.
+    pub fn file_layout(&self) -> FileLayout {
+        if let Some(n) = self.output.npartitions {
+            return FileLayout::Count(n);
+        }
+        let from_steps = self
+            .steps
+            .iter()
+            .flatten()
+            .rev()
+            .find_map(|step| match step {
+                Step::Repartition {
+                    partition_size: Some(size),
+                    ..
+                } => Some(size),
+                _ => None,
+            });
+        let size = self.output.partition_size.as_ref().or(from_steps);
+        FileLayout::Size(
+            size.and_then(|s| parse_size(s).ok())
+                .unwrap_or(Output::DEFAULT_PARTITION_SIZE),
+        )
     }
 
     /// The source that `steps` start from.

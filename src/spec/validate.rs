@@ -48,6 +48,21 @@ impl JobSpec {
         if let Some(size) = &self.output.partition_size {
             parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
         }
+        match self.output.npartitions {
+            Some(_) if self.output.partition_size.is_some() => {
+                return Err(SpecError::invalid(
+                    "output.npartitions",
+                    "give `partition_size` or `npartitions`, not both",
+                ));
+            }
+            Some(n) if !(1..=10_000).contains(&n) => {
+                return Err(SpecError::invalid(
+                    "output.npartitions",
+                    "expected 1 to 10000",
+                ));
+            }
+            _ => {}
+        }
         if !(1..=100).contains(&self.max_attempts) {
             return Err(SpecError::invalid(
                 "max_attempts",
@@ -149,6 +164,28 @@ impl JobSpec {
                 Ok(())
             }
             Step::ValueCounts { column } => non_empty("column", column.is_empty()),
+            Step::Sample { frac, .. } if !(*frac > 0.0 && *frac <= 1.0) => Err(SpecError::invalid(
+                format!("{at}.frac"),
+                "expected a fraction above 0 and at most 1",
+            )),
+            Step::Sample { .. } => Ok(()),
+            Step::Repartition {
+                npartitions,
+                partition_size,
+            } => match (npartitions, partition_size) {
+                (Some(n), None) if (1..=10_000).contains(n) => Ok(()),
+                (Some(_), None) => Err(SpecError::invalid(
+                    format!("{at}.npartitions"),
+                    "expected 1 to 10000",
+                )),
+                (None, Some(size)) => parse_size(size)
+                    .map(|_| ())
+                    .map_err(|m| SpecError::invalid(format!("{at}.partition_size"), m)),
+                _ => Err(SpecError::invalid(
+                    format!("{at}.npartitions"),
+                    "give either `npartitions` or `partition_size`",
+                )),
+            },
             Step::Merge {
                 right,
                 on,
@@ -276,7 +313,10 @@ mod tests {
         .expect("seed spec parses");
         assert_eq!(spec.input_name(), Some("logs"));
         assert_eq!(spec.max_attempts, 3);
-        assert_eq!(spec.output.target_file_bytes(), 100_000_000);
+        assert_eq!(
+            spec.file_layout(),
+            crate::spec::FileLayout::Size(100_000_000)
+        );
     }
 
     #[test]

@@ -320,7 +320,13 @@ async fn run_plan(
     let prepared = engine.prepare(spec, spill_joins).await?;
     tracker.start(prepared.plan.clone());
     let mut batches = prepared.stream()?;
-    let mut writer = results.writer(lease.job_id, lease.attempt, &spec.output, batches.schema());
+    let mut writer = results.writer(
+        lease.job_id,
+        lease.attempt,
+        &spec.output,
+        spec.file_layout(),
+        batches.schema(),
+    );
     while let Some(batch) = batches.next().await {
         let batch = batch.map_err(EngineError::from)?;
         writer.write(&batch).await?;

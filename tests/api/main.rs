@@ -13,6 +13,7 @@ mod progress;
 mod results;
 mod running;
 mod service;
+mod sizing;
 mod steps;
 mod store;
 mod validation;
