@@ -198,7 +198,10 @@ pub struct ResultWriter {
 
 enum Open {
     /// One file at a time, closed at about `target` bytes.
-    BySize { target: u64, file: Option<OpenFile> },
+    BySize {
+        target: u64,
+        file: Option<Box<OpenFile>>,
+    },
     /// A fixed number of files, dealt batches in turn.
     ByCount {
         slots: Vec<Option<OpenFile>>,
@@ -250,7 +253,7 @@ impl ResultWriter {
         };
         let open = match file {
             Some(open) => open,
-            None => file.insert(self.factory.open(self.files.len())?),
+            None => file.insert(Box::new(self.factory.open(self.files.len())?)),
         };
         open.write(batch).await?;
         if open.bytes + open.encoder.pending_bytes() as u64 >= target
@@ -275,7 +278,7 @@ impl ResultWriter {
             Open::BySize { file, .. } => {
                 let last = match file {
                     Some(file) => Some(file),
-                    None if self.files.is_empty() => Some(self.factory.open(0)?),
+                    None if self.files.is_empty() => Some(Box::new(self.factory.open(0)?)),
                     None => None,
                 };
                 if let Some(last) = last {
