@@ -61,6 +61,7 @@ pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
         memory_limit: settings.memory_limit(),
         spill_dir: settings.data_dir.join("spill"),
         threads: cores(),
+        stores: settings.stores(),
     })?;
     Ok(Arc::new(engine))
 }
@@ -72,7 +73,10 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let store = connect_store(settings).await?;
     let engine = engine(settings)?;
-    let results = ResultStore::local(&settings.data_dir.join("objects"))?;
+    let results = match &settings.results_url {
+        Some(url) => ResultStore::at_url(url, &settings.stores())?,
+        None => ResultStore::local(&settings.data_dir.join("objects"))?,
+    };
     let wake = Arc::new(Notify::new());
     let mut tasks = JoinSet::new();
     if role != Role::Api {

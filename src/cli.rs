@@ -123,7 +123,7 @@ async fn run_spec(settings: &Settings, spec_path: &Path, output: &Path) -> anyho
     let planner = engine.clone();
     let rows = engine
         .spawn(async move {
-            // As the workers do: hash joins first, spilling sort-merge joins if memory runs out.
+            // As the workers do: a frugal second plan if memory runs out.
             match write_file(&planner, &spec, encoding, &output, false).await {
                 Err(e) if is_out_of_memory(&e) => {
                     write_file(&planner, &spec, encoding, &output, true).await
@@ -141,9 +141,9 @@ async fn write_file(
     spec: &JobSpec,
     encoding: Encoding,
     output: &Path,
-    spill_joins: bool,
+    frugal: bool,
 ) -> anyhow::Result<usize> {
-    let mut batches = engine.prepare(spec, spill_joins).await?.stream()?;
+    let mut batches = engine.prepare(spec, frugal).await?.stream()?;
     let file = std::fs::File::create(output)
         .with_context(|| format!("cannot create {}", output.display()))?;
     let mut file = std::io::BufWriter::new(file);

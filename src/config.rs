@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::objects::StoreConfig;
 use crate::spec::parse_size;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -37,6 +38,14 @@ pub struct Settings {
     /// Engine memory pool, e.g. `4GB`; default half of the machine's memory.
     #[arg(long, global = true, env = "RUSK_MEMORY_LIMIT", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
+    /// Where result files go: an object-store URL such as `s3://bucket/rusk`; default the
+    /// data directory.
+    #[arg(long, global = true, env = "RUSK_RESULTS_URL")]
+    pub results_url: Option<String>,
+    /// Object-store settings as environment-style pairs (`AWS_ENDPOINT`, …); `None` reads
+    /// them from this process's environment. For tests and embedding.
+    #[arg(skip)]
+    pub store_env: Option<Vec<(String, String)>>,
     /// Base of the absolute URLs in results, e.g. `https://rusk.example.com`; default the
     /// request's `Host`.
     #[arg(long, global = true, env = "RUSK_PUBLIC_URL")]
@@ -53,6 +62,8 @@ impl Settings {
             database_url: None,
             slots: None,
             memory_limit: None,
+            results_url: None,
+            store_env: None,
             public_url: None,
         }
     }
@@ -68,6 +79,13 @@ impl Settings {
         match &self.data_root {
             Some(root) => Ok(root.clone()),
             None => std::env::current_dir(),
+        }
+    }
+
+    pub fn stores(&self) -> StoreConfig {
+        match &self.store_env {
+            Some(pairs) => StoreConfig::from_pairs(pairs.iter().cloned()),
+            None => StoreConfig::from_env(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod objects;
 pub mod results;
 pub mod spec;
 pub mod store;

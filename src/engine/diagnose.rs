@@ -21,12 +21,12 @@ impl Engine {
             if source.format != Format::Csv {
                 continue;
             }
-            let Ok(files) = source_files(&self.data_root, name, source) else {
+            let Ok(files) = source_files(self, name, source).await else {
                 continue;
             };
             for file in files {
                 let single = Source {
-                    path: Paths::One(file.display().to_string()),
+                    path: Paths::One(file.clone()),
                     ..source.clone()
                 };
                 if let Some(found) = self.read_fails(&single).await {
@@ -45,9 +45,7 @@ impl Engine {
     /// Reads every row and column of a source; the error, if reading fails.
     async fn read_fails(&self, source: &Source) -> Option<(Schema, String)> {
         let ctx = self.session_with_partitions(1);
-        sources::register(&ctx, &self.data_root, "probe", source)
-            .await
-            .ok()?;
+        sources::register(&ctx, self, "probe", source).await.ok()?;
         let frame = ctx.table("probe").await.ok()?;
         let schema = frame.schema().as_arrow().clone();
         let mut batches = match frame.execute_stream().await {

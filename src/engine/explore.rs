@@ -55,7 +55,7 @@ impl Engine {
     /// Reads only the first `n` rows (the scan stops once the limit is met), in file order.
     pub async fn inspect(&self, source: &Source, n: usize) -> Result<Inspection, EngineError> {
         let ctx = self.session();
-        let files = sources::register(&ctx, &self.data_root, "source", source).await?;
+        let files = sources::register(&ctx, self, "source", source).await?;
         let frame = ctx.table("source").await?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let partitions = frame
@@ -65,7 +65,7 @@ impl Engine {
             .partition_count();
         // One partition reads the files in order, so the head is the first file's first rows.
         let ordered = self.session_with_partitions(1);
-        sources::register(&ordered, &self.data_root, "source", source).await?;
+        sources::register(&ordered, self, "source", source).await?;
         let head = ordered
             .table("source")
             .await?

@@ -4,6 +4,7 @@
 
 mod diagnose;
 mod explore;
+mod paths;
 mod pipeline;
 mod progress;
 mod sources;
@@ -23,6 +24,7 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tokio::runtime::Handle;
 
+use crate::objects::StoreConfig;
 use crate::spec::JobSpec;
 
 #[derive(Debug, thiserror::Error)]
@@ -90,13 +92,19 @@ pub struct EngineConfig {
     pub spill_dir: PathBuf,
     /// Threads that execute plans (and the default number of partitions).
     pub threads: usize,
+    /// Credentials and endpoints for object-store sources.
+    pub stores: StoreConfig,
 }
 
 pub struct Engine {
+    /// Every session's settings: Rusk's, then any `DATAFUSION_*` environment variables.
+    base_config: SessionConfig,
     runtime_env: Arc<RuntimeEnv>,
     cpu: CpuRuntime,
     data_root: PathBuf,
     threads: usize,
+    memory_limit: u64,
+    stores: StoreConfig,
 }
 
 impl Engine {
@@ -122,10 +130,13 @@ impl Engine {
             .build_arc()?;
         let threads = config.threads.max(1);
         Ok(Engine {
+            base_config: base_config()?,
             runtime_env,
             cpu: CpuRuntime::new(threads)?,
             data_root,
             threads,
+            memory_limit: config.memory_limit,
+            stores: config.stores,
         })
     }
 
@@ -135,13 +146,7 @@ impl Engine {
     }
 
     fn session_with_partitions(&self, partitions: usize) -> SessionContext {
-        let mut config = SessionConfig::new()
-            .with_target_partitions(partitions)
-            .with_information_schema(false);
-        let options = config.options_mut();
-        // Column names are case-sensitive, as in pandas.
-        options.sql_parser.enable_ident_normalization = false;
-        options.execution.parquet.pushdown_filters = true;
+        let config = self.base_config.clone().with_target_partitions(partitions);
         SessionContext::new_with_config_rt(config, self.runtime_env.clone())
     }
 
@@ -157,7 +162,7 @@ impl Engine {
         spec: &JobSpec,
     ) -> Result<DataFrame, EngineError> {
         for (name, source) in &spec.sources {
-            sources::register(ctx, &self.data_root, name, source).await?;
+            sources::register(ctx, self, name, source).await?;
         }
         pipeline::build(ctx, spec).await
     }
@@ -178,6 +183,20 @@ impl Engine {
     pub fn runtime_env(&self) -> &Arc<RuntimeEnv> {
         &self.runtime_env
     }
+}
+
+/// Operators may tune the engine with DataFusion's own variables (e.g.
+/// `DATAFUSION_EXECUTION_SORT_SPILL_RESERVATION_BYTES`); Rusk's own settings come on top.
+fn base_config() -> Result<SessionConfig, EngineError> {
+    let config = SessionConfig::from_env().map_err(|e| {
+        EngineError::Internal(format!("a DATAFUSION_* variable: {}", e.strip_backtrace()))
+    })?;
+    let mut config = config.with_information_schema(false);
+    let options = config.options_mut();
+    // Column names are case-sensitive, as in pandas.
+    options.sql_parser.enable_ident_normalization = false;
+    options.execution.parquet.pushdown_filters = true;
+    Ok(config)
 }
 
 /// A multi-threaded Tokio runtime for CPU-bound plan execution, shut down without blocking

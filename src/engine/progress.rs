@@ -36,22 +36,29 @@ pub struct ScanProgress {
 }
 
 impl Engine {
-    /// Plans a spec for running. `spill_joins` plans sort-merge joins, which spill to disk,
-    /// instead of hash joins, whose build side must fit in memory.
-    pub async fn prepare(
-        &self,
-        spec: &JobSpec,
-        spill_joins: bool,
-    ) -> Result<Prepared, EngineError> {
-        let ctx = self.session();
-        if spill_joins {
-            ctx.state_ref()
-                .write()
-                .config_mut()
-                .options_mut()
-                .optimizer
-                .prefer_hash_join = false;
-        }
+    /// Plans a spec for running. `frugal` is for a second try after running out of memory:
+    /// one partition (so one operator of each kind shares the pool), small batches, a third
+    /// of the pool kept for merging sorted spill files, and sort-merge joins, which spill,
+    /// instead of hash joins, whose build side must fit.
+    pub async fn prepare(&self, spec: &JobSpec, frugal: bool) -> Result<Prepared, EngineError> {
+        let ctx = if frugal {
+            let ctx = self.session_with_partitions(1);
+            {
+                let state = ctx.state_ref();
+                let mut state = state.write();
+                let options = state.config_mut().options_mut();
+                options.optimizer.prefer_hash_join = false;
+                options.set("datafusion.execution.batch_size", "1024")?;
+                let merge_reserve = (self.memory_limit / 3).to_string();
+                options.set(
+                    "datafusion.execution.sort_spill_reservation_bytes",
+                    &merge_reserve,
+                )?;
+            }
+            ctx
+        } else {
+            self.session()
+        };
         let frame = self.plan_in(&ctx, spec).await?;
         let task = Arc::new(frame.task_ctx());
         let plan = frame.create_physical_plan().await?;

@@ -1,7 +1,7 @@
 //! Sources: resolving paths under the data root (globs, lists, directories) and registering
 //! each source as a table of the job's session.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::common::ScalarValue;
@@ -14,19 +14,20 @@ use datafusion::prelude::{
     lit,
 };
 
-use super::EngineError;
+use super::paths::locate;
+use super::{Engine, EngineError};
+use crate::objects::is_remote;
 use crate::spec::{CsvOptions, DType, FileCompression, Format, Source};
 
 pub(super) async fn register(
     ctx: &SessionContext,
-    root: &Path,
+    engine: &Engine,
     name: &str,
     source: &Source,
 ) -> Result<usize, EngineError> {
     let at = format!("sources.{name}");
-    let files = source_files(root, &at, source)?;
-    check_same_columns(ctx, root, &at, &files, source).await?;
-    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let files = source_files(engine, &at, source).await?;
+    check_same_columns(ctx, &engine.data_root, &at, &files, source).await?;
     let count = files.len();
     let frame = match source.format {
         Format::Csv => read_csv(ctx, &at, files, &source.options).await?,
@@ -59,16 +60,17 @@ pub(super) async fn register(
     Ok(count)
 }
 
-/// All the files a source's paths name, in order.
-pub(super) fn source_files(
-    root: &Path,
+/// All the files a source's paths name, in order: local paths or URLs.
+pub(super) async fn source_files(
+    engine: &Engine,
     at: &str,
     source: &Source,
-) -> Result<Vec<PathBuf>, EngineError> {
+) -> Result<Vec<String>, EngineError> {
     let mut files = Vec::new();
     for pattern in source.path.to_vec() {
-        let found =
-            resolve(root, pattern).map_err(|m| EngineError::invalid(format!("{at}.path"), m))?;
+        let found = locate(engine, pattern)
+            .await
+            .map_err(|m| EngineError::invalid(format!("{at}.path"), m))?;
         files.extend(found);
     }
     Ok(files)
@@ -80,14 +82,14 @@ async fn check_same_columns(
     ctx: &SessionContext,
     root: &Path,
     at: &str,
-    files: &[PathBuf],
+    files: &[String],
     source: &Source,
 ) -> Result<(), EngineError> {
     let Some((first, rest)) = files.split_first() else {
         return Ok(());
     };
-    let columns_of = async |file: &Path| -> Result<Option<Vec<String>>, EngineError> {
-        let path = file.display().to_string();
+    let columns_of = async |file: &String| -> Result<Option<Vec<String>>, EngineError> {
+        let path = file.clone();
         let schema = match source.format {
             Format::Csv => return Ok(csv_header(file, &source.options)),
             Format::Json => return Ok(None),
@@ -143,10 +145,11 @@ async fn check_same_columns(
     Ok(())
 }
 
-/// A CSV file's header names (`None` where there is no header or the file is compressed).
-fn csv_header(file: &Path, options: &CsvOptions) -> Option<Vec<String>> {
+/// A local CSV file's header names (`None` where there is no header, the file is
+/// compressed, or remote).
+fn csv_header(file: &str, options: &CsvOptions) -> Option<Vec<String>> {
     use std::io::BufRead;
-    if options.has_header == Some(false) || options.compression.is_some() {
+    if options.has_header == Some(false) || options.compression.is_some() || is_remote(file) {
         return None;
     }
     let delimiter = options.delimiter.as_deref().unwrap_or(",");
@@ -163,11 +166,10 @@ fn csv_header(file: &Path, options: &CsvOptions) -> Option<Vec<String>> {
 }
 
 /// A file's path as the caller wrote it: relative to the data root.
-pub(crate) fn shown(root: &Path, file: &Path) -> String {
-    file.strip_prefix(root)
-        .unwrap_or(file)
-        .display()
-        .to_string()
+pub(crate) fn shown(root: &Path, file: &str) -> String {
+    Path::new(file)
+        .strip_prefix(root)
+        .map_or_else(|_| file.to_string(), |p| p.display().to_string())
 }
 
 async fn read_csv(
@@ -301,188 +303,4 @@ fn compression(c: FileCompression) -> FileCompressionType {
 fn null_regex(values: &[String]) -> String {
     let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
     format!("^(?:{}|)$", alternatives.join("|"))
-}
-
-/// The files a source path names: one file, every file of a directory (recursively, skipping
-/// hidden and `_`-prefixed names, as Spark and Dask write them), or a glob's matches. Sorted, so
-/// partitions follow file order. Every file must lie under `root`, symlinks resolved.
-pub(crate) fn resolve(root: &Path, path: &str) -> Result<Vec<PathBuf>, String> {
-    let local = local_path(path)?;
-    if local.components().any(|c| c == Component::ParentDir) {
-        return Err(format!("{path:?}: `..` is not allowed in source paths"));
-    }
-    let full = root.join(&local);
-    let has_glob = path.contains(['*', '?', '[']);
-    // Hidden and marker files are skipped only below `base`, the part the caller named.
-    let (pattern, base) = if has_glob {
-        let literal: PathBuf = local
-            .components()
-            .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-            .collect();
-        let prefix = if local.is_relative() {
-            format!("{}/", glob::Pattern::escape(&root.display().to_string()))
-        } else {
-            String::new()
-        };
-        (format!("{prefix}{}", local.display()), root.join(literal))
-    } else if full.is_dir() {
-        let dir = glob::Pattern::escape(&full.display().to_string());
-        (format!("{dir}/**/*"), full.clone())
-    } else {
-        let file = confine(root, &full, path)?;
-        return Ok(vec![file]);
-    };
-    let entries = glob::glob(&pattern).map_err(|e| format!("{path:?} is not a valid glob: {e}"))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let found =
-            entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
-        if found.is_file() && !is_hidden(&found, &base) {
-            files.push(confine(root, &found, path)?);
-        }
-    }
-    if files.is_empty() {
-        return Err(format!("no files match {path:?} under the data root"));
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// A path relative to the root, or an absolute one from a `file://` URL or absolute path.
-fn local_path(path: &str) -> Result<PathBuf, String> {
-    if let Some(rest) = path.strip_prefix("file://") {
-        return Ok(PathBuf::from(rest));
-    }
-    if let Some((scheme, _)) = path.split_once("://") {
-        return Err(format!(
-            "{path:?}: the {scheme}:// scheme is not configured on this server; \
-             sources are local paths under the data root or file:// URLs"
-        ));
-    }
-    Ok(PathBuf::from(path))
-}
-
-fn is_hidden(found: &Path, base: &Path) -> bool {
-    let relative = found.strip_prefix(base).unwrap_or(found);
-    relative.components().any(|c| {
-        let name = c.as_os_str().to_string_lossy();
-        name.starts_with('.') || name.starts_with('_')
-    })
-}
-
-fn confine(root: &Path, file: &Path, asked: &str) -> Result<PathBuf, String> {
-    let real = file
-        .canonicalize()
-        .map_err(|_| format!("no such file: {asked:?} under the data root"))?;
-    if !real.starts_with(root) {
-        return Err(format!("{asked:?} lies outside the data root"));
-    }
-    if !real.is_file() {
-        return Err(format!("{asked:?} is not a file"));
-    }
-    Ok(real)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tree() -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        std::fs::create_dir_all(root.join("logs/sub")).unwrap();
-        for f in [
-            "logs/a-1.csv",
-            "logs/a-2.csv",
-            "logs/b.txt",
-            "logs/sub/a-3.csv",
-            "logs/_SUCCESS",
-        ] {
-            std::fs::write(root.join(f), "x\n1\n").unwrap();
-        }
-        std::fs::write(dir.path().join("secret.csv"), "x\n1\n").unwrap();
-        let root = root.canonicalize().unwrap();
-        (dir, root)
-    }
-
-    fn names(files: Vec<PathBuf>, root: &Path) -> Vec<String> {
-        files
-            .iter()
-            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
-            .collect()
-    }
-
-    #[test]
-    fn expands_globs_in_order() {
-        let (_dir, root) = tree();
-        let files = resolve(&root, "logs/a-*.csv").unwrap();
-        assert_eq!(names(files, &root), ["logs/a-1.csv", "logs/a-2.csv"]);
-        let files = resolve(&root, "logs/**/*.csv").unwrap();
-        assert_eq!(
-            names(files, &root),
-            ["logs/a-1.csv", "logs/a-2.csv", "logs/sub/a-3.csv"]
-        );
-    }
-
-    #[test]
-    fn reads_a_directory_without_marker_files() {
-        let (_dir, root) = tree();
-        let files = resolve(&root, "logs").unwrap();
-        assert_eq!(
-            names(files, &root),
-            [
-                "logs/a-1.csv",
-                "logs/a-2.csv",
-                "logs/b.txt",
-                "logs/sub/a-3.csv"
-            ]
-        );
-    }
-
-    #[test]
-    fn refuses_escapes() {
-        let (dir, root) = tree();
-        assert!(
-            resolve(&root, "../secret.csv")
-                .unwrap_err()
-                .contains("`..`")
-        );
-        let absolute = dir.path().join("secret.csv").display().to_string();
-        assert!(
-            resolve(&root, &absolute)
-                .unwrap_err()
-                .contains("outside the data root")
-        );
-        std::os::unix::fs::symlink(dir.path().join("secret.csv"), root.join("link.csv")).unwrap();
-        assert!(
-            resolve(&root, "link.csv")
-                .unwrap_err()
-                .contains("outside the data root")
-        );
-        assert!(
-            resolve(&root, "*.csv")
-                .unwrap_err()
-                .contains("outside the data root")
-        );
-    }
-
-    #[test]
-    fn names_missing_files_and_unknown_schemes() {
-        let (_dir, root) = tree();
-        assert!(
-            resolve(&root, "nope-*.csv")
-                .unwrap_err()
-                .contains("no files match")
-        );
-        assert!(
-            resolve(&root, "nope.csv")
-                .unwrap_err()
-                .contains("no such file")
-        );
-        assert!(
-            resolve(&root, "s3://bucket/x.csv")
-                .unwrap_err()
-                .contains("s3://")
-        );
-    }
 }

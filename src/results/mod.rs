@@ -25,6 +25,7 @@ pub use encode::{EncodeError, Encoder, Encoding};
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
 
+use crate::objects::StoreConfig;
 use crate::spec::{Compression, FileLayout, Output, OutputFormat};
 use crate::store::{ColumnSchema, StoredFile, StoredResult};
 
@@ -44,6 +45,8 @@ pub enum ResultError {
 #[derive(Clone)]
 pub struct ResultStore {
     store: Arc<dyn ObjectStore>,
+    /// Key prefix, empty or ending in `/`.
+    prefix: String,
 }
 
 impl ResultStore {
@@ -56,7 +59,20 @@ impl ResultStore {
         let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| setup(&e))?;
         Ok(ResultStore {
             store: Arc::new(store),
+            prefix: String::new(),
         })
+    }
+
+    /// Results under an object-store URL, e.g. `s3://bucket/rusk`.
+    pub fn at_url(url: &str, stores: &StoreConfig) -> Result<ResultStore, ResultError> {
+        let (store, path) = stores
+            .open(url)
+            .map_err(|e| ResultError::Setup(url.to_string(), e.to_string()))?;
+        let prefix = match path.as_ref() {
+            "" => String::new(),
+            key => format!("{key}/"),
+        };
+        Ok(ResultStore { store, prefix })
     }
 
     pub fn writer(
@@ -77,7 +93,7 @@ impl ResultStore {
             format: output.format,
             factory: FileFactory {
                 store: self.store.clone(),
-                prefix: format!("results/{job}/{attempt}"),
+                prefix: format!("{}results/{job}/{attempt}", self.prefix),
                 encoding,
                 schema: schema.clone(),
             },

@@ -286,8 +286,8 @@ impl Tracker {
     }
 }
 
-/// Runs the spec with hash joins, and once more with spilling sort-merge joins if it ran out
-/// of memory (a hash join's build side cannot spill).
+/// Runs the spec, and once more planned to use less memory if it ran out (see
+/// `Engine::prepare`).
 async fn execute(
     engine: Arc<Engine>,
     results: ResultStore,
@@ -297,7 +297,7 @@ async fn execute(
 ) -> Result<StoredResult, RunError> {
     let outcome = match run_plan(&engine, &results, &spec, lease, &tracker, false).await {
         Err(RunError::Engine(EngineError::ResourcesExhausted(why))) => {
-            tracing::info!(job = %lease.job_id, %why, "out of memory; planning spilling joins");
+            tracing::info!(job = %lease.job_id, %why, "out of memory; planning again to use less");
             run_plan(&engine, &results, &spec, lease, &tracker, true).await
         }
         other => other,
@@ -315,9 +315,9 @@ async fn run_plan(
     spec: &JobSpec,
     lease: Lease,
     tracker: &Tracker,
-    spill_joins: bool,
+    frugal: bool,
 ) -> Result<StoredResult, RunError> {
-    let prepared = engine.prepare(spec, spill_joins).await?;
+    let prepared = engine.prepare(spec, frugal).await?;
     tracker.start(prepared.plan.clone());
     let mut batches = prepared.stream()?;
     let mut writer = results.writer(

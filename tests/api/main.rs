@@ -12,6 +12,7 @@ mod pipelines;
 mod progress;
 mod results;
 mod running;
+mod s3;
 mod service;
 mod sizing;
 mod steps;

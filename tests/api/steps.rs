@@ -20,7 +20,8 @@ fn spec(steps: Value) -> Value {
     json!({
         "sources": {
             "t": {"format": "csv", "path": "t.csv", "options": {"dtype": {"price": "float64"}}},
-            "more": {"format": "csv", "path": "more.csv"}
+            "more": {"format": "csv", "path": "more.csv"},
+            "prices": {"format": "csv", "path": "prices.csv"}
         },
         "input": "t",
         "steps": steps
@@ -43,9 +44,17 @@ fn by_id(rows: &[Value], id: i64) -> Value {
     rows.iter().find(|r| r["id"] == id).unwrap().clone()
 }
 
-async fn cleaning_and_exploring_steps(app: TestApp) {
+fn write_frames(app: &TestApp) {
     app.write("t.csv", FRAME);
     app.write("more.csv", "id,name,extra\n6,fig,x\n7,lime,y\n");
+    app.write(
+        "prices.csv",
+        "pid,name,price\n1,apple,9\n3,apple,9\n9,plum,1\n",
+    );
+}
+
+async fn cleaning_and_exploring_steps(app: TestApp) {
+    write_frames(&app);
 
     // astype: types change, values convert.
     let job = app
@@ -160,4 +169,75 @@ async fn cleaning_and_exploring_steps(app: TestApp) {
             );
         }
     }
+}
+
+mod shaping {
+    use super::shaping_steps_and_merges;
+    crate::on_both_stores!(shaping_steps_and_merges);
+}
+
+/// `select`, `drop`, `rename` and every kind of `merge`, against pandas' answers worked out by
+/// hand: pandas keeps one `on` column (filled from either side in an outer merge), both
+/// `left_on`/`right_on` columns, and suffixes other shared names.
+async fn shaping_steps_and_merges(app: TestApp) {
+    write_frames(&app);
+
+    let shaped = rows(
+        &app,
+        json!([{"op": "drop", "columns": ["city"]},
+               {"op": "rename", "columns": {"qty": "quantity"}},
+               {"op": "select", "columns": ["quantity", "id"]}]),
+    )
+    .await;
+    assert_eq!(shaped[0], json!({"quantity": 10, "id": 1}));
+
+    let merge = |how: &str| {
+        json!([{"op": "merge", "right": "prices", "left_on": "id", "right_on": "pid", "how": how},
+               {"op": "select", "columns": ["id", "pid", "name_x", "name_y", "price_x", "price_y"]}])
+    };
+    let inner = rows(&app, merge("inner")).await;
+    assert_eq!(ids(&inner), [1, 3]);
+    assert_eq!(by_id(&inner, 1)["name_y"], "apple");
+    assert_eq!(by_id(&inner, 1)["price_y"], 9);
+    let left = rows(&app, merge("left")).await;
+    assert_eq!(ids(&left), [1, 2, 3, 4, 5]);
+    assert!(by_id(&left, 2).get("pid").is_none());
+    let right = rows(&app, merge("right")).await;
+    assert_eq!(right.len(), 3);
+    assert!(right.iter().any(|r| r["pid"] == 9 && r.get("id").is_none()));
+    let outer = rows(&app, merge("outer")).await;
+    assert_eq!(outer.len(), 6);
+
+    // `on` keeps one key column; in an outer merge it comes from whichever side has it.
+    let spec = json!({
+        "sources": {"t": {"format": "csv", "path": "t.csv"},
+                    "more": {"format": "csv", "path": "more.csv"}},
+        "input": "t",
+        "steps": [{"op": "merge", "right": "more", "on": "id", "how": "outer",
+                   "suffixes": ["_left", "_right"]}]
+    });
+    let job = app.run(&spec).await;
+    let outer = app.result_json(job["id"].as_str().unwrap(), "").await;
+    let outer = outer.as_array().unwrap();
+    assert_eq!(ids(outer), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(by_id(outer, 6)["name_right"], "fig");
+    assert_eq!(by_id(outer, 1)["name_left"], "apple");
+    let names: Vec<&str> = job["result"]["schema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "name_left",
+            "price",
+            "qty",
+            "city",
+            "name_right",
+            "extra"
+        ]
+    );
 }
