@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ErrorBody};
+use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::engine::TaskGraph;
 use crate::results::{Encoder, Encoding, columns};
 use crate::spec::{JobSpec, Source, parse_json};
@@ -53,12 +53,10 @@ pub async fn inspect(
             message: format!("at most {MAX_HEAD} rows"),
         });
     }
-    let engine = state.engine.clone();
-    let inspection = state
-        .engine
-        .spawn(async move { engine.inspect(&request.source, n).await })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let inspection = on_engine(&state, |engine| async move {
+        engine.inspect(&request.source, n).await
+    })
+    .await?;
     let mut encoder = Encoder::new(Encoding::Json, &inspection.schema)?;
     let mut json = Vec::new();
     for batch in &inspection.head {
@@ -95,12 +93,8 @@ pub async fn explain(
     body: Bytes,
 ) -> Result<Json<ExplainResponse>, ApiError> {
     let spec = JobSpec::from_json(&body)?;
-    let engine = state.engine.clone();
-    let explanation = state
-        .engine
-        .spawn(async move { engine.explain(&spec).await })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let explanation =
+        on_engine(&state, |engine| async move { engine.explain(&spec).await }).await?;
     Ok(Json(ExplainResponse {
         logical: explanation.logical,
         physical: explanation.physical,

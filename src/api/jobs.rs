@@ -15,7 +15,7 @@ use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ApiError, AppState, ErrorBody};
+use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::results::{Encoder, Encoding, arrow_schema};
 use crate::spec::{Compression, JobSpec, OutputFormat};
 use crate::store::{
@@ -152,13 +152,11 @@ pub async fn submit(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let spec = JobSpec::from_json(&body)?;
-    let engine = state.engine.clone();
     let checked = spec.clone();
-    state
-        .engine
-        .spawn(async move { engine.plan(&checked).await.map(|_| ()) })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    on_engine(&state, |engine| async move {
+        engine.plan(&checked).await.map(|_| ())
+    })
+    .await?;
     let idempotency = idempotency_key(&headers)?.map(|key| (key, request_hash(&spec)));
     let submitted = state
         .store

@@ -66,6 +66,21 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::readyz))
 }
 
+/// Runs engine work (validation, inspection, planning) on the engine's threads, away from
+/// the I/O runtime that serves requests.
+async fn on_engine<T, F, Fut>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(Arc<Engine>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::engine::EngineError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let running = state.engine.spawn(work(state.engine.clone()));
+    let done = running
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(done?)
+}
+
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1

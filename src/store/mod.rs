@@ -168,6 +168,18 @@ pub struct Claimed {
     pub lease: Lease,
 }
 
+impl Claimed {
+    /// A job just claimed with `lease_id` (its `attempts` already counts this attempt).
+    fn new(job: Job, lease_id: Uuid) -> Claimed {
+        let lease = Lease {
+            job_id: job.id,
+            lease_id,
+            attempt: job.attempts,
+        };
+        Claimed { job, lease }
+    }
+}
+
 /// How an attempt ended.
 pub enum Outcome {
     Succeeded(StoredResult),

@@ -216,14 +216,8 @@ impl JobStore for SqliteStore {
             .bind(now())
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let job = row.into_job()?;
-        let lease = Lease {
-            job_id: job.id,
-            lease_id,
-            attempt: job.attempts,
-        };
-        Ok(Some(Claimed { job, lease }))
+        row.map(|row| Ok(Claimed::new(row.into_job()?, lease_id)))
+            .transpose()
     }
 
     async fn heartbeat(

@@ -119,6 +119,33 @@ impl TestApp {
         body["id"].as_str().unwrap().to_string()
     }
 
+    /// GETs a path that must answer 200 with JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// POSTs JSON to a path; returns the status and the JSON answer.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    /// Every job of the tenant, newest first (first page).
+    pub async fn jobs(&self) -> Vec<Value> {
+        self.get_json("/v1/jobs").await["jobs"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     pub async fn job(&self, id: &str) -> Value {
         let response = self
             .client

@@ -150,16 +150,13 @@ async fn csv_glob_from_a_bucket_and_results_to_a_bucket() {
     );
 
     // A directory URL reads every object under it but markers; inspect works on buckets too.
-    let inspected: serde_json::Value = app
-        .client
-        .post(app.url("/v1/inspect"))
-        .json(&json!({"source": {"format": "csv", "path": "s3://data/logs"}, "n": 2}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, inspected) = app
+        .post_json(
+            "/v1/inspect",
+            &json!({"source": {"format": "csv", "path": "s3://data/logs"}, "n": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "{inspected}");
     assert_eq!(inspected["files"], 3, "{inspected}");
     assert_eq!(inspected["head"][0]["user_id"], rows[0].user_id);
 

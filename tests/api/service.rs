@@ -28,15 +28,7 @@ async fn probes_answer() {
 #[tokio::test]
 async fn committed_openapi_matches_the_served_one() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let served: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served = app.get_json("/openapi.json").await;
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .expect("openapi/openapi.json exists");
