@@ -19,8 +19,8 @@ use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::results::{Encoder, Encoding, arrow_schema};
 use crate::spec::{Compression, JobSpec, OutputFormat};
 use crate::store::{
-    Cancelled, ColumnSchema, Job, JobError, JobState, ListFilter, NewJob, Progress, StoredResult,
-    Submitted,
+    Attempt, Cancelled, ColumnSchema, Job, JobError, JobState, ListFilter, NewJob, Progress,
+    StoredResult, Submitted,
 };
 
 /// Until API keys arrive, every job belongs to one tenant.
@@ -43,6 +43,9 @@ pub struct JobView {
     pub progress: Option<Progress>,
     /// Why the job failed, when it did.
     pub error: Option<JobError>,
+    /// Every attempt: worker, start, end, outcome, error. Only on `GET /v1/jobs/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<Attempt>>,
     /// What the job produced, once it succeeded.
     pub result: Option<ResultView>,
     /// The specification as submitted (with defaults filled in).
@@ -112,6 +115,7 @@ impl JobView {
             priority: job.priority,
             progress: job.progress,
             error: job.error,
+            attempt_log: None,
             result,
             spec: job.spec,
         }
@@ -290,7 +294,10 @@ pub async fn get_job(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = find(&state, job_id(id)?).await?;
-    Ok(Json(JobView::new(job, &base_url(&state, &headers))))
+    let attempts = state.store.attempts(job.id).await?;
+    let mut view = JobView::new(job, &base_url(&state, &headers));
+    view.attempt_log = Some(attempts);
+    Ok(Json(view))
 }
 
 /// Cancel a queued or running job; a running job stops within about a second.

@@ -140,6 +140,19 @@ pub struct Job {
     pub progress: Option<Progress>,
 }
 
+/// One attempt at a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Attempt {
+    pub attempt: i32,
+    /// The worker process that ran it.
+    pub worker: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `succeeded`, `failed`, `retry`, `cancelled` or `lease_expired`; `null` while it runs.
+    pub outcome: Option<String>,
+    pub error: Option<JobError>,
+}
+
 pub struct NewJob {
     pub tenant: String,
     pub spec: JobSpec,
@@ -193,6 +206,22 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How the attempt ended, as its log records it.
+    fn attempt_outcome(&self) -> &'static str {
+        match self {
+            Outcome::Succeeded(_) => "succeeded",
+            Outcome::Failed(_) => "failed",
+            Outcome::Retry { .. } => "retry",
+        }
+    }
+
+    fn error(&self) -> Option<&JobError> {
+        match self {
+            Outcome::Succeeded(_) => None,
+            Outcome::Failed(error) | Outcome::Retry { error, .. } => Some(error),
+        }
+    }
+
     fn state(&self) -> JobState {
         match self {
             Outcome::Succeeded(_) => JobState::Succeeded,
@@ -220,6 +249,8 @@ pub trait JobStore: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
     async fn submit(&self, job: NewJob) -> Result<Submitted, StoreError>;
     async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError>;
+    /// The job's attempts, first first.
+    async fn attempts(&self, job: Uuid) -> Result<Vec<Attempt>, StoreError>;
     async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError>;
     async fn cancel(&self, tenant: &str, id: Uuid) -> Result<Cancelled, StoreError>;
     /// Takes the next runnable job (highest priority, oldest first) with a new lease.

@@ -10,8 +10,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{
-    Cancelled, Claimed, Job, JobError, JobState, JobStore, Lease, ListFilter, NewJob, Outcome,
-    Progress, StoreError, StoredResult, Submitted, lease_lost_error, parse_state, to_json,
+    Attempt, Cancelled, Claimed, Job, JobError, JobState, JobStore, Lease, ListFilter, NewJob,
+    Outcome, Progress, StoreError, StoredResult, Submitted, lease_lost_error, parse_state, to_json,
 };
 use crate::spec::JobSpec;
 
@@ -51,6 +51,16 @@ struct Row {
     error: Option<Json<JobError>>,
     result: Option<Json<StoredResult>>,
     progress: Option<Json<Progress>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    attempt: i32,
+    worker_id: String,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    outcome: Option<String>,
+    error: Option<Json<JobError>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -149,6 +159,27 @@ impl JobStore for PostgresStore {
         row.map(Row::into_job).transpose()
     }
 
+    async fn attempts(&self, job: Uuid) -> Result<Vec<Attempt>, StoreError> {
+        let rows: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT attempt, worker_id, started_at, ended_at, outcome, error \
+             FROM job_attempt WHERE job_id = $1 ORDER BY attempt",
+        )
+        .bind(job)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Attempt {
+                attempt: r.attempt,
+                worker: r.worker_id,
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                outcome: r.outcome,
+                error: r.error.map(|e| e.0),
+            })
+            .collect())
+    }
+
     async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM job WHERE tenant = $1 AND ($2::text IS NULL OR state = $2) \
@@ -170,11 +201,22 @@ impl JobStore for PostgresStore {
              lease_expires_at = NULL WHERE tenant = $1 AND id = $2 \
              AND state IN ('queued', 'running') RETURNING {COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(tenant)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        if row.is_some() {
+            sqlx::query(
+                "UPDATE job_attempt SET ended_at = now(), outcome = 'cancelled' \
+                 WHERE job_id = $1 AND ended_at IS NULL",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         match row {
             Some(row) => Ok(Cancelled::Done(row.into_job()?)),
             None => Ok(match self.get(tenant, id).await? {
@@ -193,14 +235,26 @@ impl JobStore for PostgresStore {
              WHERE id = (SELECT id FROM job WHERE state = 'queued' AND run_after <= now() \
              ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(lease_id)
             .bind(millis(ttl))
             .bind(worker)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.map(|row| Ok(Claimed::new(row.into_job()?, lease_id)))
-            .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let claimed = Claimed::new(row.into_job()?, lease_id);
+        sqlx::query(
+            "INSERT INTO job_attempt (job_id, attempt, worker_id, started_at) \
+             VALUES ($1, $2, $3, now())",
+        )
+        .bind(claimed.lease.job_id)
+        .bind(claimed.lease.attempt)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(claimed))
     }
 
     async fn heartbeat(
@@ -234,18 +288,38 @@ impl JobStore for PostgresStore {
              finished_at = CASE WHEN {retry} THEN NULL ELSE now() END, \
              run_after = COALESCE(now() + $4 * interval '1 millisecond', run_after), \
              result = $2, error = $3, lease_id = NULL, lease_expires_at = NULL \
-             WHERE id = $5 AND lease_id = $6 AND state = 'running'"
+             WHERE id = $5 AND lease_id = $6 AND state = 'running' RETURNING state"
         );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let mut tx = self.pool.begin().await?;
+        let state: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(outcome.state().as_str())
             .bind(result)
             .bind(error)
             .bind(retry_after)
             .bind(lease.job_id)
             .bind(lease.lease_id)
-            .execute(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(state) = state else {
+            return Ok(false);
+        };
+        // A retry with no attempts left failed the job: the log says so.
+        let ended = match outcome {
+            Outcome::Retry { .. } if state == "failed" => "failed",
+            _ => outcome.attempt_outcome(),
+        };
+        sqlx::query(
+            "UPDATE job_attempt SET ended_at = now(), outcome = $1, error = $2 \
+             WHERE job_id = $3 AND attempt = $4",
+        )
+        .bind(ended)
+        .bind(outcome.error().map(Json))
+        .bind(lease.job_id)
+        .bind(lease.attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn requeue_expired(&self) -> Result<u64, StoreError> {
@@ -257,10 +331,19 @@ impl JobStore for PostgresStore {
              run_after = now(), lease_id = NULL, lease_expires_at = NULL \
              WHERE state = 'running' AND lease_expires_at < now()"
         );
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE job_attempt SET ended_at = now(), outcome = 'lease_expired' \
+             WHERE ended_at IS NULL AND (job_id, attempt) IN (SELECT id, attempts FROM job \
+             WHERE state = 'running' AND lease_expires_at < now())",
+        )
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(AssertSqlSafe(sql))
             .bind(Json(lease_lost_error()))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 }

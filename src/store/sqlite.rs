@@ -12,8 +12,8 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::{
-    Cancelled, Claimed, Job, JobState, JobStore, Lease, ListFilter, NewJob, Outcome, Progress,
-    StoreError, Submitted, from_json, lease_lost_error, parse_state, to_json,
+    Attempt, Cancelled, Claimed, Job, JobState, JobStore, Lease, ListFilter, NewJob, Outcome,
+    Progress, StoreError, Submitted, from_json, lease_lost_error, parse_state, to_json,
 };
 
 // Queries are built with format! from this constant and literals only, never from input,
@@ -56,6 +56,16 @@ struct Row {
     error: Option<String>,
     result: Option<String>,
     progress: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    attempt: i64,
+    worker_id: String,
+    started_at: i64,
+    ended_at: Option<i64>,
+    outcome: Option<String>,
+    error: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -165,6 +175,29 @@ impl JobStore for SqliteStore {
         row.map(Row::into_job).transpose()
     }
 
+    async fn attempts(&self, job: Uuid) -> Result<Vec<Attempt>, StoreError> {
+        let rows: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT attempt, worker_id, started_at, ended_at, outcome, error \
+             FROM job_attempt WHERE job_id = ?1 ORDER BY attempt",
+        )
+        .bind(job.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Attempt {
+                    attempt: i32::try_from(r.attempt)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    worker: r.worker_id,
+                    started_at: time(r.started_at)?,
+                    ended_at: r.ended_at.map(time).transpose()?,
+                    outcome: r.outcome,
+                    error: r.error.as_deref().map(from_json).transpose()?,
+                })
+            })
+            .collect()
+    }
+
     async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM job WHERE tenant = ?1 AND (?2 IS NULL OR state = ?2) \
@@ -186,12 +219,24 @@ impl JobStore for SqliteStore {
              lease_expires_at = NULL WHERE tenant = ?1 AND id = ?2 \
              AND state IN ('queued', 'running') RETURNING {COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(tenant)
             .bind(id.to_string())
             .bind(now())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        if row.is_some() {
+            sqlx::query(
+                "UPDATE job_attempt SET ended_at = ?1, outcome = 'cancelled' \
+                 WHERE job_id = ?2 AND ended_at IS NULL",
+            )
+            .bind(now())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         match row {
             Some(row) => Ok(Cancelled::Done(row.into_job()?)),
             None => Ok(match self.get(tenant, id).await? {
@@ -209,15 +254,28 @@ impl JobStore for SqliteStore {
              WHERE state = 'queued' AND id = (SELECT id FROM job WHERE state = 'queued' \
              AND run_after <= ?4 ORDER BY priority DESC, id LIMIT 1) RETURNING {COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(lease_id.to_string())
             .bind(later(ttl))
             .bind(worker)
             .bind(now())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.map(|row| Ok(Claimed::new(row.into_job()?, lease_id)))
-            .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let claimed = Claimed::new(row.into_job()?, lease_id);
+        sqlx::query(
+            "INSERT INTO job_attempt (job_id, attempt, worker_id, started_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(claimed.lease.job_id.to_string())
+        .bind(claimed.lease.attempt)
+        .bind(worker)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(claimed))
     }
 
     async fn heartbeat(
@@ -251,9 +309,10 @@ impl JobStore for SqliteStore {
              finished_at = CASE WHEN {retry} THEN NULL ELSE ?5 END, \
              run_after = COALESCE(?4, run_after), result = ?2, error = ?3, \
              lease_id = NULL, lease_expires_at = NULL \
-             WHERE id = ?6 AND lease_id = ?7 AND state = 'running'"
+             WHERE id = ?6 AND lease_id = ?7 AND state = 'running' RETURNING state"
         );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let mut tx = self.pool.begin().await?;
+        let state: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(outcome.state().as_str())
             .bind(result)
             .bind(error)
@@ -261,9 +320,29 @@ impl JobStore for SqliteStore {
             .bind(now())
             .bind(lease.job_id.to_string())
             .bind(lease.lease_id.to_string())
-            .execute(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(state) = state else {
+            return Ok(false);
+        };
+        // A retry with no attempts left failed the job: the log says so.
+        let ended = match outcome {
+            Outcome::Retry { .. } if state == "failed" => "failed",
+            _ => outcome.attempt_outcome(),
+        };
+        sqlx::query(
+            "UPDATE job_attempt SET ended_at = ?1, outcome = ?2, error = ?3 \
+             WHERE job_id = ?4 AND attempt = ?5",
+        )
+        .bind(now())
+        .bind(ended)
+        .bind(outcome.error().map(to_json).transpose()?)
+        .bind(lease.job_id.to_string())
+        .bind(lease.attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn requeue_expired(&self) -> Result<u64, StoreError> {
@@ -275,11 +354,22 @@ impl JobStore for SqliteStore {
              run_after = ?2, lease_id = NULL, lease_expires_at = NULL \
              WHERE state = 'running' AND lease_expires_at < ?2"
         );
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE job_attempt SET ended_at = ?1, outcome = 'lease_expired' \
+             WHERE ended_at IS NULL AND (job_id, attempt) IN (SELECT id, attempts FROM job \
+             WHERE state = 'running' AND lease_expires_at < ?1)",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(AssertSqlSafe(sql))
             .bind(to_json(&lease_lost_error())?)
-            .bind(now())
-            .execute(&self.pool)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 }

@@ -26,6 +26,10 @@ async fn seed_pipeline_over_a_csv_glob(app: TestApp) {
     let result = &job["result"];
     assert_eq!(result["rows"], expected.len());
     assert_eq!(job["attempts"], 1);
+    let log = job["attempt_log"].as_array().unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["outcome"], "succeeded");
+    assert!(log[0]["worker"].as_str().unwrap().len() > 10);
     let arrow_link = result["links"]["arrow"].as_str().unwrap();
     let parquet_link = result["links"]["parquet"].as_str().unwrap();
     assert!(

@@ -75,6 +75,7 @@ async fn cancel_stops_running_jobs(app: TestApp) {
         let job = app.job(id).await;
         assert_eq!(job["state"], "cancelled");
         assert!(job["result"].is_null());
+        assert_eq!(job["attempt_log"][0]["outcome"], "cancelled");
     }
 }
 
