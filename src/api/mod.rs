@@ -5,6 +5,7 @@ mod error;
 mod explore;
 mod health;
 mod jobs;
+mod workers;
 
 use std::sync::Arc;
 
@@ -47,6 +48,7 @@ pub struct AppState {
     tags(
         (name = "jobs", description = "Submit jobs and fetch their results"),
         (name = "explore", description = "Look at sources and plans without running a job"),
+        (name = "workers", description = "The worker processes running jobs"),
         (name = "health", description = "Probes for load balancers and Kubernetes")
     )
 )]
@@ -62,6 +64,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::events))
         .routes(routes!(explore::inspect))
         .routes(routes!(explore::explain))
+        .routes(routes!(workers::list))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

@@ -180,6 +180,11 @@ impl Engine {
         self.cpu.handle().clone()
     }
 
+    /// Bytes the memory pool grants to all running plans together.
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
+    }
+
     pub fn runtime_env(&self) -> &Arc<RuntimeEnv> {
         &self.runtime_env
     }

@@ -153,6 +153,29 @@ pub struct Attempt {
     pub error: Option<JobError>,
 }
 
+/// What a worker process can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Capabilities {
+    pub cores: usize,
+    /// The engine's memory pool, in bytes.
+    pub memory_limit: u64,
+    /// GPU devices (none until GPU kernels land).
+    pub gpus: Vec<String>,
+}
+
+/// A worker process as it last reported itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkerInfo {
+    pub id: String,
+    pub hostname: String,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub slots: i32,
+    pub busy: i32,
+    pub capabilities: Capabilities,
+    pub current_jobs: Vec<Uuid>,
+}
+
 pub struct NewJob {
     pub tenant: String,
     pub spec: JobSpec,
@@ -265,6 +288,11 @@ pub trait JobStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Ends the attempt; `false` (and nothing written) when the lease is no longer held.
     async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError>;
+    /// Creates or refreshes a worker's row (`last_seen` = now).
+    async fn report_worker(&self, worker: &WorkerInfo) -> Result<(), StoreError>;
+    async fn remove_worker(&self, id: &str) -> Result<(), StoreError>;
+    /// Workers seen within `within`.
+    async fn live_workers(&self, within: Duration) -> Result<Vec<WorkerInfo>, StoreError>;
     /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of
     /// attempts); returns how many.
     async fn requeue_expired(&self) -> Result<u64, StoreError>;

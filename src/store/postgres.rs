@@ -10,8 +10,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{
-    Attempt, Cancelled, Claimed, Job, JobError, JobState, JobStore, Lease, ListFilter, NewJob,
-    Outcome, Progress, StoreError, StoredResult, Submitted, lease_lost_error, parse_state, to_json,
+    Attempt, Cancelled, Capabilities, Claimed, Job, JobError, JobState, JobStore, Lease,
+    ListFilter, NewJob, Outcome, Progress, StoreError, StoredResult, Submitted, WorkerInfo,
+    lease_lost_error, parse_state, to_json,
 };
 use crate::spec::JobSpec;
 
@@ -51,6 +52,18 @@ struct Row {
     error: Option<Json<JobError>>,
     result: Option<Json<StoredResult>>,
     progress: Option<Json<Progress>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkerRow {
+    id: String,
+    hostname: String,
+    started_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    slots: i32,
+    busy: i32,
+    capabilities: Json<Capabilities>,
+    current_jobs: Json<Vec<Uuid>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -320,6 +333,55 @@ impl JobStore for PostgresStore {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn report_worker(&self, worker: &WorkerInfo) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO worker (id, hostname, started_at, last_seen, slots, busy, capabilities, \
+             current_jobs) VALUES ($1, $2, $3, now(), $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET last_seen = now(), busy = $5, current_jobs = $7",
+        )
+        .bind(&worker.id)
+        .bind(&worker.hostname)
+        .bind(worker.started_at)
+        .bind(worker.slots)
+        .bind(worker.busy)
+        .bind(Json(&worker.capabilities))
+        .bind(Json(&worker.current_jobs))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_worker(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM worker WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_workers(&self, within: Duration) -> Result<Vec<WorkerInfo>, StoreError> {
+        let rows: Vec<WorkerRow> = sqlx::query_as(
+            "SELECT id, hostname, started_at, last_seen, slots, busy, capabilities, current_jobs \
+             FROM worker WHERE last_seen >= now() - $1 * interval '1 millisecond' ORDER BY id",
+        )
+        .bind(millis(within))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| WorkerInfo {
+                id: r.id,
+                hostname: r.hostname,
+                started_at: r.started_at,
+                last_seen: r.last_seen,
+                slots: r.slots,
+                busy: r.busy,
+                capabilities: r.capabilities.0,
+                current_jobs: r.current_jobs.0,
+            })
+            .collect())
     }
 
     async fn requeue_expired(&self) -> Result<u64, StoreError> {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     Attempt, Cancelled, Claimed, Job, JobState, JobStore, Lease, ListFilter, NewJob, Outcome,
-    Progress, StoreError, Submitted, from_json, lease_lost_error, parse_state, to_json,
+    Progress, StoreError, Submitted, WorkerInfo, from_json, lease_lost_error, parse_state, to_json,
 };
 
 // Queries are built with format! from this constant and literals only, never from input,
@@ -56,6 +56,18 @@ struct Row {
     error: Option<String>,
     result: Option<String>,
     progress: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkerRow {
+    id: String,
+    hostname: String,
+    started_at: i64,
+    last_seen: i64,
+    slots: i64,
+    busy: i64,
+    capabilities: String,
+    current_jobs: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -343,6 +355,59 @@ impl JobStore for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn report_worker(&self, worker: &WorkerInfo) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO worker (id, hostname, started_at, last_seen, slots, busy, capabilities, \
+             current_jobs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (id) DO UPDATE SET last_seen = ?4, busy = ?6, current_jobs = ?8",
+        )
+        .bind(&worker.id)
+        .bind(&worker.hostname)
+        .bind(worker.started_at.timestamp_millis())
+        .bind(now())
+        .bind(worker.slots)
+        .bind(worker.busy)
+        .bind(to_json(&worker.capabilities)?)
+        .bind(to_json(&worker.current_jobs)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_worker(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM worker WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_workers(&self, within: Duration) -> Result<Vec<WorkerInfo>, StoreError> {
+        let since = now() - i64::try_from(within.as_millis()).unwrap_or(i64::MAX / 2);
+        let rows: Vec<WorkerRow> = sqlx::query_as(
+            "SELECT id, hostname, started_at, last_seen, slots, busy, capabilities, current_jobs \
+             FROM worker WHERE last_seen >= ?1 ORDER BY id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let int = |v: i64| i32::try_from(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+                Ok(WorkerInfo {
+                    id: r.id,
+                    hostname: r.hostname,
+                    started_at: time(r.started_at)?,
+                    last_seen: time(r.last_seen)?,
+                    slots: int(r.slots)?,
+                    busy: int(r.busy)?,
+                    capabilities: from_json(&r.capabilities)?,
+                    current_jobs: from_json(&r.current_jobs)?,
+                })
+            })
+            .collect()
     }
 
     async fn requeue_expired(&self) -> Result<u64, StoreError> {

@@ -2,6 +2,7 @@
 //! while it runs, and ends it only while the lease is still held. A cancelled or reclaimed job
 //! shows up as a refused heartbeat, and the running plan is dropped at once.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -17,7 +18,12 @@ use uuid::Uuid;
 use crate::engine::{Engine, EngineError, scan_progress};
 use crate::results::{ResultError, ResultStore};
 use crate::spec::JobSpec;
-use crate::store::{Claimed, JobError, JobStore, Lease, Outcome, Progress, StoredResult};
+use crate::store::{
+    Capabilities, Claimed, JobError, JobStore, Lease, Outcome, Progress, StoredResult, WorkerInfo,
+};
+
+/// How often a worker reports itself; `GET /v1/workers` lists those seen within three times this.
+pub const REPORT_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -42,6 +48,10 @@ impl WorkerConfig {
 
 pub struct Worker {
     id: String,
+    hostname: String,
+    started_at: chrono::DateTime<chrono::Utc>,
+    /// Jobs this process is running now, for its report in `GET /v1/workers`.
+    running: Mutex<BTreeSet<Uuid>>,
     store: Arc<dyn JobStore>,
     engine: Arc<Engine>,
     results: ResultStore,
@@ -57,9 +67,12 @@ impl Worker {
         config: WorkerConfig,
         wake: Arc<Notify>,
     ) -> Worker {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+        let hostname = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         Worker {
-            id: format!("{host}-{}", Uuid::new_v4().simple()),
+            id: format!("{hostname}-{}", Uuid::new_v4().simple()),
+            hostname,
+            started_at: chrono::Utc::now(),
+            running: Mutex::new(BTreeSet::new()),
             store,
             engine,
             results,
@@ -78,6 +91,7 @@ impl Worker {
                 tasks.spawn(worker.clone().slot(shutdown.clone()));
             }
             tasks.spawn(worker.clone().reaper(shutdown.clone()));
+            tasks.spawn(worker.clone().reporter(shutdown.clone()));
             while tasks.join_next().await.is_some() {}
         })
     }
@@ -122,7 +136,54 @@ impl Worker {
         }
     }
 
+    /// Tells the store every few seconds that this process is alive, and what it runs;
+    /// removes its row on shutdown.
+    async fn reporter(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut every = tokio::time::interval(REPORT_EVERY);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.cancelled() => break,
+            }
+            if let Err(error) = self.store.report_worker(&self.info()).await {
+                tracing::warn!(%error, "cannot report this worker");
+            }
+        }
+        if let Err(error) = self.store.remove_worker(&self.id).await {
+            tracing::warn!(%error, "cannot remove this worker's row");
+        }
+    }
+
+    fn info(&self) -> WorkerInfo {
+        let current_jobs: Vec<Uuid> = self.running_jobs().iter().copied().collect();
+        WorkerInfo {
+            id: self.id.clone(),
+            hostname: self.hostname.clone(),
+            started_at: self.started_at,
+            last_seen: chrono::Utc::now(),
+            slots: i32::try_from(self.config.slots).unwrap_or(i32::MAX),
+            busy: i32::try_from(current_jobs.len()).unwrap_or(i32::MAX),
+            capabilities: Capabilities {
+                cores: crate::config::cores(),
+                memory_limit: self.engine.memory_limit(),
+                gpus: Vec::new(),
+            },
+            current_jobs,
+        }
+    }
+
+    fn running_jobs(&self) -> std::sync::MutexGuard<'_, BTreeSet<Uuid>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     async fn run(&self, claimed: Claimed, shutdown: &CancellationToken) {
+        let id = claimed.job.id;
+        self.running_jobs().insert(id);
+        self.run_claimed(claimed, shutdown).await;
+        self.running_jobs().remove(&id);
+    }
+
+    async fn run_claimed(&self, claimed: Claimed, shutdown: &CancellationToken) {
         let Claimed { job, lease } = claimed;
         tracing::info!(job = %job.id, attempt = lease.attempt, "job started");
         let timeout_s = job.spec.timeout_s;

@@ -18,3 +18,4 @@ mod sizing;
 mod steps;
 mod store;
 mod validation;
+mod workers;

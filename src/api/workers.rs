@@ -1,0 +1,38 @@
+//! `/v1/workers`: the worker processes that are alive, what they can do and what they run.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{ApiError, AppState};
+use crate::store::WorkerInfo;
+use crate::worker::REPORT_EVERY;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkerView {
+    #[serde(flatten)]
+    pub worker: WorkerInfo,
+    /// Slots not running a job.
+    pub free: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkerList {
+    pub workers: Vec<WorkerView>,
+}
+
+/// Live workers: capabilities, slots busy and free, current jobs, last report.
+#[utoipa::path(get, path = "/v1/workers", tag = "workers",
+    responses((status = 200, description = "Workers seen in the last few seconds", body = WorkerList)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<WorkerList>, ApiError> {
+    let workers = state.store.live_workers(REPORT_EVERY * 3).await?;
+    let workers = workers
+        .into_iter()
+        .map(|worker| WorkerView {
+            free: (worker.slots - worker.busy).max(0),
+            worker,
+        })
+        .collect();
+    Ok(Json(WorkerList { workers }))
+}
