@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -293,6 +294,9 @@ pub trait JobStore: Send + Sync {
     async fn remove_worker(&self, id: &str) -> Result<(), StoreError>;
     /// Workers seen within `within`.
     async fn live_workers(&self, within: Duration) -> Result<Vec<WorkerInfo>, StoreError>;
+    /// Wakes `wake` whenever a job is queued anywhere (Postgres `LISTEN/NOTIFY`), until
+    /// `shutdown`. Stores that cannot tell return at once; workers then rely on polling.
+    async fn watch_queue(&self, _wake: Arc<tokio::sync::Notify>, _shutdown: CancellationToken) {}
     /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of
     /// attempts); returns how many.
     async fn requeue_expired(&self) -> Result<u64, StoreError>;

@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::sync::Arc;
+
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::types::Json;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{
@@ -18,6 +22,9 @@ use crate::spec::JobSpec;
 
 // Queries are built with format! from this constant and literals only, never from input,
 // hence `AssertSqlSafe`; every value is a bind parameter.
+/// The channel on which submissions announce new jobs.
+const QUEUE_CHANNEL: &str = "rusk_jobs";
+
 const COLUMNS: &str = "id, tenant, spec, state, priority, attempts, max_attempts, created_at, \
                        started_at, finished_at, error, result, progress";
 
@@ -107,6 +114,25 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
 
+impl PostgresStore {
+    /// Wakes `wake` on each new job until the connection fails; returns why.
+    async fn listen(&self, wake: &Notify) -> sqlx::Error {
+        let mut listener = match PgListener::connect_with(&self.pool).await {
+            Ok(listener) => listener,
+            Err(error) => return error,
+        };
+        if let Err(error) = listener.listen(QUEUE_CHANNEL).await {
+            return error;
+        }
+        loop {
+            match listener.recv().await {
+                Ok(_) => wake.notify_one(),
+                Err(error) => return error,
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl JobStore for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -141,6 +167,11 @@ impl JobStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(row) = row {
+            // Wakes idle workers in every process; they poll as well, so a lost one costs little.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(QUEUE_CHANNEL)
+                .execute(&self.pool)
+                .await?;
             return Ok(Submitted::Created(row.into_job()?));
         }
         let sql = format!(
@@ -382,6 +413,18 @@ impl JobStore for PostgresStore {
                 current_jobs: r.current_jobs.0,
             })
             .collect())
+    }
+
+    async fn watch_queue(&self, wake: Arc<Notify>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            tokio::select! {
+                error = self.listen(&wake) => {
+                    tracing::warn!(%error, "LISTEN for new jobs failed; polling until it is back");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                _ = shutdown.cancelled() => return,
+            }
+        }
     }
 
     async fn requeue_expired(&self) -> Result<u64, StoreError> {

@@ -92,6 +92,8 @@ impl Worker {
             }
             tasks.spawn(worker.clone().reaper(shutdown.clone()));
             tasks.spawn(worker.clone().reporter(shutdown.clone()));
+            let (store, wake, stop) = (worker.store.clone(), worker.wake.clone(), shutdown.clone());
+            tasks.spawn(async move { store.watch_queue(wake, stop).await });
             while tasks.join_next().await.is_some() {}
         })
     }

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Where relative source paths resolve.
     pub root: PathBuf,
+    pub settings: Settings,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
     _database: Option<TestDatabase>,
@@ -83,6 +84,7 @@ pub async fn spawn_configured(
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         root: settings.data_root.clone().unwrap(),
+        settings,
         shutdown,
         _dir: dir,
         _database: database,
@@ -90,6 +92,17 @@ pub async fn spawn_configured(
 }
 
 impl TestApp {
+    /// Starts a `rusk worker` on the same job store, data root and results, stopped with the
+    /// app or by cancelling the returned token.
+    pub async fn start_worker(&self) -> CancellationToken {
+        let stop = self.shutdown.child_token();
+        let running = app::start(&self.settings, Role::Worker, stop.clone())
+            .await
+            .expect("the worker starts");
+        tokio::spawn(running.wait());
+        stop
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

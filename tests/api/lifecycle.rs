@@ -29,7 +29,8 @@ macro_rules! api_only_tests {
 api_only_tests!(
     queue_list_and_page,
     cancel_a_queued_job,
-    idempotent_submission
+    idempotent_submission,
+    a_separate_worker_runs_the_queue
 );
 
 async fn list(app: &TestApp, query: &str) -> Value {
@@ -181,4 +182,28 @@ async fn idempotent_submission(app: TestApp) {
     }
     assert_eq!(ids.len(), 1);
     assert_eq!(list(&app, "").await["jobs"].as_array().unwrap().len(), 2);
+}
+
+/// `rusk api` queues; a `rusk worker` started later on the same store runs the jobs.
+async fn a_separate_worker_runs_the_queue(app: TestApp) {
+    let rows = data::write_logs(&app, 2, 100);
+    let ids = [
+        app.submit(&data::seed_spec()).await,
+        app.submit(&data::seed_spec()).await,
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.job(&ids[0]).await["state"], "queued", "no worker yet");
+
+    let _worker = app.start_worker().await;
+    for id in &ids {
+        let job = app.wait(id).await;
+        assert_eq!(job["state"], "succeeded", "{job}");
+        assert_eq!(job["result"]["rows"], data::seed_answer(&rows).len());
+    }
+    let workers = app.get_json("/v1/workers").await;
+    let worker_id = &workers["workers"][0]["id"];
+    assert_eq!(
+        app.job(&ids[0]).await["attempt_log"][0]["worker"],
+        *worker_id
+    );
 }
