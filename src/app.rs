@@ -84,7 +84,10 @@ pub async fn start(
             store.clone(),
             engine.clone(),
             results.clone(),
-            WorkerConfig::with_slots(settings.slots()),
+            WorkerConfig {
+                shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace),
+                ..WorkerConfig::with_slots(settings.slots())
+            },
             wake.clone(),
         );
         let handle = worker.start(shutdown.clone());

@@ -35,6 +35,9 @@ pub struct Settings {
     /// Jobs run at once by this process; default the number of cores.
     #[arg(long, global = true, env = "RUSK_SLOTS")]
     pub slots: Option<usize>,
+    /// On SIGTERM, seconds running jobs may go on before they go back to the queue.
+    #[arg(long, global = true, env = "RUSK_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
     /// Engine memory pool, e.g. `4GB`; default half of the machine's memory.
     #[arg(long, global = true, env = "RUSK_MEMORY_LIMIT", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
@@ -61,6 +64,7 @@ impl Settings {
             data_root: None,
             database_url: None,
             slots: None,
+            shutdown_grace: 30,
             memory_limit: None,
             results_url: None,
             store_env: None,

@@ -33,6 +33,8 @@ pub struct WorkerConfig {
     pub heartbeat_every: Duration,
     /// How often an idle slot looks for work when nobody wakes it.
     pub poll_every: Duration,
+    /// On shutdown, how long running jobs may go on before they are released to the queue.
+    pub shutdown_grace: Duration,
 }
 
 impl WorkerConfig {
@@ -42,6 +44,7 @@ impl WorkerConfig {
             lease_ttl: Duration::from_secs(30),
             heartbeat_every: Duration::from_secs(1),
             poll_every: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -198,6 +201,7 @@ impl Worker {
             lease,
             tracker.clone(),
         ));
+        let mut release_at = None;
         let mut beat = tokio::time::interval(self.config.heartbeat_every);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let outcome = loop {
@@ -220,12 +224,18 @@ impl Worker {
                         ),
                     });
                 }
-                _ = shutdown.cancelled() => {
+                _ = shutdown.cancelled(), if release_at.is_none() => {
+                    // Stop claiming (the slot loop sees it) but let this job finish in the grace
+                    // period.
+                    release_at = Some(Instant::now() + self.config.shutdown_grace);
+                }
+                _ = sleep_until(release_at) => {
                     task.abort();
                     break Outcome::Retry {
                         error: JobError {
                             code: "worker_shutdown".into(),
-                            message: "the worker shut down while running this job".into(),
+                            message: "the worker shut down while running this job; \
+                                      it goes back to the queue".into(),
                         },
                         after: Duration::ZERO,
                     };

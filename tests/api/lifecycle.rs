@@ -30,7 +30,8 @@ api_only_tests!(
     queue_list_and_page,
     cancel_a_queued_job,
     idempotent_submission,
-    a_separate_worker_runs_the_queue
+    a_separate_worker_runs_the_queue,
+    shutdown_releases_running_jobs_after_the_grace
 );
 
 async fn list(app: &TestApp, query: &str) -> Value {
@@ -206,4 +207,47 @@ async fn a_separate_worker_runs_the_queue(app: TestApp) {
         app.job(&ids[0]).await["attempt_log"][0]["worker"],
         *worker_id
     );
+}
+
+/// A worker told to stop lets its running job go on for the grace period, then puts it back in
+/// the queue for another worker.
+async fn shutdown_releases_running_jobs_after_the_grace(mut app: TestApp) {
+    app.settings.shutdown_grace = 3;
+    data::write_logs(&app, 1, 10);
+    let id = app
+        .submit(&json!({
+            "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
+            "sql": "SELECT sum(value % 7) AS n FROM range(100000000000)"
+        }))
+        .await;
+    let worker = app.start_worker().await;
+    let start = std::time::Instant::now();
+    while app.job(&id).await["state"] != "running" {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    worker.cancel();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.job(&id).await["state"],
+        "running",
+        "still within the grace period"
+    );
+    let start = std::time::Instant::now();
+    let job = loop {
+        let job = app.job(&id).await;
+        if job["state"] == "queued" {
+            break job;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never released: {job}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(job["attempt_log"][0]["outcome"], "retry");
+    assert_eq!(job["attempt_log"][0]["error"]["code"], "worker_shutdown");
 }
