@@ -7,6 +7,7 @@ mod formats;
 mod helpers;
 mod lifecycle;
 mod out_of_core;
+mod outage;
 mod pandas;
 mod pipelines;
 mod progress;
