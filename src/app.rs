@@ -84,10 +84,11 @@ pub async fn start(
             store.clone(),
             engine.clone(),
             results.clone(),
-            WorkerConfig {
-                shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace),
-                ..WorkerConfig::with_slots(settings.slots())
-            },
+            WorkerConfig::new(
+                settings.slots(),
+                settings.lease_ttl,
+                settings.shutdown_grace,
+            ),
             wake.clone(),
         );
         let handle = worker.start(shutdown.clone());

@@ -35,6 +35,10 @@ pub struct Settings {
     /// Jobs run at once by this process; default the number of cores.
     #[arg(long, global = true, env = "RUSK_SLOTS")]
     pub slots: Option<usize>,
+    /// Seconds a worker's claim on a job lasts without a heartbeat; a job whose worker died
+    /// is claimed again after this.
+    #[arg(long, global = true, env = "RUSK_LEASE_TTL", default_value_t = 30)]
+    pub lease_ttl: u64,
     /// On SIGTERM, seconds running jobs may go on before they go back to the queue.
     #[arg(long, global = true, env = "RUSK_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
@@ -65,6 +69,7 @@ impl Settings {
             database_url: None,
             slots: None,
             shutdown_grace: 30,
+            lease_ttl: 30,
             memory_limit: None,
             results_url: None,
             store_env: None,

@@ -38,13 +38,15 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    pub fn with_slots(slots: usize) -> WorkerConfig {
+    /// Heartbeats come every second, or three times per lease when leases are shorter.
+    pub fn new(slots: usize, lease_ttl_s: u64, shutdown_grace_s: u64) -> WorkerConfig {
+        let lease_ttl = Duration::from_secs(lease_ttl_s.max(1));
         WorkerConfig {
             slots,
-            lease_ttl: Duration::from_secs(30),
-            heartbeat_every: Duration::from_secs(1),
+            lease_ttl,
+            heartbeat_every: (lease_ttl / 3).min(Duration::from_secs(1)),
             poll_every: Duration::from_millis(500),
-            shutdown_grace: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(shutdown_grace_s),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod csv_errors;
 mod data;
 mod explore;
+mod faults;
 mod formats;
 mod helpers;
 mod lifecycle;

@@ -1,0 +1,176 @@
+//! Fault injection with real processes on a real Postgres: one `rusk api` and three
+//! `rusk worker`s, one of them killed with SIGKILL every 2 s and restarted, while jobs run.
+//! Every job must succeed with the right answer, and no two attempts of a job may overlap.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, settings_for};
+
+const JOBS: u64 = 24;
+const WORKERS: usize = 3;
+
+/// Processes killed when the test ends, however it ends.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// sum(k % 7) for k in 0..n, worked out here rather than by the engine.
+fn expected(n: u64) -> u64 {
+    (n / 7) * 21 + (n % 7) * (n % 7).saturating_sub(1) / 2
+}
+
+fn time(value: &Value) -> DateTime<Utc> {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_workers_lose_nothing_and_never_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((settings, _database)) = settings_for(Backend::Postgres, dir.path()).await else {
+        return;
+    };
+    std::fs::write(settings.data_root.as_ref().unwrap().join("t.csv"), "a\n1\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let spawn = |role: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rusk"))
+            .arg(role)
+            .env("DATABASE_URL", settings.database_url.as_ref().unwrap())
+            .env("RUSK_DATA_DIR", &settings.data_dir)
+            .env("RUSK_DATA_ROOT", settings.data_root.as_ref().unwrap())
+            .env("RUSK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUSK_LEASE_TTL", "2")
+            .env("RUSK_SLOTS", "1")
+            .env("RUSK_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut processes = Processes(vec![spawn("api")]);
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the api did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..WORKERS {
+        processes.0.push(spawn("worker"));
+    }
+
+    let mut jobs = BTreeMap::new();
+    for i in 0..JOBS {
+        let n = 100_000_000 + i * 1_000;
+        let spec = json!({
+            "sources": {"t": {"format": "csv", "path": "t.csv"}},
+            "sql": format!("SELECT sum(value % 7) AS n FROM range({n})"),
+            "max_attempts": 10
+        });
+        let job: Value = client
+            .post(format!("{base}/v1/jobs"))
+            .json(&spec)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jobs.insert(job["id"].as_str().unwrap().to_string(), n);
+    }
+
+    // Kill a worker every 2 s, round robin, and start a fresh one, until every job has ended.
+    let mut kills = 0;
+    let mut next_kill = Instant::now() + Duration::from_secs(2);
+    let started = Instant::now();
+    loop {
+        let page: Value = client
+            .get(format!("{base}/v1/jobs?limit=1000"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ended = page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| {
+                ["succeeded", "failed", "cancelled"].contains(&j["state"].as_str().unwrap())
+            })
+            .count();
+        if ended == jobs.len() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "jobs still running: {page}"
+        );
+        if Instant::now() >= next_kill {
+            let victim = 1 + kills % WORKERS;
+            processes.0[victim].kill().unwrap();
+            processes.0[victim].wait().unwrap();
+            processes.0[victim] = spawn("worker");
+            kills += 1;
+            next_kill += Duration::from_secs(2);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (mut retries, mut worst_recovery) = (0, chrono::Duration::zero());
+    for (id, n) in &jobs {
+        let job: Value = client
+            .get(format!("{base}/v1/jobs/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(job["state"], "succeeded", "{job}");
+        let rows: Value = client
+            .get(format!("{base}/v1/jobs/{id}/result?format=json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rows, json!([{"n": expected(*n)}]), "job {id} (n = {n})");
+        let log = job["attempt_log"].as_array().unwrap();
+        assert_eq!(log.last().unwrap()["outcome"], "succeeded");
+        for pair in log.windows(2) {
+            let (ended, next_started) = (time(&pair[0]["ended_at"]), time(&pair[1]["started_at"]));
+            assert!(ended <= next_started, "attempts of {id} overlap: {log:?}");
+            worst_recovery = worst_recovery.max(next_started - time(&pair[0]["started_at"]));
+            retries += 1;
+        }
+    }
+    eprintln!(
+        "fault injection: {} jobs, {kills} kills, {retries} retries, worst attempt-start to \
+         next-attempt-start {} ms, {:.1} s in all",
+        jobs.len(),
+        worst_recovery.num_milliseconds(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(kills >= 2, "the test must actually kill workers");
+}
