@@ -1,6 +1,9 @@
 //! Fault injection with real processes on a real Postgres: one `rusk api` and three
-//! `rusk worker`s, one of them killed with SIGKILL every 2 s and restarted, while jobs run.
+//! `rusk worker`s, one of them killed with SIGKILL every 2 s and restarted, and the database
+//! connections all cut for 2 s (what a Postgres restart does to its clients), while jobs run.
 //! Every job must succeed with the right answer, and no two attempts of a job may overlap.
+//!
+//! `RUSK_FAULT_JOBS=10000` runs it with that many tiny jobs instead of 24 one-second ones.
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -9,10 +12,16 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, settings_for};
+use crate::helpers::{Backend, Proxy, settings_for};
 
-const JOBS: u64 = 24;
 const WORKERS: usize = 3;
+
+fn job_count() -> u64 {
+    std::env::var("RUSK_FAULT_JOBS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24)
+}
 
 /// Processes killed when the test ends, however it ends.
 struct Processes(Vec<Child>);
@@ -42,6 +51,15 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         return;
     };
     std::fs::write(settings.data_root.as_ref().unwrap().join("t.csv"), "a\n1\n").unwrap();
+    let real = std::env::var("DATABASE_URL").unwrap();
+    let target = url::Url::parse(&real).unwrap();
+    let proxy = Proxy::start(format!(
+        "{}:{}",
+        target.host_str().unwrap(),
+        target.port().unwrap_or(5432)
+    ))
+    .await;
+    let database_url = proxy.url_for(settings.database_url.as_ref().unwrap());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -51,7 +69,7 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
     let spawn = |role: &str| {
         Command::new(env!("CARGO_BIN_EXE_rusk"))
             .arg(role)
-            .env("DATABASE_URL", settings.database_url.as_ref().unwrap())
+            .env("DATABASE_URL", &database_url)
             .env("RUSK_DATA_DIR", &settings.data_dir)
             .env("RUSK_DATA_ROOT", settings.data_root.as_ref().unwrap())
             .env("RUSK_LISTEN", format!("127.0.0.1:{port}"))
@@ -77,9 +95,15 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         processes.0.push(spawn("worker"));
     }
 
+    let count = job_count();
     let mut jobs = BTreeMap::new();
-    for i in 0..JOBS {
-        let n = 100_000_000 + i * 1_000;
+    for i in 0..count {
+        // About a second each, or tiny when there are many.
+        let n = if count > 100 {
+            1_000 + i
+        } else {
+            100_000_000 + i * 1_000
+        };
         let spec = json!({
             "sources": {"t": {"format": "csv", "path": "t.csv"}},
             "sql": format!("SELECT sum(value % 7) AS n FROM range({n})"),
@@ -166,8 +190,8 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         }
     }
     eprintln!(
-        "fault injection: {} jobs, {kills} kills, {retries} retries, worst attempt-start to \
-         next-attempt-start {} ms, {:.1} s in all",
+        "fault injection: {} jobs, {kills} kills, a 2 s database cut, {retries} retries, worst \
+         attempt-start to next-attempt-start {} ms, {:.1} s in all",
         jobs.len(),
         worst_recovery.num_milliseconds(),
         started.elapsed().as_secs_f64()

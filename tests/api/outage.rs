@@ -1,63 +1,11 @@
 //! A Postgres outage, through a TCP proxy the test can cut: the API answers 503 with a JSON
 //! error (never a 500 or a hang), and once Postgres is back nothing is lost and work goes on.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
 use rusk::app::Role;
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
 
 use crate::data;
-use crate::helpers::{Backend, spawn_configured};
-
-/// Forwards loopback connections to Postgres until cut.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Proxy {
-    async fn start(target: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let connections: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (is_up, open) = (up.clone(), connections.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !is_up.load(Ordering::SeqCst) {
-                    continue; // dropped: the connection is refused
-                }
-                let target = target.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                open.lock().unwrap().push(task.abort_handle());
-            }
-        });
-        Proxy {
-            port,
-            up,
-            connections,
-        }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for connection in self.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
+use crate::helpers::{Backend, Proxy, spawn_configured};
 
 async fn expect_503(response: reqwest::Response) {
     assert_eq!(response.status(), 503);
@@ -84,10 +32,7 @@ async fn postgres_outage_gives_503_and_loses_nothing() {
     );
     let proxy = Proxy::start(host).await;
     let app = spawn_configured(Backend::Postgres, Role::Serve, |settings| {
-        let mut through = url::Url::parse(settings.database_url.as_ref().unwrap()).unwrap();
-        through.set_host(Some("127.0.0.1")).unwrap();
-        through.set_port(Some(proxy.port)).unwrap();
-        settings.database_url = Some(through.to_string());
+        settings.database_url = Some(proxy.url_for(settings.database_url.as_ref().unwrap()));
     })
     .await
     .unwrap();
