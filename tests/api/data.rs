@@ -173,3 +173,12 @@ pub fn seed_spec() -> &'static str {
         ]
     }"#
 }
+
+/// A job that would run for many minutes (an aggregate over 10^11 generated rows) but yields
+/// often, so cancelling it takes effect at once. Needs the logs written (one source).
+pub fn endless_spec() -> serde_json::Value {
+    serde_json::json!({
+        "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
+        "sql": "SELECT sum(value % 7) AS n FROM range(100000000000)"
+    })
+}

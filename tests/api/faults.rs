@@ -45,14 +45,7 @@ async fn list_all(client: &reqwest::Client, base: &str) -> BTreeMap<String, (Str
     let mut all = BTreeMap::new();
     let mut cursor = String::new();
     loop {
-        let page: Value = client
-            .get(format!("{base}/v1/jobs?limit=1000{cursor}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = get(client, format!("{base}/v1/jobs?limit=1000{cursor}")).await;
         for job in page["jobs"].as_array().unwrap() {
             let state = job["state"].as_str().unwrap().to_string();
             all.insert(
@@ -65,6 +58,10 @@ async fn list_all(client: &reqwest::Client, base: &str) -> BTreeMap<String, (Str
             None => return all,
         }
     }
+}
+
+async fn get(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 fn time(value: &Value) -> DateTime<Utc> {
@@ -216,22 +213,8 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         if jobs.len() > 100 && *attempts == 1 && i % 50 != 0 {
             continue;
         }
-        let job: Value = client
-            .get(format!("{base}/v1/jobs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let rows: Value = client
-            .get(format!("{base}/v1/jobs/{id}/result?format=json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job: Value = get(&client, format!("{base}/v1/jobs/{id}")).await;
+        let rows: Value = get(&client, format!("{base}/v1/jobs/{id}/result?format=json")).await;
         assert_eq!(rows, json!([{"n": expected(*n)}]), "job {id} (n = {n})");
         let log = job["attempt_log"].as_array().unwrap();
         assert_eq!(log.last().unwrap()["outcome"], "succeeded");

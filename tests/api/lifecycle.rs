@@ -214,12 +214,7 @@ async fn a_separate_worker_runs_the_queue(app: TestApp) {
 async fn shutdown_releases_running_jobs_after_the_grace(mut app: TestApp) {
     app.settings.shutdown_grace = 3;
     data::write_logs(&app, 1, 10);
-    let id = app
-        .submit(&json!({
-            "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
-            "sql": "SELECT sum(value % 7) AS n FROM range(100000000000)"
-        }))
-        .await;
+    let id = app.submit(&data::endless_spec()).await;
     let worker = app.start_worker().await;
     let start = std::time::Instant::now();
     while app.job(&id).await["state"] != "running" {

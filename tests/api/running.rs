@@ -11,12 +11,8 @@ use crate::on_both_stores;
 
 on_both_stores!(cancel_stops_running_jobs, timeout_fails_a_job);
 
-/// A job that would run for many minutes: an aggregate over 10^11 generated rows.
 fn endless(timeout_s: Option<u64>) -> Value {
-    let mut spec = json!({
-        "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
-        "sql": "SELECT sum(value % 7) AS n FROM range(100000000000)"
-    });
+    let mut spec = data::endless_spec();
     if let Some(t) = timeout_s {
         spec["timeout_s"] = json!(t);
     }

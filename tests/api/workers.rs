@@ -41,12 +41,7 @@ async fn workers_report_slots_and_jobs(app: TestApp) {
     assert_eq!(worker["current_jobs"], json!([]));
 
     data::write_logs(&app, 1, 10);
-    let id = app
-        .submit(&json!({
-            "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
-            "sql": "SELECT sum(value % 7) AS n FROM range(100000000000)"
-        }))
-        .await;
+    let id = app.submit(&data::endless_spec()).await;
     let busy = workers_until(&app, "the job on the worker", |w| {
         w.len() == 1 && w[0]["current_jobs"] == json!([id.clone()])
     })
