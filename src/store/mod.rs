@@ -219,36 +219,44 @@ impl Claimed {
 
 /// How an attempt ended.
 pub enum Outcome {
-    Succeeded(StoredResult),
+    /// The result, and the progress figures at the end (written with it).
+    Succeeded {
+        result: StoredResult,
+        progress: Progress,
+    },
     /// Fails the job now.
     Failed(JobError),
     /// Back to the queue after `after`, unless the attempts are used up (then failed).
-    Retry {
-        error: JobError,
-        after: Duration,
-    },
+    Retry { error: JobError, after: Duration },
 }
 
 impl Outcome {
     /// How the attempt ended, as its log records it.
     fn attempt_outcome(&self) -> &'static str {
         match self {
-            Outcome::Succeeded(_) => "succeeded",
+            Outcome::Succeeded { .. } => "succeeded",
             Outcome::Failed(_) => "failed",
             Outcome::Retry { .. } => "retry",
         }
     }
 
+    fn progress(&self) -> Option<&Progress> {
+        match self {
+            Outcome::Succeeded { progress, .. } => Some(progress),
+            _ => None,
+        }
+    }
+
     fn error(&self) -> Option<&JobError> {
         match self {
-            Outcome::Succeeded(_) => None,
+            Outcome::Succeeded { .. } => None,
             Outcome::Failed(error) | Outcome::Retry { error, .. } => Some(error),
         }
     }
 
     fn state(&self) -> JobState {
         match self {
-            Outcome::Succeeded(_) => JobState::Succeeded,
+            Outcome::Succeeded { .. } => JobState::Succeeded,
             Outcome::Failed(_) | Outcome::Retry { .. } => JobState::Failed,
         }
     }

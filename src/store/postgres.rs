@@ -322,7 +322,7 @@ impl JobStore for PostgresStore {
 
     async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError> {
         let (result, error, retry_after) = match outcome {
-            Outcome::Succeeded(result) => (Some(Json(result)), None, None),
+            Outcome::Succeeded { result, .. } => (Some(Json(result)), None, None),
             Outcome::Failed(error) => (None, Some(Json(error)), None),
             Outcome::Retry { error, after } => (None, Some(Json(error)), Some(millis(*after))),
         };
@@ -331,8 +331,8 @@ impl JobStore for PostgresStore {
             "UPDATE job SET state = CASE WHEN {retry} THEN 'queued' ELSE $1 END, \
              finished_at = CASE WHEN {retry} THEN NULL ELSE now() END, \
              run_after = COALESCE(now() + $4 * interval '1 millisecond', run_after), \
-             result = $2, error = $3, lease_id = NULL, lease_expires_at = NULL \
-             WHERE id = $5 AND lease_id = $6 AND state = 'running' RETURNING state"
+             result = $2, error = $3, progress = COALESCE($7, progress), lease_id = NULL, \
+             lease_expires_at = NULL WHERE id = $5 AND lease_id = $6 AND state = 'running' RETURNING state"
         );
         let mut tx = self.pool.begin().await?;
         let state: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
@@ -342,6 +342,7 @@ impl JobStore for PostgresStore {
             .bind(retry_after)
             .bind(lease.job_id)
             .bind(lease.lease_id)
+            .bind(outcome.progress().map(Json))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(state) = state else {

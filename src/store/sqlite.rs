@@ -311,7 +311,7 @@ impl JobStore for SqliteStore {
 
     async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError> {
         let (result, error, retry_at) = match outcome {
-            Outcome::Succeeded(result) => (Some(to_json(result)?), None, None),
+            Outcome::Succeeded { result, .. } => (Some(to_json(result)?), None, None),
             Outcome::Failed(error) => (None, Some(to_json(error)?), None),
             Outcome::Retry { error, after } => (None, Some(to_json(error)?), Some(later(*after))),
         };
@@ -320,7 +320,7 @@ impl JobStore for SqliteStore {
             "UPDATE job SET state = CASE WHEN {retry} THEN 'queued' ELSE ?1 END, \
              finished_at = CASE WHEN {retry} THEN NULL ELSE ?5 END, \
              run_after = COALESCE(?4, run_after), result = ?2, error = ?3, \
-             lease_id = NULL, lease_expires_at = NULL \
+             progress = COALESCE(?8, progress), lease_id = NULL, lease_expires_at = NULL \
              WHERE id = ?6 AND lease_id = ?7 AND state = 'running' RETURNING state"
         );
         let mut tx = self.pool.begin().await?;
@@ -332,6 +332,7 @@ impl JobStore for SqliteStore {
             .bind(now())
             .bind(lease.job_id.to_string())
             .bind(lease.lease_id.to_string())
+            .bind(outcome.progress().map(to_json).transpose()?)
             .fetch_optional(&mut *tx)
             .await?;
         let Some(state) = state else {

@@ -208,7 +208,7 @@ impl Worker {
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let outcome = loop {
             tokio::select! {
-                joined = &mut task => break outcome_of(joined, lease.attempt),
+                joined = &mut task => break outcome_of(joined, lease.attempt, tracker.progress()),
                 _ = beat.tick() => {
                     if !self.still_held(&lease, &tracker.progress()).await {
                         task.abort();
@@ -244,10 +244,6 @@ impl Worker {
                 }
             }
         };
-        if matches!(outcome, Outcome::Succeeded(_)) {
-            // The final figures, for jobs that ended between heartbeats.
-            self.still_held(&lease, &tracker.progress()).await;
-        }
         self.finish(&lease, outcome).await;
     }
 
@@ -268,7 +264,7 @@ impl Worker {
 
     async fn finish(&self, lease: &Lease, outcome: Outcome) {
         let state = match &outcome {
-            Outcome::Succeeded(_) => "succeeded",
+            Outcome::Succeeded { .. } => "succeeded",
             Outcome::Failed(_) => "failed",
             Outcome::Retry { .. } => "retry",
         };
@@ -415,9 +411,10 @@ async fn run_plan(
 fn outcome_of(
     joined: Result<Result<StoredResult, RunError>, tokio::task::JoinError>,
     attempt: i32,
+    progress: Progress,
 ) -> Outcome {
     match joined {
-        Ok(Ok(result)) => Outcome::Succeeded(result),
+        Ok(Ok(result)) => Outcome::Succeeded { result, progress },
         Ok(Err(error)) if error.is_transient() => Outcome::Retry {
             error: error.job_error(),
             after: backoff(attempt),
