@@ -174,6 +174,22 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Waits (at most 30 s) for a job to be in `state`, and returns it.
+    pub async fn wait_for_state(&self, id: &str, state: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            if job["state"] == state {
+                return job;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "job {id} never {state}: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits for a job to end and returns it.
     pub async fn wait(&self, id: &str) -> Value {
         let start = Instant::now();

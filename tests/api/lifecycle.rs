@@ -216,14 +216,7 @@ async fn shutdown_releases_running_jobs_after_the_grace(mut app: TestApp) {
     data::write_logs(&app, 1, 10);
     let id = app.submit(&data::endless_spec()).await;
     let worker = app.start_worker().await;
-    let start = std::time::Instant::now();
-    while app.job(&id).await["state"] != "running" {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(20),
-            "never ran"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_state(&id, "running").await;
     worker.cancel();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
@@ -231,18 +224,7 @@ async fn shutdown_releases_running_jobs_after_the_grace(mut app: TestApp) {
         "running",
         "still within the grace period"
     );
-    let start = std::time::Instant::now();
-    let job = loop {
-        let job = app.job(&id).await;
-        if job["state"] == "queued" {
-            break job;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(20),
-            "never released: {job}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let job = app.wait_for_state(&id, "queued").await;
     assert_eq!(job["attempt_log"][0]["outcome"], "retry");
     assert_eq!(job["attempt_log"][0]["error"]["code"], "worker_shutdown");
 }

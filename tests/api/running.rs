@@ -19,21 +19,6 @@ fn endless(timeout_s: Option<u64>) -> Value {
     spec
 }
 
-async fn wait_for_state(app: &TestApp, id: &str, state: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let job = app.job(id).await;
-        if job["state"] == state {
-            return job;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "job {id} never {state}: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn cancel_stops_running_jobs(app: TestApp) {
     data::write_logs(&app, 1, 2000);
     // Both slots busy.
@@ -42,7 +27,7 @@ async fn cancel_stops_running_jobs(app: TestApp) {
         app.submit(&endless(None)).await,
     ];
     for id in &ids {
-        wait_for_state(&app, id, "running").await;
+        app.wait_for_state(id, "running").await;
     }
     for id in &ids {
         let response = app
