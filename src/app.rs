@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::Notify;
@@ -12,8 +13,12 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, AppState};
 use crate::config::{Settings, cores};
 use crate::engine::{Engine, EngineConfig};
-use crate::results::ResultStore;
-use crate::store::{self, JobStore};
+use crate::keys;
+use crate::netguard::Guard;
+use crate::results::{LinkSigner, ResultStore};
+use crate::store::{self, DEFAULT_TENANT, Store};
+use crate::views::LinkMaker;
+use crate::webhooks::Deliverer;
 use crate::worker::{Worker, WorkerConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +34,10 @@ pub enum Role {
 /// A started process: where it listens, and the tasks to wait for.
 pub struct Running {
     pub addr: Option<SocketAddr>,
+    /// Whether any API key exists (without one, only loopback clients are served).
+    pub has_keys: bool,
+    /// The secret that signs webhooks of jobs submitted without a key.
+    pub default_webhook_secret: String,
     tasks: JoinSet<anyhow::Result<()>>,
 }
 
@@ -42,7 +51,7 @@ impl Running {
     }
 }
 
-pub async fn connect_store(settings: &Settings) -> anyhow::Result<Arc<dyn JobStore>> {
+pub async fn connect_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
         format!(
             "cannot create data directory {}",
@@ -78,8 +87,54 @@ pub async fn start(
         None => ResultStore::local(&settings.data_dir.join("objects"))?,
     };
     let wake = Arc::new(Notify::new());
+    let links = LinkMaker {
+        signer: LinkSigner::new(
+            &store
+                .ensure_secret("link_signing", &keys::new_link_secret())
+                .await?,
+            Duration::from_secs(settings.link_ttl),
+        ),
+        results: results.clone(),
+    };
+    let default_webhook_secret = match &settings.webhook_secret {
+        Some(secret) => secret.clone(),
+        None => {
+            store
+                .ensure_tenant(DEFAULT_TENANT, &keys::new_webhook_secret())
+                .await?
+        }
+    };
+    let has_keys = store.has_keys().await?;
+    let webhook_guard = Guard::new(settings.webhook_allow.clone());
+    let listener = match role {
+        Role::Worker => None,
+        Role::Serve | Role::Api => Some(
+            tokio::net::TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", settings.listen))?,
+        ),
+    };
+    let addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let mut tasks = JoinSet::new();
     if role != Role::Api {
+        // Links inside webhooks: the public URL, else this process's own address.
+        let base = match (&settings.public_url, addr) {
+            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (None, Some(addr)) => format!("http://{addr}"),
+            (None, None) => format!("http://{}", settings.listen),
+        };
+        let deliverer = Deliverer::new(
+            store.clone(),
+            links.clone(),
+            base,
+            webhook_guard.clone(),
+            settings.webhook_secret.clone(),
+        )?;
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            deliverer.run(stop).await;
+            Ok(())
+        });
         let worker = Worker::new(
             store.clone(),
             engine.clone(),
@@ -94,19 +149,17 @@ pub async fn start(
         let handle = worker.start(shutdown.clone());
         tasks.spawn(async move { handle.await.context("the worker panicked") });
     }
-    let mut addr = None;
-    if role != Role::Worker {
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        addr = Some(listener.local_addr()?);
+    if let Some(listener) = listener {
         let router = api::router(AppState {
             store,
             engine,
             results,
             wake,
             public_url: settings.public_url.clone(),
+            links,
+            webhook_guard,
         });
+        let router = router.into_make_service_with_connect_info::<SocketAddr>();
         tasks.spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -114,7 +167,12 @@ pub async fn start(
                 .context("the HTTP server failed")
         });
     }
-    Ok(Running { addr, tasks })
+    Ok(Running {
+        addr,
+        has_keys,
+        default_webhook_secret,
+        tasks,
+    })
 }
 
 /// A database URL without its password, for messages.

@@ -39,6 +39,11 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage API keys: with any key present, every /v1 request needs one.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Run one job spec here, without a server, and write its result to a file.
     Run {
         /// A job spec (JSON), as you would POST to /v1/jobs.
@@ -48,6 +53,20 @@ enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key for a tenant (created if new); prints the key and the tenant's webhook
+    /// secret. The key is shown only this once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List keys: id, tenant, created, revoked.
+    List,
+    /// Revoke a key by its id; requests with it get 401 at once.
+    Revoke { id: String },
 }
 
 pub async fn main() -> anyhow::Result<()> {
@@ -71,7 +90,54 @@ pub async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run { spec, output } => run_spec(&settings, &spec, &output).await,
+        Command::Keys { command } => keys(&settings, command).await,
     }
+}
+
+async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let store = app::connect_store(settings).await?;
+    match command {
+        KeysCommand::Create { tenant } => {
+            let valid = !tenant.is_empty()
+                && tenant.len() <= 64
+                && tenant
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            anyhow::ensure!(
+                valid,
+                "--tenant: expected 1 to 64 letters, digits, '-', '_' or '.'"
+            );
+            let secret = store
+                .ensure_tenant(&tenant, &crate::keys::new_webhook_secret())
+                .await?;
+            let (id, key) = crate::keys::new_api_key();
+            store
+                .create_key(&id, &tenant, &crate::keys::hash_api_key(&key))
+                .await?;
+            println!("key id:         {id}");
+            println!("tenant:         {tenant}");
+            println!("api key:        {key}");
+            println!("webhook secret: {secret}");
+            eprintln!("the key is not stored and cannot be shown again");
+        }
+        KeysCommand::List => {
+            println!("{:<14} {:<20} {:<25} revoked", "id", "tenant", "created");
+            for key in store.list_keys().await? {
+                let revoked = key.revoked_at.map_or("-".to_string(), |t| t.to_rfc3339());
+                println!(
+                    "{:<14} {:<20} {:<25} {revoked}",
+                    key.id,
+                    key.tenant,
+                    key.created_at.to_rfc3339()
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            anyhow::ensure!(store.revoke_key(&id).await?, "no unrevoked key {id}");
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: &Settings, role: Role) -> anyhow::Result<()> {
@@ -82,9 +148,18 @@ async fn serve(settings: &Settings, role: Role) -> anyhow::Result<()> {
             "Rusk listening on http://{addr} (docs at http://{addr}/docs); job store {}",
             app::redact(&settings.database_url())
         );
-        if !addr.ip().is_loopback() {
-            tracing::warn!("no API keys are configured: anyone who can reach {addr} can run jobs");
+        if !running.has_keys {
+            tracing::warn!(
+                "no API keys exist, so only loopback clients are served; create one with \
+                 `rusk keys create --tenant NAME`"
+            );
         }
+    }
+    if !running.has_keys && settings.webhook_secret.is_none() {
+        tracing::info!(
+            "webhooks of jobs submitted without a key are signed with {}",
+            running.default_webhook_secret
+        );
     }
     tokio::spawn(async move {
         wait_for_signal().await;

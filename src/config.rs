@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::netguard::{self, Cidr};
 use crate::objects::StoreConfig;
 use crate::spec::parse_size;
 
@@ -57,6 +58,24 @@ pub struct Settings {
     /// request's `Host`.
     #[arg(long, global = true, env = "RUSK_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds result links work after they are handed out.
+    #[arg(long, global = true, env = "RUSK_LINK_TTL", default_value_t = 3600)]
+    pub link_ttl: u64,
+    /// Internal address ranges webhooks may still go to, e.g. `10.0.0.0/8,127.0.0.1/32`.
+    #[arg(long, global = true, env = "RUSK_WEBHOOK_ALLOW", value_parser = parse_allow_list,
+          default_value = "")]
+    pub webhook_allow: AllowList,
+    /// `whsec_…` signing webhooks of jobs submitted without an API key; default one generated
+    /// and kept in the database.
+    #[arg(long, global = true, env = "RUSK_WEBHOOK_SECRET")]
+    pub webhook_secret: Option<String>,
+}
+
+/// CIDR ranges (a type of its own so clap takes the whole list as one value).
+pub type AllowList = Vec<Cidr>;
+
+fn parse_allow_list(text: &str) -> Result<AllowList, String> {
+    netguard::parse_allow_list(text)
 }
 
 impl Settings {
@@ -74,6 +93,9 @@ impl Settings {
             results_url: None,
             store_env: None,
             public_url: None,
+            link_ttl: 3600,
+            webhook_allow: Vec::new(),
+            webhook_secret: None,
         }
     }
 

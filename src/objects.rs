@@ -5,7 +5,11 @@
 use std::sync::Arc;
 
 use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path;
+use object_store::signer::Signer;
 use url::Url;
 
 #[derive(Debug, Clone, Default)]
@@ -48,6 +52,47 @@ impl StoreConfig {
         let (store, path) = object_store::parse_url_opts(&parsed, self.options.iter().cloned())
             .map_err(|e| ObjectsError::Open(url.to_string(), e))?;
         Ok((Arc::from(store), path))
+    }
+}
+
+impl StoreConfig {
+    /// Something that presigns URLs for the store behind `url`, where the store can (S3, GCS,
+    /// Azure); `None` for others (local files, HTTP).
+    pub fn signer(&self, url: &str) -> Result<Option<Arc<dyn Signer>>, ObjectsError> {
+        let open = |e| ObjectsError::Open(url.to_string(), e);
+        let options = self.options.iter();
+        let signer: Arc<dyn Signer> = match url.split_once("://").map(|(s, _)| s) {
+            Some("s3" | "s3a") => Arc::new(
+                options
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+                    .fold(AmazonS3Builder::new().with_url(url), |b, (k, v)| {
+                        b.with_config(k, v)
+                    })
+                    .build()
+                    .map_err(open)?,
+            ),
+            Some("gs") => Arc::new(
+                options
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+                    .fold(
+                        GoogleCloudStorageBuilder::new().with_url(url),
+                        |b, (k, v)| b.with_config(k, v),
+                    )
+                    .build()
+                    .map_err(open)?,
+            ),
+            Some("az" | "abfs" | "abfss") => Arc::new(
+                options
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+                    .fold(MicrosoftAzureBuilder::new().with_url(url), |b, (k, v)| {
+                        b.with_config(k, v)
+                    })
+                    .build()
+                    .map_err(open)?,
+            ),
+            _ => return Ok(None),
+        };
+        Ok(Some(signer))
     }
 }
 

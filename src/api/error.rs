@@ -27,6 +27,12 @@ pub enum ApiError {
     NotSucceeded(JobState),
     #[error("the job already ended ({}); only queued or running jobs can be cancelled", .0.as_str())]
     AlreadyEnded(JobState),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("the job store is unavailable; try again shortly")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -62,6 +68,9 @@ impl ApiError {
             }
             ApiError::NotSucceeded(_) => (StatusCode::CONFLICT, "job_not_succeeded"),
             ApiError::AlreadyEnded(_) => (StatusCode::CONFLICT, "job_already_ended"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -94,7 +103,24 @@ impl IntoResponse for ApiError {
                 details,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(e: axum::extract::rejection::BytesRejection) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(super::MAX_BODY_BYTES)
+        } else {
+            ApiError::InvalidParameter(e.body_text())
+        }
     }
 }
 

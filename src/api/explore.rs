@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -43,9 +44,10 @@ pub struct InspectResponse {
         (status = 422, description = "Bad source", body = ErrorBody)))]
 pub async fn inspect(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<InspectResponse>, ApiError> {
-    let request: InspectRequest = parse_json(&body)?;
+    let request: InspectRequest = parse_json(&body?)?;
+    request.source.validate_at("source")?;
     let n = request.n.unwrap_or(10);
     if n > MAX_HEAD {
         return Err(ApiError::InvalidSpec {
@@ -90,9 +92,9 @@ pub struct ExplainResponse {
         (status = 422, description = "Invalid spec", body = ErrorBody)))]
 pub async fn explain(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ExplainResponse>, ApiError> {
-    let spec = JobSpec::from_json(&body)?;
+    let spec = JobSpec::from_json(&body?)?;
     let explanation =
         on_engine(&state, |engine| async move { engine.explain(&spec).await }).await?;
     Ok(Json(ExplainResponse {

@@ -2,12 +2,11 @@
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,112 +14,14 @@ use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::auth::Access;
 use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::results::{Encoder, Encoding, arrow_schema};
 use crate::spec::{Compression, JobSpec, OutputFormat};
 use crate::store::{
-    Attempt, Cancelled, ColumnSchema, Job, JobError, JobState, ListFilter, NewJob, Progress,
-    StoredResult, Submitted,
+    Cancelled, Delivery, Job, JobState, ListFilter, NewJob, Progress, StoredResult, Submitted,
 };
-
-/// Until API keys arrive, every job belongs to one tenant.
-const TENANT: &str = "default";
-
-/// A job as callers see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JobView {
-    pub id: Uuid,
-    pub name: Option<String>,
-    pub state: JobState,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Attempts started so far (a lapsed lease or a transient failure starts another).
-    pub attempts: i32,
-    pub max_attempts: i32,
-    pub priority: i32,
-    /// How far the job has got (updated about every second while it runs).
-    pub progress: Option<Progress>,
-    /// Why the job failed, when it did.
-    pub error: Option<JobError>,
-    /// Every attempt: worker, start, end, outcome, error. Only on `GET /v1/jobs/{id}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attempt_log: Option<Vec<Attempt>>,
-    /// What the job produced, once it succeeded.
-    pub result: Option<ResultView>,
-    /// The specification as submitted (with defaults filled in).
-    pub spec: JobSpec,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ResultView {
-    pub rows: u64,
-    pub bytes: u64,
-    pub schema: Vec<ColumnSchema>,
-    /// The result files, in row order.
-    pub files: Vec<FileView>,
-    pub links: Links,
-    /// When the links stop working; `null`: they do not expire.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FileView {
-    pub url: String,
-    pub rows: u64,
-    pub bytes: u64,
-}
-
-/// The whole result in one download.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Links {
-    /// Arrow IPC stream.
-    pub arrow: String,
-    /// One Parquet file.
-    pub parquet: String,
-}
-
-impl JobView {
-    fn new(job: Job, base: &str) -> JobView {
-        let job_url = format!("{base}/v1/jobs/{}", job.id);
-        let result = job.result.map(|r| ResultView {
-            rows: r.rows,
-            bytes: r.bytes,
-            schema: r.schema,
-            files: r
-                .files
-                .iter()
-                .enumerate()
-                .map(|(i, f)| FileView {
-                    url: format!("{job_url}/files/{i}"),
-                    rows: f.rows,
-                    bytes: f.bytes,
-                })
-                .collect(),
-            links: Links {
-                arrow: format!("{job_url}/result?format=arrow"),
-                parquet: format!("{job_url}/result?format=parquet"),
-            },
-            expires_at: None,
-        });
-        JobView {
-            id: job.id,
-            name: job.spec.name.clone(),
-            state: job.state,
-            created_at: job.created_at,
-            started_at: job.started_at,
-            finished_at: job.finished_at,
-            attempts: job.attempts,
-            max_attempts: job.max_attempts,
-            priority: job.priority,
-            progress: job.progress,
-            error: job.error,
-            attempt_log: None,
-            result,
-            spec: job.spec,
-        }
-    }
-}
+use crate::views::JobView;
 
 /// The absolute base of links: the configured public URL, else the request's host.
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
@@ -152,10 +53,15 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         (status = 503, description = "Job store unavailable", body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let spec = JobSpec::from_json(&body)?;
+    let tenant = access.tenant()?.to_string();
+    let spec = JobSpec::from_json(&body?)?;
+    if let Some(hook) = &spec.webhook {
+        check_webhook_host(&state, &hook.url).await?;
+    }
     let checked = spec.clone();
     on_engine(&state, |engine| async move {
         engine.plan(&checked).await.map(|_| ())
@@ -165,7 +71,7 @@ pub async fn submit(
     let submitted = state
         .store
         .submit(NewJob {
-            tenant: TENANT.into(),
+            tenant,
             spec,
             idempotency,
         })
@@ -175,7 +81,7 @@ pub async fn submit(
         Submitted::Created(job) => {
             state.wake.notify_one();
             let location = format!("{base}/v1/jobs/{}", job.id);
-            let view = JobView::new(job, &base);
+            let view = JobView::new(job, &base, &state.links).await;
             Ok((
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],
@@ -184,10 +90,29 @@ pub async fn submit(
                 .into_response())
         }
         Submitted::Existing(job) => {
-            Ok((StatusCode::OK, Json(JobView::new(job, &base))).into_response())
+            let view = JobView::new(job, &base, &state.links).await;
+            Ok((StatusCode::OK, Json(view)).into_response())
         }
         Submitted::KeyReused => Err(ApiError::IdempotencyKeyReused),
     }
+}
+
+/// The receiver must be on the public internet (or in `RUSK_WEBHOOK_ALLOW`); checked again
+/// at every delivery.
+async fn check_webhook_host(state: &AppState, url: &str) -> Result<(), ApiError> {
+    let invalid = |message: String| ApiError::InvalidSpec {
+        path: "webhook.url".into(),
+        message,
+    };
+    let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    state
+        .webhook_guard
+        .resolve(host, port)
+        .await
+        .map(|_| ())
+        .map_err(|e| invalid(format!("{e}; webhooks go to public addresses only")))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -238,6 +163,7 @@ pub struct JobPage {
         (status = 400, description = "Bad parameter", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<JobPage>, ApiError> {
@@ -259,13 +185,17 @@ pub async fn list(
         limit,
         before,
     };
-    let jobs = state.store.list(TENANT, &filter).await?;
+    let jobs = state.store.list(access.tenant()?, &filter).await?;
     let next_cursor = match jobs.last() {
         Some(last) if jobs.len() == limit as usize => Some(last.id.to_string()),
         _ => None,
     };
     let base = base_url(&state, &headers);
-    let jobs = jobs.into_iter().map(|j| JobView::new(j, &base)).collect();
+    let mut views = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        views.push(JobView::new(job, &base, &state.links).await);
+    }
+    let jobs = views;
     Ok(Json(JobPage { jobs, next_cursor }))
 }
 
@@ -274,10 +204,16 @@ fn job_id(id: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
     Uuid::parse_str(&text).map_err(|_| ApiError::NotFound(format!("no job {text:?}")))
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<Job, ApiError> {
+/// The job, if `access` may see it; another tenant's job is "not found", as if absent.
+async fn find(state: &AppState, access: &Access, id: Uuid) -> Result<Job, ApiError> {
+    let tenant = match access {
+        Access::Tenant(tenant) => Some(tenant.as_str()),
+        Access::Link(job) if *job == id => None,
+        Access::Link(_) => return Err(ApiError::Forbidden("the link is for another job".into())),
+    };
     state
         .store
-        .get(TENANT, id)
+        .get(tenant, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no job {id}")))
 }
@@ -290,12 +226,14 @@ async fn find(state: &AppState, id: Uuid) -> Result<Job, ApiError> {
         (status = 404, description = "No such job", body = ErrorBody)))]
 pub async fn get_job(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = find(&state, job_id(id)?).await?;
+    access.tenant()?;
+    let job = find(&state, &access, job_id(id)?).await?;
     let attempts = state.store.attempts(job.id).await?;
-    let mut view = JobView::new(job, &base_url(&state, &headers));
+    let mut view = JobView::new(job, &base_url(&state, &headers), &state.links).await;
     view.attempt_log = Some(attempts);
     Ok(Json(view))
 }
@@ -309,14 +247,15 @@ pub async fn get_job(
         (status = 409, description = "The job already ended", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let id = job_id(id)?;
-    match state.store.cancel(TENANT, id).await? {
+    match state.store.cancel(access.tenant()?, id).await? {
         Cancelled::Done(job) => Ok((
             StatusCode::ACCEPTED,
-            Json(JobView::new(job, &base_url(&state, &headers))),
+            Json(JobView::new(job, &base_url(&state, &headers), &state.links).await),
         )),
         Cancelled::AlreadyFinished(job) => Err(ApiError::AlreadyEnded(job.state)),
         Cancelled::NotFound => Err(ApiError::NotFound(format!("no job {id}"))),
@@ -336,6 +275,7 @@ pub enum ResultFormat {
 #[into_params(parameter_in = Query)]
 pub struct ResultQuery {
     /// Overrides `Accept`. Default: JSON.
+    #[param(inline)]
     pub format: Option<ResultFormat>,
     /// Rows to skip.
     pub offset: Option<u64>,
@@ -359,12 +299,20 @@ pub struct ResultQuery {
         (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
 pub async fn result(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
     query: Result<Query<ResultQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
-    let job = find(&state, job_id(id)?).await?;
+    if let Some(limit) = query.limit
+        && limit > MAX_RESULT_ROWS
+    {
+        return Err(ApiError::InvalidParameter(format!(
+            "limit must be at most {MAX_RESULT_ROWS}; leave it out for the whole result"
+        )));
+    }
+    let job = find(&state, &access, job_id(id)?).await?;
     let stored = succeeded(job)?;
     let format = query.format.unwrap_or_else(|| negotiate(&headers));
     let encoding = match format {
@@ -403,11 +351,12 @@ pub async fn result(
         (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
 pub async fn file(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     path: Result<Path<(String, usize)>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path((id, index)) = path.map_err(|e| ApiError::NotFound(e.body_text()))?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound(format!("no job {id:?}")))?;
-    let stored = succeeded(find(&state, id).await?)?;
+    let stored = succeeded(find(&state, &access, id).await?)?;
     let file = stored.files.get(index).ok_or_else(|| {
         ApiError::NotFound(format!("the result has {} files", stored.files.len()))
     })?;
@@ -513,6 +462,7 @@ struct Seen {
 
 struct Watch {
     app: AppState,
+    tenant: String,
     id: Uuid,
     base: String,
     first: Option<Job>,
@@ -531,7 +481,7 @@ impl Watch {
                 Some(job) => job,
                 None => {
                     tokio::time::sleep(EVENT_POLL).await;
-                    match self.app.store.get(TENANT, self.id).await {
+                    match self.app.store.get(Some(&self.tenant), self.id).await {
                         Ok(Some(job)) => job,
                         Ok(None) => return None,
                         Err(error) => {
@@ -557,9 +507,10 @@ impl Watch {
             };
             self.seen = Some(seen);
             self.ended = job.state.is_terminal();
+            let view = JobView::new(job, &self.base, &self.app.links).await;
             let event = Event::default()
                 .event(kind)
-                .json_data(JobView::new(job, &self.base))
+                .json_data(view)
                 .unwrap_or_else(|_| Event::default().comment("unserializable job"));
             return Some((Ok(event), self));
         }
@@ -581,12 +532,15 @@ const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
         (status = 404, description = "No such job", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = job_id(id)?;
-    let first = find(&state, id).await?;
+    let tenant = access.tenant()?.to_string();
+    let first = find(&state, &access, id).await?;
     let watch = Watch {
+        tenant,
         base: base_url(&state, &headers),
         app: state,
         id,
@@ -596,4 +550,30 @@ pub async fn events(
     };
     let stream = futures::stream::unfold(watch, Watch::next);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// The most rows one `limit` may ask for (leave it out for the whole result).
+const MAX_RESULT_ROWS: u64 = 1_000_000;
+
+/// A job's webhook messages and every attempt to deliver them.
+#[utoipa::path(get, path = "/v1/jobs/{id}/deliveries", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job's webhook deliveries, oldest first",
+            body = DeliveryPage),
+        (status = 404, description = "No such job", body = ErrorBody)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<DeliveryPage>, ApiError> {
+    access.tenant()?;
+    let job = find(&state, &access, job_id(id)?).await?;
+    let deliveries = state.store.deliveries(job.id).await?;
+    Ok(Json(DeliveryPage { deliveries }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<Delivery>,
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers over the job store, the engine (to validate) and the result
 //! store. Stateless: every fact lives in the job store or the object store.
 
+mod auth;
 mod error;
 mod explore;
 mod health;
@@ -17,24 +18,31 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use auth::Access;
 pub use error::{ApiError, ErrorBody};
 
 use crate::engine::Engine;
+use crate::netguard::Guard;
 use crate::results::ResultStore;
-use crate::store::JobStore;
+use crate::store::Store;
+use crate::views::LinkMaker;
 
 /// The largest job spec accepted.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn JobStore>,
+    pub store: Arc<dyn Store>,
     pub engine: Arc<Engine>,
     pub results: ResultStore,
     /// Wakes an idle job slot in this process when a job is queued.
     pub wake: Arc<Notify>,
     /// Base of absolute links in responses; default the request's host.
     pub public_url: Option<String>,
+    /// Signs result links.
+    pub links: LinkMaker,
+    /// Which webhook receivers submissions may name.
+    pub webhook_guard: Guard,
 }
 
 #[derive(OpenApi)]
@@ -50,9 +58,33 @@ pub struct AppState {
         (name = "explore", description = "Look at sources and plans without running a job"),
         (name = "workers", description = "The worker processes running jobs"),
         (name = "health", description = "Probes for load balancers and Kubernetes")
-    )
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
 )]
 struct ApiDoc;
+
+/// `Authorization: Bearer rusk_…`, needed on `/v1` routes once any API key exists.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key from `rusk keys create`; result links carry a signature \
+                         instead",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -62,6 +94,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::file))
         .routes(routes!(jobs::events))
+        .routes(routes!(jobs::deliveries))
         .routes(routes!(explore::inspect))
         .routes(routes!(explore::explain))
         .routes(routes!(workers::list))
@@ -86,11 +119,61 @@ where
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    with_common_errors(routes().split_for_parts().1)
+}
+
+/// Answers every `/v1` operation may give, whatever the handler: a bad parameter (400), no or
+/// a wrong key (401), a link that does not fit (403), the store down (503); for bodies, 413.
+fn with_common_errors(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let operations = [&mut item.get, &mut item.post];
+        for (i, operation) in operations.into_iter().enumerate() {
+            let Some(operation) = operation else { continue };
+            let mut common = vec![
+                ("400", "A bad parameter"),
+                ("401", "No API key, or an unknown or revoked one"),
+                ("403", "A signed link that is altered, expired or for another resource"),
+                ("503", "Job store unavailable"),
+            ];
+            if i == 1 {
+                common.push(("413", "Body larger than 1 MiB"));
+            }
+            for (status, description) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(description).into());
+            }
+        }
+    }
+    api
 }
 
 pub fn router(state: AppState) -> Router {
-    let (router, api) = routes().with_state(state).split_for_parts();
+    let (router, api) = routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .with_state(state)
+        .split_for_parts();
+    let api = with_common_errors(api);
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

@@ -86,45 +86,11 @@ async fn list_remote(engine: &Engine, url: &str) -> Result<Vec<String>, String> 
 async fn refuse_internal_hosts(root: &url::Url) -> Result<(), String> {
     let host = root.host_str().unwrap_or_default();
     let port = root.port_or_known_default().unwrap_or(443);
-    let addresses = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+    crate::netguard::Guard::default()
+        .resolve(host, port)
         .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
-    for address in addresses {
-        if is_internal(address.ip()) {
-            return Err(format!(
-                "{host} resolves to {}, an internal address; http(s) sources must be public",
-                address.ip()
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn is_internal(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_internal(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
+        .map(|_| ())
+        .map_err(|e| format!("{e}; http(s) sources must be public"))
 }
 
 /// Object keys under a prefix, sorted.
@@ -300,26 +266,6 @@ mod tests {
                 .unwrap_err()
                 .contains("outside the data root")
         );
-    }
-
-    #[test]
-    fn internal_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_internal(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
-            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
-        }
     }
 
     #[test]

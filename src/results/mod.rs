@@ -2,6 +2,7 @@
 //! then read back and served in any format, whole or as a window of rows.
 
 mod encode;
+mod links;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,12 +16,14 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::signer::Signer;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 pub use encode::{EncodeError, Encoder, Encoding};
+pub use links::{LinkError, LinkSigner};
 
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
@@ -47,6 +50,8 @@ pub struct ResultStore {
     store: Arc<dyn ObjectStore>,
     /// Key prefix, empty or ending in `/`.
     prefix: String,
+    /// Presigns download URLs, where the store can.
+    signer: Option<Arc<dyn Signer>>,
 }
 
 impl ResultStore {
@@ -60,6 +65,7 @@ impl ResultStore {
         Ok(ResultStore {
             store: Arc::new(store),
             prefix: String::new(),
+            signer: None,
         })
     }
 
@@ -72,7 +78,34 @@ impl ResultStore {
             "" => String::new(),
             key => format!("{key}/"),
         };
-        Ok(ResultStore { store, prefix })
+        let signer = stores
+            .signer(url)
+            .map_err(|e| ResultError::Setup(url.to_string(), e.to_string()))?;
+        Ok(ResultStore {
+            store,
+            prefix,
+            signer,
+        })
+    }
+
+    /// A URL that downloads `file` straight from the object store until `ttl` passes;
+    /// `None` where the store cannot presign.
+    pub async fn presigned(
+        &self,
+        file: &StoredFile,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, ResultError> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let url = signer
+            .signed_url(
+                reqwest::Method::GET,
+                &ObjectPath::from(file.key.as_str()),
+                ttl,
+            )
+            .await?;
+        Ok(Some(url.to_string()))
     }
 
     pub fn writer(

@@ -56,6 +56,18 @@ pub struct JobSpec {
     /// Higher runs first.
     #[serde(default)]
     pub priority: i32,
+    /// Where to POST a signed notification when the job ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
+}
+
+/// A completion webhook: `POST {type, data: job}` signed per Standard Webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// An `https://` (or `http://`) URL on the public internet.
+    #[schema(example = "https://example.com/hooks/rusk")]
+    pub url: String,
 }
 
 fn default_max_attempts() -> u32 {
@@ -456,6 +468,7 @@ pub enum Compression {
 /// Parses a JSON request body, naming the path of the first bad field. Parsed straight from
 /// the text (no `serde_json::Value` in between) so that maps keep the caller's key order.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SpecError> {
+    check_depth(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -467,6 +480,35 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Spec
             SpecError::invalid(path, inner.to_string())
         }
     })
+}
+
+/// The deepest nesting of objects and arrays a request may have.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Refuses bodies nested deeper than [`MAX_JSON_DEPTH`] before parsing them (no spec needs
+/// more, and deep nesting is how parsers are made to exhaust their stack).
+fn check_depth(body: &[u8]) -> Result<(), SpecError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in body {
+        match (in_string, byte) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') => in_string = false,
+            (true, _) => {}
+            (false, b'"') => in_string = true,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(SpecError::NotJson(format!(
+                        "nested deeper than {MAX_JSON_DEPTH} levels"
+                    )));
+                }
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl JobSpec {

@@ -22,6 +22,27 @@ impl SpecError {
 
 type Check = Result<(), SpecError>;
 
+/// The longest `timeout_s` accepted: a week.
+pub const MAX_TIMEOUT_S: u64 = 7 * 24 * 3600;
+
+/// Syntax only; whether the host is public is decided where DNS is (the API).
+fn check_webhook_url(text: &str) -> Check {
+    let bad = |m: &str| Err(SpecError::invalid("webhook.url", m));
+    let Ok(url) = url::Url::parse(text) else {
+        return bad("expected an absolute http(s) URL");
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return bad("expected an http:// or https:// URL");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return bad("the URL has no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("credentials in the URL are not allowed; the request is signed instead");
+    }
+    Ok(())
+}
+
 impl JobSpec {
     pub fn validate(&self) -> Check {
         if self.sources.is_empty() {
@@ -69,11 +90,16 @@ impl JobSpec {
                 "expected a number from 1 to 100",
             ));
         }
-        if self.timeout_s == Some(0) {
+        if let Some(t) = self.timeout_s
+            && !(1..=MAX_TIMEOUT_S).contains(&t)
+        {
             return Err(SpecError::invalid(
                 "timeout_s",
-                "expected at least 1 second",
+                format!("expected 1 to {MAX_TIMEOUT_S} seconds (7 days)"),
             ));
+        }
+        if let Some(hook) = &self.webhook {
+            check_webhook_url(&hook.url)?;
         }
         Ok(())
     }
@@ -239,6 +265,17 @@ fn check_source(name: &str, source: &Source) -> Check {
             "a source name must be an identifier (letters, digits, `_`; not starting with a digit)",
         ));
     }
+    source.validate_at(&at)
+}
+
+impl Source {
+    /// Checks a source on its own; `at` is its place in the request, e.g. `source`.
+    pub fn validate_at(&self, at: &str) -> Check {
+        check_source_fields(at, self)
+    }
+}
+
+fn check_source_fields(at: &str, source: &Source) -> Check {
     let paths = source.path.to_vec();
     if paths.is_empty() || paths.iter().any(|p| p.trim().is_empty()) {
         return Err(SpecError::invalid(

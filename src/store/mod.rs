@@ -22,6 +22,9 @@ use crate::spec::JobSpec;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// The tenant of every job while no API key exists.
+pub const DEFAULT_TENANT: &str = "default";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or refused the operation.
@@ -280,7 +283,8 @@ pub enum Cancelled {
 pub trait JobStore: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
     async fn submit(&self, job: NewJob) -> Result<Submitted, StoreError>;
-    async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError>;
+    /// The job, if it belongs to `tenant` (any tenant's for `None`).
+    async fn get(&self, tenant: Option<&str>, id: Uuid) -> Result<Option<Job>, StoreError>;
     /// The job's attempts, first first.
     async fn attempts(&self, job: Uuid) -> Result<Vec<Attempt>, StoreError>;
     async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError>;
@@ -310,8 +314,134 @@ pub trait JobStore: Send + Sync {
     async fn requeue_expired(&self) -> Result<u64, StoreError>;
 }
 
+/// An API key as listed (the key itself is never stored).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub tenant: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Tenants, their API keys (as hashes) and shared secrets.
+#[async_trait::async_trait]
+pub trait AuthStore: Send + Sync {
+    /// The secret stored under `name`, storing `fresh` first if there is none (so every
+    /// process agrees on one value).
+    async fn ensure_secret(&self, name: &str, fresh: &str) -> Result<String, StoreError>;
+    /// Creates the tenant with `fresh_secret` as its webhook secret unless it exists;
+    /// returns its webhook secret either way.
+    async fn ensure_tenant(&self, name: &str, fresh_secret: &str) -> Result<String, StoreError>;
+    async fn tenant_secret(&self, tenant: &str) -> Result<Option<String>, StoreError>;
+    async fn create_key(&self, id: &str, tenant: &str, hash: &str) -> Result<(), StoreError>;
+    async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
+    /// `false` when there is no such unrevoked key.
+    async fn revoke_key(&self, id: &str) -> Result<bool, StoreError>;
+    /// The tenant of an unrevoked key with this hash.
+    async fn key_tenant(&self, hash: &str) -> Result<Option<String>, StoreError>;
+    /// Whether any unrevoked key exists (then every `/v1` request needs one).
+    async fn has_keys(&self) -> Result<bool, StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Every attempt failed; no more are made.
+    Failed,
+    /// The receiver answered 410 Gone: no more attempts.
+    Gone,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Gone => "gone",
+        }
+    }
+
+    fn parse(text: &str) -> Result<DeliveryState, StoreError> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+            DeliveryState::Gone,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {text:?}")))
+    }
+}
+
+/// One try at delivering a webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryAttempt {
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// The receiver's HTTP status; `null` when it did not answer.
+    pub status: Option<i32>,
+    /// Why the attempt failed, when it did.
+    pub error: Option<String>,
+}
+
+/// A webhook message for one job event, and its attempts so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Delivery {
+    /// The `webhook-id` header: the same on every retry, so receivers can deduplicate.
+    pub id: String,
+    pub job_id: Uuid,
+    #[serde(skip)]
+    pub tenant: String,
+    pub url: String,
+    /// `job.succeeded`, `job.failed` or `job.cancelled`.
+    #[serde(rename = "type")]
+    pub event: String,
+    pub state: DeliveryState,
+    /// Attempts made (or begun) so far.
+    pub attempts: i32,
+    /// When the next attempt is due, while `pending`.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub attempt_log: Vec<DeliveryAttempt>,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryNext {
+    Done(DeliveryState),
+    RetryAfter(Duration),
+}
+
+/// The webhook outbox. Rows are written by the job store's terminal transitions.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    /// Takes the next due delivery and holds it for `hold` (a deliverer that dies releases
+    /// it that way); counts the attempt.
+    async fn claim_delivery(&self, hold: Duration) -> Result<Option<Delivery>, StoreError>;
+    async fn record_delivery(
+        &self,
+        id: &str,
+        attempt: &DeliveryAttempt,
+        next: DeliveryNext,
+    ) -> Result<(), StoreError>;
+    /// A job's deliveries with their attempts, oldest first.
+    async fn deliveries(&self, job: Uuid) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// Everything Rusk keeps in its database.
+pub trait Store: JobStore + AuthStore + Outbox {}
+
+impl<T: JobStore + AuthStore + Outbox> Store for T {}
+
 /// Connects to the store a URL names and brings its schema up to date.
-pub async fn connect(url: &str) -> Result<Arc<dyn JobStore>, StoreError> {
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))
     } else if url.starts_with("sqlite:") {

@@ -19,7 +19,7 @@ use crate::engine::{Engine, EngineError, scan_progress};
 use crate::results::{ResultError, ResultStore};
 use crate::spec::JobSpec;
 use crate::store::{
-    Capabilities, Claimed, JobError, JobStore, Lease, Outcome, Progress, StoredResult, WorkerInfo,
+    Capabilities, Claimed, JobError, Lease, Outcome, Progress, Store, StoredResult, WorkerInfo,
 };
 
 /// How often a worker reports itself; `GET /v1/workers` lists those seen within three times this.
@@ -57,7 +57,7 @@ pub struct Worker {
     started_at: chrono::DateTime<chrono::Utc>,
     /// Jobs this process is running now, for its report in `GET /v1/workers`.
     running: Mutex<BTreeSet<Uuid>>,
-    store: Arc<dyn JobStore>,
+    store: Arc<dyn Store>,
     engine: Arc<Engine>,
     results: ResultStore,
     config: WorkerConfig,
@@ -66,7 +66,7 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(
-        store: Arc<dyn JobStore>,
+        store: Arc<dyn Store>,
         engine: Arc<Engine>,
         results: ResultStore,
         config: WorkerConfig,

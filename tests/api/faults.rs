@@ -1,7 +1,8 @@
 //! Fault injection with real processes on a real Postgres: one `rusk api` and three
-//! `rusk worker`s, one of them killed with SIGKILL every 2 s and restarted, and the database
-//! connections all cut for 2 s (what a Postgres restart does to its clients), while jobs run.
-//! Every job must succeed with the right answer, and no two attempts of a job may overlap.
+//! `rusk worker`s, one of them killed with SIGKILL every 2 s and restarted, and their Postgres
+//! server (a private one) crashed and restarted, down for about 2 s, while jobs run and while
+//! jobs are submitted. Every job must succeed with the right answer, and no two attempts of a
+//! job may overlap.
 //!
 //! `RUSK_FAULT_JOBS=10000` runs it with that many tiny jobs instead of 24 one-second ones.
 
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, Proxy, settings_for};
+use crate::postgres_server::PostgresServer;
 
 const WORKERS: usize = 3;
 
@@ -70,20 +71,14 @@ fn time(value: &Value) -> DateTime<Utc> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_lose_nothing_and_never_overlap() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some((settings, _database)) = settings_for(Backend::Postgres, dir.path()).await else {
+    let Some(server) = PostgresServer::start() else {
         return;
     };
-    std::fs::write(settings.data_root.as_ref().unwrap().join("t.csv"), "a\n1\n").unwrap();
-    let real = std::env::var("DATABASE_URL").unwrap();
-    let target = url::Url::parse(&real).unwrap();
-    let proxy = Proxy::start(format!(
-        "{}:{}",
-        target.host_str().unwrap(),
-        target.port().unwrap_or(5432)
-    ))
-    .await;
-    let database_url = proxy.url_for(settings.database_url.as_ref().unwrap());
+    let database_url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (data_dir, data_root) = (dir.path().join("data"), dir.path().join("root"));
+    std::fs::create_dir_all(&data_root).unwrap();
+    std::fs::write(data_root.join("t.csv"), "a\n1\n").unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -94,8 +89,8 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         Command::new(env!("CARGO_BIN_EXE_rusk"))
             .arg(role)
             .env("DATABASE_URL", &database_url)
-            .env("RUSK_DATA_DIR", &settings.data_dir)
-            .env("RUSK_DATA_ROOT", settings.data_root.as_ref().unwrap())
+            .env("RUSK_DATA_DIR", &data_dir)
+            .env("RUSK_DATA_ROOT", &data_root)
             .env("RUSK_LISTEN", format!("127.0.0.1:{port}"))
             .env("RUSK_LEASE_TTL", "2")
             .env("RUSK_SLOTS", "1")
@@ -156,32 +151,35 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         })
     };
 
-    // Kill a worker every 2 s, round robin, and start a fresh one; cut the database off for
-    // 2 s once, 3 s in; until no job is queued or running.
+    // Kill a worker every 2 s, round robin, and start a fresh one; crash Postgres 3 s in and
+    // start it again 2 s later; until no job is queued or running.
     let mut kills = 0;
     let mut next_kill = Instant::now() + Duration::from_secs(2);
     let started = Instant::now();
-    let (cut_at, restore_at) = (Duration::from_secs(3), Duration::from_secs(5));
-    let mut cut = false;
-    let mut restored = false;
+    let (down_at, up_at) = (Duration::from_secs(3), Duration::from_secs(5));
+    let (mut down, mut restored) = (false, false);
+    let mut outage = Duration::ZERO;
     loop {
-        if !cut && started.elapsed() >= cut_at {
-            proxy.cut();
-            cut = true;
+        if !down && started.elapsed() >= down_at {
+            server.down();
+            down = true;
         }
-        if cut && !restored && started.elapsed() >= restore_at {
-            proxy.restore();
+        if down && !restored && started.elapsed() >= up_at {
+            server.up();
+            outage = started.elapsed() - down_at;
             restored = true;
         }
         let mut unfinished = 0;
         for state in ["queued", "running"] {
             let url = format!("{base}/v1/jobs?state={state}&limit=1");
-            unfinished += match client.get(&url).send().await {
-                Ok(r) if r.status() == 200 => {
-                    let page: Value = r.json().await.unwrap();
+            let response = client.get(&url).send().await.unwrap();
+            unfinished += match response.status().as_u16() {
+                200 => {
+                    let page: Value = response.json().await.unwrap();
                     page["jobs"].as_array().unwrap().len()
                 }
-                _ => 1, // the database is cut off: 503
+                503 => 1, // Postgres is down
+                other => panic!("GET {url}: {other} while Postgres restarts (503 expected)"),
             };
         }
         if unfinished == 0 && restored && submitter.is_finished() {
@@ -226,9 +224,10 @@ async fn killed_workers_lose_nothing_and_never_overlap() {
         }
     }
     eprintln!(
-        "fault injection: {} jobs, {kills} kills, a 2 s database cut, {retries} retries, worst \
+        "fault injection: {} jobs, {kills} kills, Postgres down {:.1} s, {retries} retries, worst \
          attempt-start to next-attempt-start {} ms, {:.1} s in all",
         jobs.len(),
+        outage.as_secs_f64(),
         worst_recovery.num_milliseconds(),
         started.elapsed().as_secs_f64()
     );

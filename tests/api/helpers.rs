@@ -395,6 +395,30 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Runs one async test, given the backend to start its own app on, against SQLite and
+/// against Postgres (for tests that configure their app).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Runs one async test body against SQLite and against Postgres.
 #[macro_export]
 macro_rules! on_both_stores {
@@ -419,4 +443,68 @@ macro_rules! on_both_stores {
             )*
         }
     };
+}
+
+/// The Python that has `modules` (e.g. `"pandas, pyarrow"`): `RUSK_PYTHON`, else `python3`.
+/// Missing them is a loud skip on a developer's machine and a failure in CI.
+pub fn python_with(modules: &str, test: &str) -> Option<String> {
+    let python = std::env::var("RUSK_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run {test}: set RUSK_PYTHON to a Python with {modules}"
+    );
+    eprintln!("\n*** SKIPPING {test}: {python} lacks {modules} (set RUSK_PYTHON) ***\n");
+    None
+}
+
+/// Creates an API key with `rusk keys create`, against the app's database; returns the key
+/// and the tenant's webhook secret.
+pub fn create_key(settings: &Settings, tenant: &str) -> (String, String) {
+    let output = keys_command(settings, &["create", "--tenant", tenant]);
+    let field = |name: &str| {
+        output
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no {name} in {output}"))
+    };
+    (field("api key:"), field("webhook secret:"))
+}
+
+/// Runs `rusk keys ARGS` against the app's database; returns its standard output.
+pub fn keys_command(settings: &Settings, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rusk"))
+        .arg("keys")
+        .args(args)
+        .env("DATABASE_URL", settings.database_url())
+        .env("RUSK_DATA_DIR", &settings.data_dir)
+        .env("RUSK_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "rusk keys {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A client that sends `Authorization: Bearer key` with every request.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }

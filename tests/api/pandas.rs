@@ -9,25 +9,8 @@ use crate::on_both_stores;
 
 on_both_stores!(pandas_agrees_with_the_seed_pipeline);
 
-/// The Python with pandas and pyarrow: `RUSK_PYTHON`, else `python3`. Missing it is a loud
-/// skip on a developer's machine and a failure in CI.
 fn python() -> Option<String> {
-    let python = std::env::var("RUSK_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&python)
-        .args(["-c", "import pandas, pyarrow"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run the pandas parity test: set RUSK_PYTHON to a Python with pandas and pyarrow"
-    );
-    eprintln!(
-        "\n*** SKIPPING the pandas parity test: {python} lacks pandas/pyarrow (set RUSK_PYTHON) ***\n"
-    );
-    None
+    crate::helpers::python_with("pandas, pyarrow", "the pandas parity test")
 }
 
 async fn pandas_agrees_with_the_seed_pipeline(app: TestApp) {

@@ -149,6 +149,16 @@ async fn csv_glob_from_a_bucket_and_results_to_a_bucket() {
         "{listing}"
     );
 
+    // `files[].url` are presigned by the store: they download straight from the bucket.
+    let file_url = job["result"]["files"][0]["url"].as_str().unwrap();
+    assert!(
+        file_url.starts_with(&s3.endpoint) && file_url.contains("X-Amz-Signature="),
+        "{file_url}"
+    );
+    let (status, _, direct) = app.get_bytes(file_url).await;
+    assert_eq!(status, 200);
+    data::assert_seed_result(&read_parquet(direct), &data::seed_answer(&rows));
+
     // A directory URL reads every object under it but markers; inspect works on buckets too.
     let (status, inspected) = app
         .post_json(

@@ -61,7 +61,7 @@ async fn leases_are_fenced(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(store.requeue_expired().await.unwrap(), 1);
     assert_eq!(
-        store.get("t1", job.id).await.unwrap().unwrap().state,
+        store.get(Some("t1"), job.id).await.unwrap().unwrap().state,
         JobState::Queued
     );
 
@@ -94,14 +94,20 @@ async fn leases_are_fenced(backend: Backend) {
         after: Duration::ZERO,
     };
     assert!(store.finish(&second.lease, &retry).await.unwrap());
-    let ended = store.get("t1", job.id).await.unwrap().unwrap();
+    let ended = store.get(Some("t1"), job.id).await.unwrap().unwrap();
     assert_eq!(
         ended.state,
         JobState::Failed,
         "out of attempts (2 of 2), so a retry fails"
     );
     assert_eq!(ended.error.unwrap().code, "io_error");
-    assert!(store.get("other-tenant", job.id).await.unwrap().is_none());
+    assert!(
+        store
+            .get(Some("other-tenant"), job.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn retries_requeue_until_attempts_run_out(backend: Backend) {
@@ -132,7 +138,11 @@ async fn retries_requeue_until_attempts_run_out(backend: Backend) {
         after: Duration::from_secs(3600),
     };
     assert!(store.finish(&claimed.lease, &retry).await.unwrap());
-    let job = store.get("t1", claimed.job.id).await.unwrap().unwrap();
+    let job = store
+        .get(Some("t1"), claimed.job.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(job.state, JobState::Queued);
     assert!(
         store

@@ -1,6 +1,9 @@
 //! The embedded job store: one SQLite file (WAL), times as Unix milliseconds, JSON as text.
 //! SQLite runs one writer at a time, so a claim's `UPDATE … WHERE id = (SELECT …)` is atomic.
 
+mod auth;
+mod outbox;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -177,8 +180,9 @@ impl JobStore for SqliteStore {
         }
     }
 
-    async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM job WHERE tenant = ?1 AND id = ?2");
+    async fn get(&self, tenant: Option<&str>, id: Uuid) -> Result<Option<Job>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM job WHERE (?1 IS NULL OR tenant = ?1) AND id = ?2");
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(tenant)
             .bind(id.to_string())
@@ -247,11 +251,12 @@ impl JobStore for SqliteStore {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
+            outbox::enqueue(&mut tx, id).await?;
         }
         tx.commit().await?;
         match row {
             Some(row) => Ok(Cancelled::Done(row.into_job()?)),
-            None => Ok(match self.get(tenant, id).await? {
+            None => Ok(match self.get(Some(tenant), id).await? {
                 Some(job) => Cancelled::AlreadyFinished(job),
                 None => Cancelled::NotFound,
             }),
@@ -354,6 +359,7 @@ impl JobStore for SqliteStore {
         .bind(lease.attempt)
         .execute(&mut *tx)
         .await?;
+        outbox::enqueue(&mut tx, lease.job_id).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -418,7 +424,7 @@ impl JobStore for SqliteStore {
              error = CASE WHEN {out_of_attempts} THEN ?1 ELSE error END, \
              finished_at = CASE WHEN {out_of_attempts} THEN ?2 ELSE NULL END, \
              run_after = ?2, lease_id = NULL, lease_expires_at = NULL \
-             WHERE state = 'running' AND lease_expires_at < ?2"
+             WHERE state = 'running' AND lease_expires_at < ?2 RETURNING id, state"
         );
         let now = now();
         let mut tx = self.pool.begin().await?;
@@ -430,12 +436,16 @@ impl JobStore for SqliteStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let ended: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(to_json(&lease_lost_error())?)
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+        for (id, _) in ended.iter().filter(|(_, state)| state == "failed") {
+            let id = Uuid::parse_str(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            outbox::enqueue(&mut tx, id).await?;
+        }
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(ended.len() as u64)
     }
 }

@@ -1,6 +1,9 @@
 //! The production job store. Claims take the next job with `FOR UPDATE SKIP LOCKED`, so any
 //! number of workers claim concurrently without blocking each other or taking the same job.
 
+mod auth;
+mod outbox;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -193,8 +196,10 @@ impl JobStore for PostgresStore {
         }
     }
 
-    async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM job WHERE tenant = $1 AND id = $2");
+    async fn get(&self, tenant: Option<&str>, id: Uuid) -> Result<Option<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM job WHERE ($1::text IS NULL OR tenant = $1) AND id = $2"
+        );
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(tenant)
             .bind(id)
@@ -259,11 +264,12 @@ impl JobStore for PostgresStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            outbox::enqueue(&mut tx, id).await?;
         }
         tx.commit().await?;
         match row {
             Some(row) => Ok(Cancelled::Done(row.into_job()?)),
-            None => Ok(match self.get(tenant, id).await? {
+            None => Ok(match self.get(Some(tenant), id).await? {
                 Some(job) => Cancelled::AlreadyFinished(job),
                 None => Cancelled::NotFound,
             }),
@@ -363,6 +369,7 @@ impl JobStore for PostgresStore {
         .bind(lease.attempt)
         .execute(&mut *tx)
         .await?;
+        outbox::enqueue(&mut tx, lease.job_id).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -435,7 +442,7 @@ impl JobStore for PostgresStore {
              error = CASE WHEN {out_of_attempts} THEN $1 ELSE error END, \
              finished_at = CASE WHEN {out_of_attempts} THEN now() ELSE NULL END, \
              run_after = now(), lease_id = NULL, lease_expires_at = NULL \
-             WHERE state = 'running' AND lease_expires_at < now()"
+             WHERE state = 'running' AND lease_expires_at < now() RETURNING id, state"
         );
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -445,11 +452,14 @@ impl JobStore for PostgresStore {
         )
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let ended: Vec<(Uuid, String)> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(Json(lease_lost_error()))
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+        for (id, _) in ended.iter().filter(|(_, state)| state == "failed") {
+            outbox::enqueue(&mut tx, *id).await?;
+        }
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(ended.len() as u64)
     }
 }

@@ -1,0 +1,131 @@
+//! A job as callers see it, in API responses, events and webhooks: its links absolute,
+//! signed and expiring.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::results::{LinkSigner, ResultStore};
+use crate::spec::JobSpec;
+use crate::store::{Attempt, ColumnSchema, Job, JobError, JobState, Progress, StoredResult};
+
+/// What result links are made with.
+#[derive(Clone)]
+pub struct LinkMaker {
+    pub signer: LinkSigner,
+    pub results: ResultStore,
+}
+
+/// A job as callers see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub state: JobState,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Attempts started so far (a lapsed lease or a transient failure starts another).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub priority: i32,
+    /// How far the job has got (updated about every second while it runs).
+    pub progress: Option<Progress>,
+    /// Why the job failed, when it did.
+    pub error: Option<JobError>,
+    /// Every attempt: worker, start, end, outcome, error. Only on `GET /v1/jobs/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<Attempt>>,
+    /// What the job produced, once it succeeded.
+    pub result: Option<ResultView>,
+    /// The specification as submitted (with defaults filled in).
+    pub spec: JobSpec,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultView {
+    pub rows: u64,
+    pub bytes: u64,
+    pub schema: Vec<ColumnSchema>,
+    /// The result files, in row order.
+    pub files: Vec<FileView>,
+    pub links: Links,
+    /// When the links stop working (`RUSK_LINK_TTL` after this response was made).
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileView {
+    pub url: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// The whole result in one download.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    /// Arrow IPC stream.
+    pub arrow: String,
+    /// One Parquet file.
+    pub parquet: String,
+}
+
+impl JobView {
+    /// `base` is the absolute URL links start with, e.g. `https://rusk.example.com`.
+    pub async fn new(job: Job, base: &str, links: &LinkMaker) -> JobView {
+        let result = match job.result {
+            Some(stored) => Some(ResultView::new(job.id, stored, base, links).await),
+            None => None,
+        };
+        JobView {
+            id: job.id,
+            name: job.spec.name.clone(),
+            state: job.state,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            priority: job.priority,
+            progress: job.progress,
+            error: job.error,
+            attempt_log: None,
+            result,
+            spec: job.spec,
+        }
+    }
+}
+
+impl ResultView {
+    async fn new(job: Uuid, stored: StoredResult, base: &str, links: &LinkMaker) -> ResultView {
+        let expires_at = links.signer.expiry();
+        let signed = |path: String| format!("{base}{}", links.signer.sign(&path, expires_at));
+        let mut files = Vec::with_capacity(stored.files.len());
+        for (i, file) in stored.files.iter().enumerate() {
+            let presigned = match links.results.presigned(file, links.signer.ttl()).await {
+                Ok(url) => url,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot presign a result file; linking via the API");
+                    None
+                }
+            };
+            files.push(FileView {
+                url: presigned.unwrap_or_else(|| signed(format!("/v1/jobs/{job}/files/{i}"))),
+                rows: file.rows,
+                bytes: file.bytes,
+            });
+        }
+        ResultView {
+            rows: stored.rows,
+            bytes: stored.bytes,
+            schema: stored.schema,
+            files,
+            links: Links {
+                arrow: signed(format!("/v1/jobs/{job}/result?format=arrow")),
+                parquet: signed(format!("/v1/jobs/{job}/result?format=parquet")),
+            },
+            expires_at,
+        }
+    }
+}
