@@ -147,7 +147,10 @@ fn with_common_errors(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Ope
             let mut common = vec![
                 ("400", "A bad parameter"),
                 ("401", "No API key, or an unknown or revoked one"),
-                ("403", "A signed link that is altered, expired or for another resource"),
+                (
+                    "403",
+                    "A signed link that is altered, expired or for another resource",
+                ),
                 ("503", "Job store unavailable"),
             ];
             if i == 1 {

@@ -194,4 +194,65 @@ async fn links_expire(backend: Backend) {
     assert_eq!(status(Client::new().get(link)).await, 200);
 }
 
-crate::on_both_backends!(keys_separate_tenants, links_expire);
+/// This machine's address on its default route (not loopback); `None` without one.
+fn outward_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("8.8.8.8:53").ok()?; // no packet is sent: this only picks a route
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback()).then_some(ip)
+}
+
+/// Without keys, only loopback clients are served; once a key exists, a keyed client is
+/// served from anywhere.
+async fn no_keys_means_loopback_only(backend: Backend) {
+    let Some(outward) = outward_address() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the loopback-only test: this machine needs a non-loopback address"
+        );
+        eprintln!("SKIPPED: no non-loopback address here to test loopback-only serving from");
+        return;
+    };
+    let listen = |s: &mut rusk::config::Settings| s.listen = "0.0.0.0:0".parse().unwrap();
+    let Some(app) = spawn_configured(backend, Role::Serve, listen).await else {
+        return;
+    };
+    let port = app.base.rsplit(':').next().unwrap();
+    let from_outside = format!("http://{outward}:{port}");
+    let response = Client::new()
+        .get(format!("{from_outside}/v1/jobs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rusk keys create"),
+        "{body}"
+    );
+    assert_eq!(
+        status(Client::new().get(format!("{from_outside}/healthz"))).await,
+        200
+    );
+    let loopback = app.base.replace("0.0.0.0", "127.0.0.1");
+    assert_eq!(
+        status(Client::new().get(format!("{loopback}/v1/jobs"))).await,
+        200
+    );
+
+    let (key, _) = create_key(&app.settings, "remote");
+    let keyed = client_with_key(&key);
+    assert_eq!(
+        status(keyed.get(format!("{from_outside}/v1/jobs"))).await,
+        200
+    );
+}
+
+crate::on_both_backends!(
+    keys_separate_tenants,
+    links_expire,
+    no_keys_means_loopback_only
+);

@@ -61,7 +61,7 @@ impl DeliveryRow {
 }
 
 impl AttemptRow {
-    fn into_attempt(&self) -> Result<DeliveryAttempt, StoreError> {
+    fn to_attempt(&self) -> Result<DeliveryAttempt, StoreError> {
         Ok(DeliveryAttempt {
             attempt: i32::try_from(self.attempt).map_err(corrupt)?,
             at: time(self.at)?,
@@ -163,7 +163,7 @@ impl Outbox for SqliteStore {
                 let log = attempts
                     .iter()
                     .filter(|a| a.delivery_id == row.id)
-                    .map(AttemptRow::into_attempt)
+                    .map(AttemptRow::to_attempt)
                     .collect::<Result<_, _>>()?;
                 row.into_delivery(log)
             })
