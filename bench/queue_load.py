@@ -6,11 +6,12 @@ usage: queue_load.py --url http://127.0.0.1:8080 [--rate 300] [--seconds 10] [--
 Rusk's data root must hold t.csv (any small CSV with a column `a`).
 """
 import argparse
+import asyncio
 import concurrent.futures as cf
 import json
 import statistics
-import threading
 import time
+import urllib.parse
 import urllib.request
 from datetime import datetime
 
@@ -25,26 +26,57 @@ def post(url):
     return time.perf_counter() - t, job["id"]
 
 
-def fixed_rate(url, rate, seconds):
+async def _request(reader, writer, host, body):
+    """One POST on a kept-alive HTTP/1.1 connection; returns the status."""
+    writer.write(b"POST /v1/jobs HTTP/1.1\r\nHost: " + host.encode() +
+                 b"\r\nContent-Type: application/json\r\nContent-Length: " +
+                 str(len(body)).encode() + b"\r\n\r\n" + body)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    await reader.readexactly(length)
+    return status
+
+
+async def _fixed_rate(url, rate, seconds, connections):
+    """Open loop: request i is due at start + i/rate whatever happened before it. Latency is
+    counted from when it was due (so a stalled server cannot hide its queue) and from when it
+    was sent."""
+    parsed = urllib.parse.urlparse(url)
+    host, port = parsed.hostname, parsed.port or 80
     total = int(rate * seconds)
-    latencies, lock = [], threading.Lock()
+    free = asyncio.Queue()
+    for _ in range(connections):
+        free.put_nowait(await asyncio.open_connection(host, port))
+    due_latency, sent_latency, errors = [], [], 0
     start = time.perf_counter()
 
-    def one(i):
-        delay = start + i / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        took, _ = post(url)
-        with lock:
-            latencies.append(took)
+    async def one(i):
+        nonlocal errors
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        reader, writer = await free.get()
+        sent = time.perf_counter()
+        status = await _request(reader, writer, f"{host}:{port}", SPEC)
+        done = time.perf_counter()
+        free.put_nowait((reader, writer))
+        errors += status != 201
+        due_latency.append(done - due)
+        sent_latency.append(done - sent)
 
-    with cf.ThreadPoolExecutor(64) as pool:
-        list(pool.map(one, range(total)))
-    elapsed = time.perf_counter() - start
-    latencies.sort()
-    q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-    print(f"POST at {rate}/s for {seconds}s: sent {total} in {elapsed:.1f}s, "
-          f"p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+    await asyncio.gather(*(one(i) for i in range(total)))
+    return time.perf_counter() - start, total, errors, sorted(due_latency), sorted(sent_latency)
+
+
+def fixed_rate(url, rate, seconds, connections=32):
+    elapsed, total, errors, due, sent = asyncio.run(_fixed_rate(url, rate, seconds, connections))
+    q = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))] * 1000
+    print(f"POST at {rate:.0f}/s for {seconds:.0f}s: {total} sent in {elapsed:.1f}s "
+          f"({total / elapsed:.0f}/s), {errors} not 201; latency from due time "
+          f"p50 {q(due, 0.5):.1f} ms, p99 {q(due, 0.99):.1f} ms, max {due[-1] * 1000:.1f} ms; "
+          f"from send p50 {q(sent, 0.5):.1f} ms, p99 {q(sent, 0.99):.1f} ms")
 
 
 def tiny_jobs(url, count):
@@ -73,10 +105,11 @@ def main():
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--rate", type=float, default=300)
     p.add_argument("--seconds", type=float, default=10)
-    p.add_argument("--tiny", type=int, default=2000)
+    p.add_argument("--tiny", type=int, default=2000, help="0: skip the tiny-job run")
     a = p.parse_args()
     fixed_rate(a.url, a.rate, a.seconds)
-    tiny_jobs(a.url, a.tiny)
+    if a.tiny:
+        tiny_jobs(a.url, a.tiny)
 
 
 if __name__ == "__main__":

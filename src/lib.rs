@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod keys;
+pub mod ml;
 pub mod netguard;
 pub mod objects;
 pub mod results;

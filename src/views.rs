@@ -51,6 +51,11 @@ pub struct ResultView {
     /// The result files, in row order.
     pub files: Vec<FileView>,
     pub links: Links,
+    /// For ML jobs: `model_id`, `metrics`, `params` (`fit`); `best_params`, `best_score`
+    /// (`grid_search`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub ml: Option<serde_json::Value>,
     /// When the links stop working (`RUSK_LINK_TTL` after this response was made).
     pub expires_at: DateTime<Utc>,
 }
@@ -126,6 +131,7 @@ impl ResultView {
                 parquet: signed(format!("/v1/jobs/{job}/result?format=parquet")),
             },
             expires_at,
+            ml: stored.ml,
         }
     }
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::auth::Access;
 use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::results::{Encoder, Encoding, arrow_schema};
-use crate::spec::{Compression, JobSpec, OutputFormat};
+use crate::spec::{Compression, JobSpec, MlSpec, OutputFormat};
 use crate::store::{
     Cancelled, Delivery, Job, JobState, ListFilter, NewJob, Progress, StoredResult, Submitted,
 };
@@ -63,10 +63,14 @@ pub async fn submit(
         check_webhook_host(&state, &hook.url).await?;
     }
     let checked = spec.clone();
-    on_engine(&state, |engine| async move {
-        engine.plan(&checked).await.map(|_| ())
+    let schema = on_engine(&state, |engine| async move {
+        let frame = engine.plan(&checked).await?;
+        Ok(frame.schema().as_arrow().clone())
     })
     .await?;
+    if let Some(ml) = &spec.ml {
+        check_ml(&state, &tenant, ml, &schema).await?;
+    }
     let idempotency = idempotency_key(&headers)?.map(|key| (key, request_hash(&spec)));
     let submitted = state
         .store
@@ -113,6 +117,27 @@ async fn check_webhook_host(state: &AppState, url: &str) -> Result<(), ApiError>
         .await
         .map(|_| ())
         .map_err(|e| invalid(format!("{e}; webhooks go to public addresses only")))
+}
+
+/// What only the data or the model store can tell: the target and features exist (and are
+/// numeric or one-hot encoded), and a `predict` names one of the tenant's models whose
+/// inputs the frame has.
+async fn check_ml(
+    state: &AppState,
+    tenant: &str,
+    ml: &MlSpec,
+    schema: &arrow::datatypes::Schema,
+) -> Result<(), ApiError> {
+    let model = match &ml.model {
+        Some(id) => Some(state.results.model_info(tenant, id).await?.ok_or_else(|| {
+            ApiError::InvalidSpec {
+                path: "ml.model".into(),
+                message: format!("no model {id:?}; see GET /v1/models"),
+            }
+        })?),
+        None => None,
+    };
+    Ok(crate::ml::check_schema(ml, schema, model.as_ref())?)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -6,6 +6,7 @@ mod error;
 mod explore;
 mod health;
 mod jobs;
+mod models;
 mod workers;
 
 use std::sync::Arc;
@@ -56,6 +57,7 @@ pub struct AppState {
     tags(
         (name = "jobs", description = "Submit jobs and fetch their results"),
         (name = "explore", description = "Look at sources and plans without running a job"),
+        (name = "models", description = "Models trained by `ml` jobs"),
         (name = "workers", description = "The worker processes running jobs"),
         (name = "health", description = "Probes for load balancers and Kubernetes")
     ),
@@ -97,6 +99,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::deliveries))
         .routes(routes!(explore::inspect))
         .routes(routes!(explore::explain))
+        .routes(routes!(models::list))
+        .routes(routes!(models::get_model))
         .routes(routes!(workers::list))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))

@@ -28,6 +28,7 @@ pub use links::{LinkError, LinkSigner};
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
 
+use crate::ml::{Artifact, ModelInfo};
 use crate::objects::StoreConfig;
 use crate::spec::{Compression, FileLayout, Output, OutputFormat};
 use crate::store::{ColumnSchema, StoredFile, StoredResult};
@@ -86,6 +87,87 @@ impl ResultStore {
             prefix,
             signer,
         })
+    }
+
+    fn model_key(&self, id: &str, part: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}models/{id}/{part}", self.prefix))
+    }
+
+    /// Stores a trained model: `models/{id}/model.json` and, for listing, `info.json`.
+    pub async fn save_model(&self, artifact: &Artifact) -> Result<(), ResultError> {
+        let id = &artifact.info.id;
+        let body = artifact
+            .to_json()
+            .map_err(|e| ResultError::Decode(e.to_string()))?;
+        let info =
+            serde_json::to_vec(&artifact.info).map_err(|e| ResultError::Decode(e.to_string()))?;
+        // The model first: a model whose info exists can always be loaded.
+        self.store
+            .put(&self.model_key(id, "model.json"), body.into())
+            .await?;
+        self.store
+            .put(&self.model_key(id, "info.json"), info.into())
+            .await?;
+        Ok(())
+    }
+
+    /// A model's record, if it exists and belongs to `tenant`.
+    pub async fn model_info(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<ModelInfo>, ResultError> {
+        if !valid_model_id(id) {
+            return Ok(None);
+        }
+        let bytes = match self.store.get(&self.model_key(id, "info.json")).await {
+            Ok(found) => found.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let info: ModelInfo =
+            serde_json::from_slice(&bytes).map_err(|e| ResultError::Decode(e.to_string()))?;
+        Ok((info.tenant == tenant).then_some(info))
+    }
+
+    /// The whole model, for `predict`.
+    pub async fn load_model(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<Artifact>, ResultError> {
+        if self.model_info(tenant, id).await?.is_none() {
+            return Ok(None);
+        }
+        let bytes = self
+            .store
+            .get(&self.model_key(id, "model.json"))
+            .await?
+            .bytes()
+            .await?;
+        Artifact::from_json(&bytes)
+            .map(Some)
+            .map_err(|e| ResultError::Decode(e.to_string()))
+    }
+
+    /// The tenant's models, newest first.
+    pub async fn models(&self, tenant: &str) -> Result<Vec<ModelInfo>, ResultError> {
+        let prefix = ObjectPath::from(format!("{}models", self.prefix));
+        let listed: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        let mut models = Vec::new();
+        for object in listed {
+            if object.location.filename() != Some("info.json") {
+                continue;
+            }
+            let bytes = self.store.get(&object.location).await?.bytes().await?;
+            if let Ok(info) = serde_json::from_slice::<ModelInfo>(&bytes)
+                && info.tenant == tenant
+            {
+                models.push(info);
+            }
+        }
+        models.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(models)
     }
 
     /// A URL that downloads `file` straight from the object store until `ttl` passes;
@@ -350,8 +432,15 @@ impl ResultWriter {
             bytes: self.files.iter().map(|f| f.bytes).sum(),
             schema: columns(&self.schema),
             files: self.files,
+            ml: None,
         })
     }
+}
+
+/// Model ids are made by Rusk (`model_` + hex); anything else cannot name an object.
+fn valid_model_id(id: &str) -> bool {
+    id.strip_prefix("model_")
+        .is_some_and(|hex| !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Opens the result's numbered files.

@@ -1,6 +1,7 @@
 //! The job specification (v1): what a caller POSTs, as plain data with its structural checks.
 //! Checks that need data (schemas, expressions, files) belong to the engine.
 
+mod ml;
 mod one_or_many;
 mod size;
 mod validate;
@@ -11,6 +12,7 @@ use utoipa::ToSchema;
 
 use one_or_many::OneOrMany;
 
+pub use ml::{Estimator, Kind, MlSpec, MlTask, Preprocess, Scoring};
 pub use size::parse_size;
 pub use validate::SpecError;
 
@@ -56,6 +58,9 @@ pub struct JobSpec {
     /// Higher runs first.
     #[serde(default)]
     pub priority: i32,
+    /// Train, tune or apply a model on the pipeline's output (scikit-learn names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ml: Option<MlSpec>,
     /// Where to POST a signed notification when the job ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Webhook>,

@@ -101,6 +101,9 @@ impl JobSpec {
         if let Some(hook) = &self.webhook {
             check_webhook_url(&hook.url)?;
         }
+        if let Some(ml) = &self.ml {
+            ml.validate()?;
+        }
         Ok(())
     }
 

@@ -115,6 +115,9 @@ pub struct StoredResult {
     pub bytes: u64,
     pub schema: Vec<ColumnSchema>,
     pub files: Vec<StoredFile>,
+    /// An ML job's `result.ml`: model id, metrics, parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ml: Option<serde_json::Value>,
 }
 
 /// How far a job has got. Partitions are the scans' units of parallel work.

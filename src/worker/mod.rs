@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::ExecutionPlan;
 use futures::StreamExt;
 use tokio::sync::Notify;
@@ -16,8 +17,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::engine::{Engine, EngineError, scan_progress};
+use crate::ml::{self, MlError};
 use crate::results::{ResultError, ResultStore};
-use crate::spec::JobSpec;
+use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{
     Capabilities, Claimed, JobError, Lease, Outcome, Progress, Store, StoredResult, WorkerInfo,
 };
@@ -200,6 +202,7 @@ impl Worker {
             self.engine.clone(),
             self.results.clone(),
             job.spec,
+            job.tenant,
             lease,
             tracker.clone(),
         ));
@@ -303,6 +306,8 @@ enum RunError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Results(#[from] ResultError),
+    #[error(transparent)]
+    Ml(#[from] MlError),
 }
 
 impl RunError {
@@ -311,6 +316,8 @@ impl RunError {
             RunError::Engine(e) => e.code(),
             RunError::Results(ResultError::Store(_)) => "io_error",
             RunError::Results(_) => "internal",
+            RunError::Ml(MlError::Input(_)) => "data_error",
+            RunError::Ml(_) => "ml_error",
         };
         JobError {
             code: code.into(),
@@ -322,6 +329,7 @@ impl RunError {
         match self {
             RunError::Engine(e) => e.is_transient(),
             RunError::Results(e) => matches!(e, ResultError::Store(_)),
+            RunError::Ml(_) => false,
         }
     }
 }
@@ -363,13 +371,22 @@ async fn execute(
     engine: Arc<Engine>,
     results: ResultStore,
     spec: JobSpec,
+    tenant: String,
     lease: Lease,
     tracker: Arc<Tracker>,
 ) -> Result<StoredResult, RunError> {
-    let outcome = match run_plan(&engine, &results, &spec, lease, &tracker, false).await {
+    let run = Run {
+        engine: &engine,
+        results: &results,
+        spec: &spec,
+        tenant: &tenant,
+        lease,
+        tracker: &tracker,
+    };
+    let outcome = match run.plan(false).await {
         Err(RunError::Engine(EngineError::ResourcesExhausted(why))) => {
             tracing::info!(job = %lease.job_id, %why, "out of memory; planning again to use less");
-            run_plan(&engine, &results, &spec, lease, &tracker, true).await
+            run.plan(true).await
         }
         other => other,
     };
@@ -379,33 +396,109 @@ async fn execute(
     }
 }
 
-/// Plans the spec and streams its batches into result files.
-async fn run_plan(
-    engine: &Engine,
-    results: &ResultStore,
-    spec: &JobSpec,
+/// One attempt at a job.
+struct Run<'a> {
+    engine: &'a Engine,
+    results: &'a ResultStore,
+    spec: &'a JobSpec,
+    tenant: &'a str,
     lease: Lease,
-    tracker: &Tracker,
-    frugal: bool,
-) -> Result<StoredResult, RunError> {
-    let prepared = engine.prepare(spec, frugal).await?;
-    tracker.start(prepared.plan.clone());
-    let mut batches = prepared.stream()?;
-    let mut writer = results.writer(
-        lease.job_id,
-        lease.attempt,
-        &spec.output,
-        spec.file_layout(),
-        batches.schema(),
-    );
-    while let Some(batch) = batches.next().await {
-        let batch = batch.map_err(EngineError::from)?;
-        writer.write(&batch).await?;
-        tracker
-            .rows_out
-            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+    tracker: &'a Tracker,
+}
+
+impl Run<'_> {
+    /// Plans the spec and streams its batches into result files (or into the ML stage).
+    async fn plan(&self, frugal: bool) -> Result<StoredResult, RunError> {
+        let prepared = self.engine.prepare(self.spec, frugal).await?;
+        self.tracker.start(prepared.plan.clone());
+        let batches = prepared.stream()?;
+        if let Some(ml) = &self.spec.ml {
+            return self.learn(ml, batches).await;
+        }
+        self.write(batches).await
     }
-    Ok(writer.finish().await?)
+
+    async fn write(
+        &self,
+        mut batches: SendableRecordBatchStream,
+    ) -> Result<StoredResult, RunError> {
+        let mut writer = self.writer(batches.schema());
+        while let Some(batch) = batches.next().await {
+            let batch = batch.map_err(EngineError::from)?;
+            writer.write(&batch).await?;
+            self.tracker
+                .rows_out
+                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        }
+        Ok(writer.finish().await?)
+    }
+
+    fn writer(&self, schema: arrow::datatypes::SchemaRef) -> crate::results::ResultWriter {
+        self.results.writer(
+            self.lease.job_id,
+            self.lease.attempt,
+            &self.spec.output,
+            self.spec.file_layout(),
+            schema,
+        )
+    }
+
+    /// Collects the pipeline's output (bounded: training happens in memory), runs the ML task
+    /// on a blocking thread, writes its rows and keeps the model it trained.
+    async fn learn(
+        &self,
+        spec: &MlSpec,
+        mut batches: SendableRecordBatchStream,
+    ) -> Result<StoredResult, RunError> {
+        let model = match (spec.task, &spec.model) {
+            (MlTask::Predict, Some(id)) => Some(
+                self.results
+                    .load_model(self.tenant, id)
+                    .await?
+                    .ok_or_else(|| MlError::Input(format!("no model {id}")))?,
+            ),
+            _ => None,
+        };
+        let schema = batches.schema();
+        let budget = self.engine.memory_limit() / 2;
+        let (mut collected, mut bytes, mut rows) = (Vec::new(), 0usize, 0usize);
+        while let Some(batch) = batches.next().await {
+            let batch = batch.map_err(EngineError::from)?;
+            bytes += batch.get_array_memory_size();
+            rows += batch.num_rows();
+            if bytes as u64 > budget || rows > 5 * ml::MAX_ROWS {
+                return Err(MlError::Input(format!(
+                    "the frame passed {rows} rows and {bytes} bytes; ML jobs hold their data in \
+                     memory (at most half the memory limit, {budget} bytes): filter, select or \
+                     sample it smaller"
+                ))
+                .into());
+            }
+            collected.push(batch);
+        }
+        let (spec, owner) = (
+            spec.clone(),
+            ml::Owner {
+                tenant: self.tenant.to_string(),
+                job_id: self.lease.job_id,
+            },
+        );
+        let outcome =
+            tokio::task::spawn_blocking(move || ml::run(&spec, schema, collected, model, owner))
+                .await
+                .map_err(|e| MlError::Fit(e.to_string()))??;
+        let mut writer = self.writer(outcome.rows.schema());
+        writer.write(&outcome.rows).await?;
+        self.tracker
+            .rows_out
+            .fetch_add(outcome.rows.num_rows() as u64, Ordering::Relaxed);
+        let mut stored = writer.finish().await?;
+        if let Some(artifact) = &outcome.artifact {
+            self.results.save_model(artifact).await?;
+        }
+        stored.ml = Some(outcome.summary);
+        Ok(stored)
+    }
 }
 
 fn outcome_of(

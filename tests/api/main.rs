@@ -8,6 +8,7 @@ mod formats;
 mod helpers;
 mod lifecycle;
 mod limits;
+mod ml;
 mod out_of_core;
 mod outage;
 mod pandas;

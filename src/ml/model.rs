@@ -1,0 +1,259 @@
+//! The estimators: smartcore for linear and logistic regression, k-means and random forests;
+//! forust for gradient boosting. Parameters arrive by their scikit-learn names (checked at
+//! submission) and default as scikit-learn's do.
+
+use forust_ml::GradientBooster;
+use forust_ml::objective::ObjectiveType;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use smartcore::cluster::kmeans::{KMeans, KMeansParameters};
+use smartcore::ensemble::random_forest_classifier::{
+    RandomForestClassifier, RandomForestClassifierParameters,
+};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
+use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+
+use super::MlError;
+use crate::spec::Estimator;
+
+type Matrix = DenseMatrix<f64>;
+
+/// A trained model, serializable into its artifact.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Fitted {
+    Linear(LinearRegression<f64, f64, Matrix, Vec<f64>>),
+    Logistic(LogisticRegression<f64, i64, Matrix, Vec<i64>>),
+    Kmeans(KMeans<f64, i64, Matrix, Vec<i64>>),
+    ForestClassifier(RandomForestClassifier<f64, i64, Matrix, Vec<i64>>),
+    ForestRegressor(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
+    /// forust's own JSON; `classifier`: log-loss on 0/1 classes, else squared loss.
+    Boosting {
+        json: String,
+        classifier: bool,
+    },
+}
+
+/// What the model learns to predict.
+pub enum Target<'a> {
+    Numbers(&'a [f64]),
+    Classes(&'a [i64]),
+    Nothing,
+}
+
+/// Estimator parameters with scikit-learn's defaults.
+struct Params<'a>(&'a IndexMap<String, Value>);
+
+impl Params<'_> {
+    fn int(&self, name: &str, default: usize) -> usize {
+        self.0
+            .get(name)
+            .and_then(Value::as_u64)
+            .map_or(default, |v| v as usize)
+    }
+
+    fn optional_int(&self, name: &str) -> Option<usize> {
+        self.0.get(name).and_then(Value::as_u64).map(|v| v as usize)
+    }
+
+    fn float(&self, name: &str, default: f64) -> f64 {
+        self.0.get(name).and_then(Value::as_f64).unwrap_or(default)
+    }
+
+    fn seed(&self, default: u64) -> u64 {
+        self.0
+            .get("random_state")
+            .and_then(Value::as_u64)
+            .unwrap_or(default)
+    }
+}
+
+fn matrix(rows: &[Vec<f64>]) -> Result<Matrix, MlError> {
+    DenseMatrix::from_2d_vec(&rows.to_vec()).map_err(|e| MlError::Fit(e.to_string()))
+}
+
+fn fit_error(e: impl std::fmt::Display) -> MlError {
+    MlError::Fit(e.to_string())
+}
+
+fn depth(value: Option<usize>) -> Option<u16> {
+    value.map(|d| d.min(u16::MAX as usize) as u16)
+}
+
+pub fn fit(
+    estimator: Estimator,
+    params: &IndexMap<String, Value>,
+    x: &[Vec<f64>],
+    y: Target<'_>,
+    seed: u64,
+) -> Result<Fitted, MlError> {
+    let p = Params(params);
+    let m = matrix(x)?;
+    let wrong_target = || MlError::Fit(format!("{estimator:?} got the wrong kind of target"));
+    Ok(match (estimator, y) {
+        (Estimator::LinearRegression, Target::Numbers(y)) => Fitted::Linear(
+            LinearRegression::fit(&m, &y.to_vec(), LinearRegressionParameters::default())
+                .map_err(fit_error)?,
+        ),
+        (Estimator::LogisticRegression, Target::Classes(y)) => {
+            // scikit-learn's C is the inverse of the L2 penalty.
+            let alpha = 1.0 / p.float("C", 1.0);
+            let parameters = LogisticRegressionParameters::default().with_alpha(alpha);
+            Fitted::Logistic(
+                LogisticRegression::fit(&m, &y.to_vec(), parameters).map_err(fit_error)?,
+            )
+        }
+        (Estimator::Kmeans, Target::Nothing) => {
+            // As scikit-learn: `n_init` runs from different seeds, the lowest inertia wins.
+            let mut best: Option<(f64, KMeans<f64, i64, Matrix, Vec<i64>>)> = None;
+            for run in 0..p.int("n_init", 10).max(1) {
+                let parameters = KMeansParameters {
+                    k: p.int("n_clusters", 8),
+                    max_iter: p.int("max_iter", 300),
+                    seed: Some(p.seed(seed).wrapping_add(run as u64)),
+                };
+                let model: KMeans<f64, i64, Matrix, Vec<i64>> =
+                    KMeans::fit(&m, parameters).map_err(fit_error)?;
+                let labels = model.predict(&m).map_err(fit_error)?;
+                let inertia = super::metrics::inertia(x, &labels);
+                if best.as_ref().is_none_or(|(lowest, _)| inertia < *lowest) {
+                    best = Some((inertia, model));
+                }
+            }
+            let (_, model) = best.ok_or_else(|| MlError::Fit("k-means did not run".into()))?;
+            Fitted::Kmeans(model)
+        }
+        (Estimator::RandomForestClassifier, Target::Classes(y)) => {
+            let parameters = RandomForestClassifierParameters {
+                n_trees: p.int("n_estimators", 100).min(u16::MAX as usize) as u16,
+                max_depth: depth(p.optional_int("max_depth")),
+                min_samples_split: p.int("min_samples_split", 2),
+                min_samples_leaf: p.int("min_samples_leaf", 1),
+                seed: p.seed(seed),
+                ..Default::default()
+            };
+            Fitted::ForestClassifier(
+                RandomForestClassifier::fit(&m, &y.to_vec(), parameters).map_err(fit_error)?,
+            )
+        }
+        (Estimator::RandomForestRegressor, Target::Numbers(y)) => {
+            let parameters = RandomForestRegressorParameters {
+                n_trees: p.int("n_estimators", 100),
+                max_depth: depth(p.optional_int("max_depth")),
+                min_samples_split: p.int("min_samples_split", 2),
+                min_samples_leaf: p.int("min_samples_leaf", 1),
+                seed: p.seed(seed),
+                ..Default::default()
+            };
+            Fitted::ForestRegressor(
+                RandomForestRegressor::fit(&m, &y.to_vec(), parameters).map_err(fit_error)?,
+            )
+        }
+        (Estimator::GradientBoostingClassifier, Target::Classes(y)) => {
+            if y.iter().any(|c| *c > 1) {
+                return Err(MlError::Input(
+                    "gradient_boosting_classifier takes two classes in this version".into(),
+                ));
+            }
+            let y: Vec<f64> = y.iter().map(|c| *c as f64).collect();
+            boosting(&p, x, &y, ObjectiveType::LogLoss, seed)?
+        }
+        (Estimator::GradientBoostingRegressor, Target::Numbers(y)) => {
+            boosting(&p, x, y, ObjectiveType::SquaredLoss, seed)?
+        }
+        _ => return Err(wrong_target()),
+    })
+}
+
+/// forust wants column-major data.
+fn column_major(x: &[Vec<f64>]) -> Vec<f64> {
+    let cols = x.first().map_or(0, Vec::len);
+    (0..cols)
+        .flat_map(|c| x.iter().map(move |row| row[c]))
+        .collect()
+}
+
+fn boosting(
+    p: &Params<'_>,
+    x: &[Vec<f64>],
+    y: &[f64],
+    objective: ObjectiveType,
+    seed: u64,
+) -> Result<Fitted, MlError> {
+    let classifier = matches!(objective, ObjectiveType::LogLoss);
+    let data = column_major(x);
+    let cols = x.first().map_or(0, Vec::len);
+    let m = forust_ml::Matrix::new(&data, x.len(), cols);
+    let mut booster = GradientBooster::default()
+        .set_objective_type(objective)
+        .set_iterations(p.int("n_estimators", 100))
+        .set_learning_rate(p.float("learning_rate", 0.1) as f32)
+        .set_max_depth(p.int("max_depth", 3))
+        .set_subsample(p.float("subsample", 1.0) as f32)
+        .set_seed(p.seed(seed))
+        .set_parallel(false);
+    let weights = vec![1.0; y.len()];
+    booster.fit(&m, y, &weights, None).map_err(fit_error)?;
+    let json = booster.json_dump().map_err(fit_error)?;
+    Ok(Fitted::Boosting { json, classifier })
+}
+
+/// Predictions: values (regressors), class indices (classifiers) or cluster numbers, as f64;
+/// and for classifiers that have them, the probability of class 1 (binary) per row.
+pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<(Vec<f64>, Option<Vec<f64>>), MlError> {
+    let m = matrix(x)?;
+    let ints = |v: Vec<i64>| v.into_iter().map(|c| c as f64).collect::<Vec<f64>>();
+    Ok(match model {
+        Fitted::Linear(model) => (model.predict(&m).map_err(fit_error)?, None),
+        Fitted::Logistic(model) => {
+            let classes = ints(model.predict(&m).map_err(fit_error)?);
+            let probability = logistic_probability(model, x);
+            (classes, probability)
+        }
+        Fitted::Kmeans(model) => (ints(model.predict(&m).map_err(fit_error)?), None),
+        Fitted::ForestClassifier(model) => (ints(model.predict(&m).map_err(fit_error)?), None),
+        Fitted::ForestRegressor(model) => (model.predict(&m).map_err(fit_error)?, None),
+        Fitted::Boosting { json, classifier } => {
+            let booster = GradientBooster::from_json(json).map_err(fit_error)?;
+            let data = column_major(x);
+            let cols = x.first().map_or(0, Vec::len);
+            let raw = booster.predict(&forust_ml::Matrix::new(&data, x.len(), cols), false);
+            if *classifier {
+                // Log-odds to probability, then the likelier class.
+                let p: Vec<f64> = raw.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
+                (p.iter().map(|p| f64::from(*p >= 0.5)).collect(), Some(p))
+            } else {
+                (raw, None)
+            }
+        }
+    })
+}
+
+/// P(class 1) for a binary logistic model, from its coefficients.
+fn logistic_probability(
+    model: &LogisticRegression<f64, i64, Matrix, Vec<i64>>,
+    x: &[Vec<f64>],
+) -> Option<Vec<f64>> {
+    let coefficients = model.coefficients();
+    let (rows, cols) = coefficients.shape();
+    if rows != 1 {
+        return None;
+    }
+    let intercept = *model.intercept().get((0, 0));
+    Some(
+        x.iter()
+            .map(|row| {
+                let z: f64 = (0..cols)
+                    .map(|j| coefficients.get((0, j)) * row[j])
+                    .sum::<f64>()
+                    + intercept;
+                1.0 / (1.0 + (-z).exp())
+            })
+            .collect(),
+    )
+}
