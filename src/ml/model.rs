@@ -23,13 +23,14 @@ use super::MlError;
 use crate::spec::Estimator;
 
 type Matrix = DenseMatrix<f64>;
+type Clusters = KMeans<f64, i64, Matrix, Vec<i64>>;
 
 /// A trained model, serializable into its artifact.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Fitted {
     Linear(LinearRegression<f64, f64, Matrix, Vec<f64>>),
     Logistic(LogisticRegression<f64, i64, Matrix, Vec<i64>>),
-    Kmeans(KMeans<f64, i64, Matrix, Vec<i64>>),
+    Kmeans(Clusters),
     ForestClassifier(RandomForestClassifier<f64, i64, Matrix, Vec<i64>>),
     ForestRegressor(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
     /// forust's own JSON; `classifier`: log-loss on 0/1 classes, else squared loss.
@@ -110,15 +111,14 @@ pub fn fit(
         }
         (Estimator::Kmeans, Target::Nothing) => {
             // As scikit-learn: `n_init` runs from different seeds, the lowest inertia wins.
-            let mut best: Option<(f64, KMeans<f64, i64, Matrix, Vec<i64>>)> = None;
+            let mut best: Option<(f64, Clusters)> = None;
             for run in 0..p.int("n_init", 10).max(1) {
                 let parameters = KMeansParameters {
                     k: p.int("n_clusters", 8),
                     max_iter: p.int("max_iter", 300),
                     seed: Some(p.seed(seed).wrapping_add(run as u64)),
                 };
-                let model: KMeans<f64, i64, Matrix, Vec<i64>> =
-                    KMeans::fit(&m, parameters).map_err(fit_error)?;
+                let model: Clusters = KMeans::fit(&m, parameters).map_err(fit_error)?;
                 let labels = model.predict(&m).map_err(fit_error)?;
                 let inertia = super::metrics::inertia(x, &labels);
                 if best.as_ref().is_none_or(|(lowest, _)| inertia < *lowest) {

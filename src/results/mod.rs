@@ -166,7 +166,7 @@ impl ResultStore {
                 models.push(info);
             }
         }
-        models.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        models.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         Ok(models)
     }
 
