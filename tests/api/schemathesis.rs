@@ -18,8 +18,12 @@ async fn generated_requests_never_get_a_server_error() {
     app.write("t.csv", "a,b\n1,x\n2,y\n");
     let (key, _) = create_key(&app.settings, "fuzz");
     let base = app.base.clone();
+    // Schemathesis keeps a cache in its working directory: not in the checkout.
+    let scratch = tempfile::tempdir().unwrap();
+    let cwd = scratch.path().to_path_buf();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
+            .current_dir(cwd)
             .args([
                 "-c",
                 "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
