@@ -305,7 +305,13 @@ struct Prepared {
     labels: Labels,
 }
 
-fn prepare(spec: &MlSpec, frame: &RecordBatch, rows: &[u32]) -> Result<Prepared, MlError> {
+/// `labels` are the whole frame's, already read for the split.
+fn prepare(
+    spec: &MlSpec,
+    frame: &RecordBatch,
+    rows: &[u32],
+    labels: Labels,
+) -> Result<Prepared, MlError> {
     let estimator = spec
         .estimator
         .ok_or_else(|| MlError::Input("no estimator".into()))?;
@@ -318,7 +324,6 @@ fn prepare(spec: &MlSpec, frame: &RecordBatch, rows: &[u32]) -> Result<Prepared,
         spec.preprocess.scale,
     )?;
     let x = encoding.rows(frame)?;
-    let labels = Labels::of(estimator.kind(), frame, spec.target.as_ref())?;
     Ok(Prepared {
         estimator,
         encoding,
@@ -344,13 +349,13 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlErr
     if estimator.kind() == Kind::Clusterer {
         return fit_clusters(spec, frame, owner, &all);
     }
-    let strata_probe = Labels::of(estimator.kind(), &frame, spec.target.as_ref())?;
-    let strata = match &strata_probe {
+    let labels = Labels::of(estimator.kind(), &frame, spec.target.as_ref())?;
+    let strata = match &labels {
         Labels::Classes { indices, .. } => Some(indices.as_slice()),
         _ => None,
     };
     let (train, test) = split(frame.num_rows(), strata, spec.test_size, spec.seed);
-    let prepared = prepare(spec, &frame, &train)?;
+    let prepared = prepare(spec, &frame, &train, labels)?;
     let fitted = model::fit(
         prepared.estimator,
         &spec.params,
@@ -395,7 +400,7 @@ fn fit_clusters(
     owner: Owner,
     all: &[u32],
 ) -> Result<Outcome, MlError> {
-    let prepared = prepare(spec, &frame, all)?;
+    let prepared = prepare(spec, &frame, all, Labels::Nothing)?;
     let fitted = model::fit(
         prepared.estimator,
         &spec.params,
@@ -562,13 +567,13 @@ fn grid_search(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcom
         Kind::Classifier => Scoring::Accuracy,
         _ => Scoring::R2,
     });
-    let probe = Labels::of(kind, &frame, spec.target.as_ref())?;
-    let strata = match &probe {
+    let labels = Labels::of(kind, &frame, spec.target.as_ref())?;
+    let strata = match &labels {
         Labels::Classes { indices, .. } => Some(indices.as_slice()),
         _ => None,
     };
     let (train, test) = split(frame.num_rows(), strata, spec.test_size, spec.seed);
-    let prepared = prepare(spec, &frame, &train)?;
+    let prepared = prepare(spec, &frame, &train, labels)?;
     let train_labels = target_rows(&prepared.labels, &train);
     let train_x = pick_rows(&prepared.x, &train);
     let folds = folds(train.len(), spec.cv, &train_labels, spec.seed);
