@@ -2,7 +2,8 @@
 
 usage: gen_logs.py OUT_DIR --rows 10000000 --files 8 [--format parquet|csv] [--seed 0]
 Columns: user_id, status, subscription_cost, add_on_cost, session_duration, click_count,
-country, event_time.
+country, event_time. Also writes the users table (users.parquet and users.csv: user_id, plan,
+age, signup_year), one row per user id.
 """
 import argparse
 import os
@@ -46,7 +47,21 @@ def main():
             pq.write_table(table, path, compression="snappy")
         else:
             pacsv.write_csv(table, path)
+    write_users(a.out, a.users, a.seed)
     print(f"wrote {a.rows} rows in {a.files} {a.format} files to {a.out}")
+
+
+def write_users(out, users, seed):
+    rng = np.random.default_rng(seed + 1)
+    plans = np.array(["free", "basic", "pro", "team"])
+    table = pa.table({
+        "user_id": np.arange(users, dtype=np.int64),
+        "plan": plans[rng.integers(0, len(plans), users)],
+        "age": rng.integers(18, 80, users, dtype=np.int64),
+        "signup_year": rng.integers(2015, 2027, users, dtype=np.int64),
+    })
+    pq.write_table(table, os.path.join(out, "users.parquet"))
+    pacsv.write_csv(table, os.path.join(out, "users.csv"))
 
 
 if __name__ == "__main__":

@@ -200,7 +200,9 @@ fn base_config() -> Result<SessionConfig, EngineError> {
     let options = config.options_mut();
     // Column names are case-sensitive, as in pandas.
     options.sql_parser.enable_ident_normalization = false;
-    options.execution.parquet.pushdown_filters = true;
+    if std::env::var_os("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS").is_none() {
+        options.execution.parquet.pushdown_filters = true;
+    }
     Ok(config)
 }
 

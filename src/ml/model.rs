@@ -17,6 +17,7 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
+use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 
 use super::MlError;
@@ -24,6 +25,8 @@ use crate::spec::Estimator;
 
 type Matrix = DenseMatrix<f64>;
 type Clusters = KMeans<f64, i64, Matrix, Vec<i64>>;
+type Forest = RandomForestClassifier<f64, i64, Matrix, Vec<i64>>;
+type Tree = DecisionTreeClassifier<f64, i64, Matrix, Vec<i64>>;
 
 /// A trained model, serializable into its artifact.
 #[derive(Debug, Serialize, Deserialize)]
@@ -31,7 +34,7 @@ pub enum Fitted {
     Linear(LinearRegression<f64, f64, Matrix, Vec<f64>>),
     Logistic(LogisticRegression<f64, i64, Matrix, Vec<i64>>),
     Kmeans(Clusters),
-    ForestClassifier(RandomForestClassifier<f64, i64, Matrix, Vec<i64>>),
+    ForestClassifier(Forest),
     ForestRegressor(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
     /// forust's own JSON; `classifier`: log-loss on 0/1 classes, else squared loss.
     Boosting {
@@ -216,7 +219,10 @@ pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<(Vec<f64>, Option<Vec<f
             (classes, probability)
         }
         Fitted::Kmeans(model) => (ints(model.predict(&m).map_err(fit_error)?), None),
-        Fitted::ForestClassifier(model) => (ints(model.predict(&m).map_err(fit_error)?), None),
+        Fitted::ForestClassifier(model) => {
+            let classes = ints(model.predict(&m).map_err(fit_error)?);
+            (classes, forest_probability(model, &m)?)
+        }
         Fitted::ForestRegressor(model) => (model.predict(&m).map_err(fit_error)?, None),
         Fitted::Boosting { json, classifier } => {
             let booster = GradientBooster::from_json(json).map_err(fit_error)?;
@@ -232,6 +238,34 @@ pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<(Vec<f64>, Option<Vec<f
             }
         }
     })
+}
+
+/// P(class 1) for a binary forest: the share of its trees that vote for class 1, as a
+/// forest's `predict_proba` with fully grown trees gives. smartcore keeps the trees private
+/// but serializes them, so they are read back from the model's own serde form.
+fn forest_probability(model: &Forest, m: &Matrix) -> Result<Option<Vec<f64>>, MlError> {
+    let form = serde_json::to_value(model).map_err(fit_error)?;
+    let n_classes = form["classes"].as_array().map_or(0, Vec::len);
+    if n_classes != 2 {
+        return Ok(None);
+    }
+    let trees: Vec<Value> = serde_json::from_value(form["trees"].clone()).map_err(fit_error)?;
+    let mut votes = vec![0.0; m.shape().0];
+    for form in &trees {
+        let Some(column) = form["classes"]
+            .as_array()
+            .and_then(|classes| classes.iter().position(|c| c.as_i64() == Some(1)))
+        else {
+            continue; // a tree that never saw class 1 votes 0 for it everywhere
+        };
+        let tree: Tree = serde_json::from_value(form.clone()).map_err(fit_error)?;
+        let p = tree.predict_proba(m).map_err(fit_error)?;
+        for (row, vote) in votes.iter_mut().enumerate() {
+            *vote += p.get((row, column));
+        }
+    }
+    let n = trees.len().max(1) as f64;
+    Ok(Some(votes.into_iter().map(|v| v / n).collect()))
 }
 
 /// P(class 1) for a binary logistic model, from its coefficients.

@@ -99,6 +99,12 @@ async fn estimators_match_scikit_learn() {
             ours >= theirs - tolerance,
             "{estimator}: {metric} {ours} vs scikit-learn {theirs} (tolerance {tolerance})"
         );
+        if let Some(theirs) = expected["roc_auc"][estimator].as_f64() {
+            // Every binary classifier gives probabilities, so ROC AUC is comparable too.
+            let ours = ml["metrics"]["roc_auc"].as_f64().unwrap();
+            eprintln!("{estimator}: roc_auc rusk {ours:.4}, scikit-learn {theirs:.4}");
+            assert!(ours >= theirs - 0.02, "{estimator}: roc_auc {ours} vs {theirs}");
+        }
         models.insert(estimator, ml["model_id"].as_str().unwrap().to_string());
     }
 
@@ -149,6 +155,14 @@ async fn estimators_match_scikit_learn() {
                 - 0.03,
         "predicting with the stored model: accuracy {accuracy}"
     );
+    // The forest's probability is its trees' vote for class 1, so it agrees with the vote.
+    for row in rows {
+        let p = row["probability"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{row}");
+        if p != 0.5 {
+            assert_eq!(row["prediction"], json!(i64::from(p > 0.5)), "{row}");
+        }
+    }
     let listed = app.get_json("/v1/models").await;
     assert_eq!(listed["models"].as_array().unwrap().len(), 7);
     let one = app.get_json(&format!("/v1/models/{forest}")).await;

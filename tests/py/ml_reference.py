@@ -1,8 +1,8 @@
 """scikit-learn as the independent reference for Rusk's ML jobs.
 
 generate DIR: writes seeded datasets (10,000+ rows each) as CSV into DIR and prints, as JSON,
-  scikit-learn's held-out scores for each estimator (same test_size, its own split) and the
-  best candidate of a GridSearchCV.
+  scikit-learn's held-out scores for each estimator (same test_size, its own split), the
+  classifiers' ROC AUC, and the best candidate of a GridSearchCV.
 ari RESULT.parquet: prints the adjusted Rand index of `cluster` against the true `label`.
 """
 import json
@@ -15,7 +15,7 @@ from sklearn.datasets import make_blobs, make_classification, make_regression
 from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                               RandomForestClassifier, RandomForestRegressor)
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.metrics import accuracy_score, adjusted_rand_score, r2_score
+from sklearn.metrics import accuracy_score, adjusted_rand_score, r2_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 
 TEST_SIZE = 0.25
@@ -37,7 +37,7 @@ def generate(out):
                           random_state=0)
     pd.DataFrame({**columns(x), "label": label}).to_csv(f"{out}/blobs.csv", index=False)
 
-    scores = {}
+    scores, auc = {}, {}
     classes = pd.read_csv(f"{out}/classes.csv")
     xc, yc = classes.drop(columns="y"), classes["y"]
     xtr, xte, ytr, yte = train_test_split(xc, yc, test_size=TEST_SIZE, random_state=0,
@@ -48,6 +48,7 @@ def generate(out):
         ("gradient_boosting_classifier", GradientBoostingClassifier(random_state=0)),
     ]:
         scores[name] = accuracy_score(yte, model.fit(xtr, ytr).predict(xte))
+        auc[name] = roc_auc_score(yte, model.predict_proba(xte)[:, 1])
     values = pd.read_csv(f"{out}/values.csv")
     xv, yv = values.drop(columns="y"), values["y"]
     xtr, xte, ytr, yte = train_test_split(xv, yv, test_size=TEST_SIZE, random_state=0)
@@ -61,7 +62,7 @@ def generate(out):
     search = GridSearchCV(RandomForestClassifier(n_estimators=20, random_state=0),
                           {"max_depth": [1, 8], "min_samples_leaf": [1, 50]}, cv=3)
     search.fit(xtr, ytr)
-    print(json.dumps({"scores": scores, "grid_best": search.best_params_}))
+    print(json.dumps({"scores": scores, "roc_auc": auc, "grid_best": search.best_params_}))
 
 
 def ari(path):

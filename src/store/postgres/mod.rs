@@ -145,12 +145,16 @@ impl JobStore for PostgresStore {
 
     async fn submit(&self, job: NewJob) -> Result<Submitted, StoreError> {
         let (key, hash) = job.idempotency.clone().unzip();
+        // The notification rides on the insert (one round trip, sent at its commit); it wakes
+        // idle workers in every process, who poll as well, so a lost one costs little.
         let sql = format!(
-            "INSERT INTO job (id, tenant, name, spec, state, priority, max_attempts, timeout_s, \
+            "WITH inserted AS (\
+             INSERT INTO job (id, tenant, name, spec, state, priority, max_attempts, timeout_s, \
              idempotency_key, request_hash) \
              VALUES ($1, $2, $3, $4::text::json, 'queued', $5, $6, $7, $8, $9) \
              ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-             RETURNING {COLUMNS}"
+             RETURNING {COLUMNS}) \
+             SELECT inserted.* FROM inserted CROSS JOIN LATERAL pg_notify($10, '') AS woken"
         );
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(Uuid::now_v7())
@@ -167,14 +171,10 @@ impl JobStore for PostgresStore {
             )
             .bind(&key)
             .bind(&hash)
+            .bind(QUEUE_CHANNEL)
             .fetch_optional(&self.pool)
             .await?;
         if let Some(row) = row {
-            // Wakes idle workers in every process; they poll as well, so a lost one costs little.
-            sqlx::query("SELECT pg_notify($1, '')")
-                .bind(QUEUE_CHANNEL)
-                .execute(&self.pool)
-                .await?;
             return Ok(Submitted::Created(row.into_job()?));
         }
         let sql = format!(
