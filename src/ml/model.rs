@@ -17,8 +17,8 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
-use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 
 use super::MlError;
 use crate::spec::Estimator;

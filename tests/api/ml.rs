@@ -103,7 +103,10 @@ async fn estimators_match_scikit_learn() {
             // Every binary classifier gives probabilities, so ROC AUC is comparable too.
             let ours = ml["metrics"]["roc_auc"].as_f64().unwrap();
             eprintln!("{estimator}: roc_auc rusk {ours:.4}, scikit-learn {theirs:.4}");
-            assert!(ours >= theirs - 0.02, "{estimator}: roc_auc {ours} vs {theirs}");
+            assert!(
+                ours >= theirs - 0.02,
+                "{estimator}: roc_auc {ours} vs {theirs}"
+            );
         }
         models.insert(estimator, ml["model_id"].as_str().unwrap().to_string());
     }
