@@ -244,27 +244,27 @@ pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<(Vec<f64>, Option<Vec<f
 /// forest's `predict_proba` with fully grown trees gives. smartcore keeps the trees private
 /// but serializes them, so they are read back from the model's own serde form.
 fn forest_probability(model: &Forest, m: &Matrix) -> Result<Option<Vec<f64>>, MlError> {
-    let form = serde_json::to_value(model).map_err(fit_error)?;
+    let mut form = serde_json::to_value(model).map_err(fit_error)?;
     let n_classes = form["classes"].as_array().map_or(0, Vec::len);
     if n_classes != 2 {
         return Ok(None);
     }
-    let trees: Vec<Value> = serde_json::from_value(form["trees"].clone()).map_err(fit_error)?;
+    let trees: Vec<Value> = serde_json::from_value(form["trees"].take()).map_err(fit_error)?;
+    let n = trees.len().max(1) as f64;
     let mut votes = vec![0.0; m.shape().0];
-    for form in &trees {
+    for form in trees {
         let Some(column) = form["classes"]
             .as_array()
             .and_then(|classes| classes.iter().position(|c| c.as_i64() == Some(1)))
         else {
             continue; // a tree that never saw class 1 votes 0 for it everywhere
         };
-        let tree: Tree = serde_json::from_value(form.clone()).map_err(fit_error)?;
+        let tree: Tree = serde_json::from_value(form).map_err(fit_error)?;
         let p = tree.predict_proba(m).map_err(fit_error)?;
         for (row, vote) in votes.iter_mut().enumerate() {
             *vote += p.get((row, column));
         }
     }
-    let n = trees.len().max(1) as f64;
     Ok(Some(votes.into_iter().map(|v| v / n).collect()))
 }
 
