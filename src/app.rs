@@ -64,6 +64,26 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>
         .with_context(|| format!("cannot open the job store at {}", redact(&url)))
 }
 
+/// Models trained before the model table existed are only in the result store: list them
+/// once, while the table is empty.
+async fn import_models(store: &dyn Store, results: &ResultStore) -> anyhow::Result<()> {
+    if store.has_models().await? {
+        return Ok(());
+    }
+    let found = results
+        .model_records()
+        .await
+        .context("cannot list the models in the result store")?;
+    if !found.is_empty() {
+        let added = store.import_models(&found).await?;
+        tracing::info!(
+            added,
+            "recorded models from the result store in the model table"
+        );
+    }
+    Ok(())
+}
+
 pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
     let engine = Engine::new(EngineConfig {
         data_root: settings.data_root()?,
@@ -105,6 +125,7 @@ pub async fn start(
         }
     };
     let has_keys = store.has_keys().await?;
+    import_models(store.as_ref(), &results).await?;
     let webhook_guard = Guard::new(settings.webhook_allow.clone());
     let listener = match role {
         Role::Worker => None,

@@ -129,12 +129,18 @@ async fn check_ml(
     schema: &arrow::datatypes::Schema,
 ) -> Result<(), ApiError> {
     let model = match &ml.model {
-        Some(id) => Some(state.results.model_info(tenant, id).await?.ok_or_else(|| {
-            ApiError::InvalidSpec {
-                path: "ml.model".into(),
-                message: format!("no model {id:?}; see GET /v1/models"),
-            }
-        })?),
+        Some(id) => {
+            Some(
+                state
+                    .store
+                    .model(tenant, id)
+                    .await?
+                    .ok_or_else(|| ApiError::InvalidSpec {
+                        path: "ml.model".into(),
+                        message: format!("no model {id:?}; see GET /v1/models"),
+                    })?,
+            )
+        }
         None => None,
     };
     Ok(crate::ml::check_schema(ml, schema, model.as_ref())?)

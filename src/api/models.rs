@@ -1,30 +1,69 @@
 //! `/v1/models`: models trained by `ml` jobs, the tenant's own only.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Extension, Path, State};
-use serde::Serialize;
-use utoipa::ToSchema;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Extension, Path, Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Access;
 use super::{ApiError, AppState, ErrorBody};
-use crate::ml::ModelInfo;
+use crate::store::{ModelFilter, ModelInfo};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ModelQuery {
+    /// Page size, 1–1000; default 100.
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelList {
     /// Newest first.
     pub models: Vec<ModelInfo>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// The tenant's models: estimator, parameters, features, held-out metrics, training job.
-#[utoipa::path(get, path = "/v1/models", tag = "models",
-    responses((status = 200, description = "Models, newest first", body = ModelList)))]
+#[utoipa::path(get, path = "/v1/models", tag = "models", params(ModelQuery),
+    responses(
+        (status = 200, description = "A page of models, newest first", body = ModelList),
+        (status = 400, description = "Bad parameter", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
+    query: Result<Query<ModelQuery>, QueryRejection>,
 ) -> Result<Json<ModelList>, ApiError> {
-    let models = state.results.models(access.tenant()?).await?;
-    Ok(Json(ModelList { models }))
+    let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::InvalidParameter(
+            "limit must be from 1 to 1000".into(),
+        ));
+    }
+    if let Some(cursor) = &query.cursor
+        && !crate::results::valid_model_id(cursor)
+    {
+        return Err(ApiError::InvalidParameter(
+            "cursor must be a next_cursor from an earlier page".into(),
+        ));
+    }
+    let filter = ModelFilter {
+        limit,
+        before: query.cursor,
+    };
+    let models = state.store.models(access.tenant()?, &filter).await?;
+    let next_cursor = match models.last() {
+        Some(last) if models.len() == limit as usize => Some(last.id.clone()),
+        _ => None,
+    };
+    Ok(Json(ModelList {
+        models,
+        next_cursor,
+    }))
 }
 
 /// One model.
@@ -40,8 +79,8 @@ pub async fn get_model(
 ) -> Result<Json<ModelInfo>, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::NotFound(e.body_text()))?;
     state
-        .results
-        .model_info(access.tenant()?, &id)
+        .store
+        .model(access.tenant()?, &id)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no model {id:?}")))

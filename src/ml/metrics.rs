@@ -30,12 +30,13 @@ pub fn regression(y: &[f64], predicted: &[f64]) -> Metrics {
     ])
 }
 
-/// Classes are indices `0..n_classes`; `probability` is P(class 1) for binary problems.
+/// Classes are indices `0..n_classes`; `probabilities` are each row's per-class
+/// probabilities, where the model gives them.
 pub fn classification(
     y: &[i64],
     predicted: &[i64],
     n_classes: usize,
-    probability: Option<&[f64]>,
+    probabilities: Option<&[Vec<f64>]>,
 ) -> Metrics {
     let n = y.len().max(1) as f64;
     let correct = y.iter().zip(predicted).filter(|(a, b)| a == b).count() as f64;
@@ -65,11 +66,35 @@ pub fn classification(
     metrics.insert("precision".into(), precision / k);
     metrics.insert("recall".into(), recall / k);
     metrics.insert("f1".into(), f1 / k);
-    if let (Some(p), 2) = (probability, n_classes) {
-        metrics.insert("roc_auc".into(), roc_auc(y, p));
+    if let Some(p) = probabilities {
+        metrics.insert("roc_auc".into(), roc_auc_classes(y, p, n_classes));
         metrics.insert("log_loss".into(), log_loss(y, p));
     }
     metrics
+}
+
+/// Binary: ROC AUC of class 1's probability. More classes: the mean of each class's AUC
+/// against the rest (scikit-learn's `multi_class="ovr"`, macro average).
+fn roc_auc_classes(y: &[i64], p: &[Vec<f64>], n_classes: usize) -> f64 {
+    let of = |class: usize| -> (Vec<i64>, Vec<f64>) {
+        let truth = y.iter().map(|c| i64::from(*c == class as i64)).collect();
+        let score = p
+            .iter()
+            .map(|row| row.get(class).copied().unwrap_or(0.0))
+            .collect();
+        (truth, score)
+    };
+    if n_classes == 2 {
+        let (truth, score) = of(1);
+        return roc_auc(&truth, &score);
+    }
+    let total: f64 = (0..n_classes)
+        .map(|c| {
+            let (truth, score) = of(c);
+            roc_auc(&truth, &score)
+        })
+        .sum();
+    total / n_classes.max(1) as f64
 }
 
 fn count(y: &[i64], predicted: &[i64], keep: impl Fn(i64, i64) -> bool) -> usize {
@@ -115,14 +140,15 @@ pub fn roc_auc(y: &[i64], score: &[f64]) -> f64 {
     (rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives)
 }
 
-fn log_loss(y: &[i64], p: &[f64]) -> f64 {
+/// Mean negative log of the probability given to the true class (clipped as scikit-learn).
+fn log_loss(y: &[i64], p: &[Vec<f64>]) -> f64 {
     let eps = 1e-15;
     let total: f64 = y
         .iter()
         .zip(p)
-        .map(|(c, p)| {
-            let p = p.clamp(eps, 1.0 - eps);
-            if *c == 1 { -p.ln() } else { -(1.0 - p).ln() }
+        .map(|(c, row)| {
+            let p = row.get(*c as usize).copied().unwrap_or(0.0);
+            -p.clamp(eps, 1.0 - eps).ln()
         })
         .sum();
     total / y.len().max(1) as f64
@@ -203,7 +229,11 @@ mod tests {
         let m = regression(&[1.0, 2.0, 3.0], &[1.0, 2.0, 4.0]);
         assert!((m["r2"] - 0.5).abs() < 1e-12);
         assert!((m["mae"] - 1.0 / 3.0).abs() < 1e-12);
-        let c = classification(&[0, 1, 1, 0], &[0, 1, 0, 0], 2, Some(&[0.1, 0.9, 0.4, 0.3]));
+        let p: Vec<Vec<f64>> = [0.1, 0.9, 0.4, 0.3]
+            .iter()
+            .map(|p| vec![1.0 - p, *p])
+            .collect();
+        let c = classification(&[0, 1, 1, 0], &[0, 1, 0, 0], 2, Some(&p));
         assert_eq!(c["accuracy"], 0.75);
         assert_eq!(c["precision"], 1.0);
         assert_eq!(c["recall"], 0.5);
@@ -211,5 +241,33 @@ mod tests {
         // Positives score 0.9 and 0.4, negatives 0.1 and 0.3: every pair is ordered right.
         assert_eq!(c["roc_auc"], 1.0);
         assert_eq!(roc_auc(&[1, 0], &[0.5, 0.5]), 0.5);
+        // -(ln 0.9 + ln 0.9 + ln 0.4 + ln 0.7) / 4
+        let expected = -(0.9f64.ln() * 2.0 + 0.4f64.ln() + 0.7f64.ln()) / 4.0;
+        assert!((c["log_loss"] - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn multiclass_scores_average_one_against_the_rest() {
+        // Class 2 is always ranked right; classes 0 and 1 each have one pair out of order.
+        let y = [0, 0, 1, 1, 2, 2];
+        let p = vec![
+            vec![0.6, 0.3, 0.1],
+            vec![0.4, 0.5, 0.1],
+            vec![0.5, 0.4, 0.1],
+            vec![0.2, 0.7, 0.1],
+            vec![0.1, 0.1, 0.8],
+            vec![0.2, 0.1, 0.7],
+        ];
+        let c = classification(&y, &[0, 1, 0, 1, 2, 2], 3, Some(&p));
+        // Class 0: positives 0.6, 0.4 against 0.5, 0.2, 0.1, 0.2: 7 of 8 pairs right.
+        // Class 1: positives 0.4, 0.7 against 0.3, 0.5, 0.1, 0.1: 7 of 8. Class 2: 8 of 8.
+        assert!((c["roc_auc"] - (7.0 / 8.0 + 7.0 / 8.0 + 1.0) / 3.0).abs() < 1e-12);
+        let expected = -[0.6f64, 0.4, 0.4, 0.7, 0.8, 0.7]
+            .iter()
+            .map(|p| p.ln())
+            .sum::<f64>()
+            / 6.0;
+        assert!((c["log_loss"] - expected).abs() < 1e-12);
+        assert!((c["accuracy"] - 4.0 / 6.0).abs() < 1e-12);
     }
 }

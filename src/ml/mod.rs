@@ -1,33 +1,36 @@
 //! Dask-ML-style jobs on the pipeline's output: `fit` (seeded split, stratified for
-//! classifiers), `grid_search` (candidates × folds, best refit) and `predict` with a stored
-//! model. Training data must fit in memory: frames beyond [`MAX_ROWS`] rows are refused
-//! unless the spec asks for a `sample`.
+//! classifiers), `grid_search` (candidates × folds on the engine's threads, best refit) and
+//! `predict` with a stored model, batch by batch. Training data must fit in memory: frames
+//! beyond [`MAX_ROWS`] rows are refused unless the spec asks for a `sample` (see `collect`).
 
+mod collect;
 mod data;
 mod metrics;
 mod model;
+mod search;
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
 
-use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
-use arrow::compute::{cast, concat_batches, take};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use chrono::{DateTime, Utc};
+use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema};
+use chrono::Utc;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use utoipa::ToSchema;
 
+pub use collect::Collector;
+use collect::take_rows;
 pub use data::Encoding;
 pub use metrics::Metrics;
-use model::{Fitted, Target};
+use model::{Fitted, Predictions, Target};
+pub use search::Pool;
 
-use crate::spec::{Estimator, Kind, MlSpec, MlTask, Scoring, SpecError};
+use crate::spec::{Estimator, Kind, MlSpec, MlTask, SpecError};
+use crate::store::ModelInfo;
 
-/// The most rows a model trains on; larger frames need `sample`.
-pub const MAX_ROWS: usize = 2_000_000;
+pub use crate::spec::MAX_TRAINING_ROWS as MAX_ROWS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MlError {
@@ -38,27 +41,9 @@ pub enum MlError {
     Fit(String),
     #[error("cannot read or write the model: {0}")]
     Artifact(String),
-}
-
-/// What is listed about a model (`GET /v1/models`), kept beside the model itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ModelInfo {
-    pub id: String,
-    #[serde(default)]
-    #[schema(ignore)]
-    pub tenant: String,
-    pub estimator: Estimator,
-    /// The parameters it was trained with (scikit-learn names).
-    #[schema(value_type = Object)]
-    pub params: IndexMap<String, Value>,
-    /// The input columns a frame needs for `predict`.
-    pub features: Vec<String>,
-    pub target: Option<String>,
-    /// Held-out scores from training.
-    pub metrics: Metrics,
-    /// The job that trained it.
-    pub job_id: uuid::Uuid,
-    pub created_at: DateTime<Utc>,
+    /// The job was cancelled or timed out while training.
+    #[error("the job was abandoned while training")]
+    Abandoned,
 }
 
 /// A model and all it needs to predict.
@@ -73,11 +58,11 @@ pub struct Artifact {
     fitted: Fitted,
 }
 
-/// A finished ML task: the rows it returns, `result.ml`, and a new model if it trained one.
+/// A finished training task: the rows it returns, `result.ml`, and the model it trained.
 pub struct Outcome {
     pub rows: RecordBatch,
     pub summary: Value,
-    pub artifact: Option<Artifact>,
+    pub artifact: Artifact,
 }
 
 /// Who asks, for the model's record.
@@ -152,22 +137,20 @@ fn features(spec: &MlSpec, schema: &Schema) -> Vec<String> {
     }
 }
 
-/// Runs the task on the whole frame (`batches` from the pipeline). CPU-bound: call it from a
-/// blocking thread.
-pub fn run(
+/// Trains (`fit` or `grid_search`) on the whole frame, as [`Collector`] gathered it.
+/// CPU-bound: call it from a blocking thread; grid-search fits go to `pool`.
+pub fn train(
     spec: &MlSpec,
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-    model: Option<Artifact>,
+    frame: RecordBatch,
     owner: Owner,
+    pool: &Pool,
 ) -> Result<Outcome, MlError> {
-    let frame = concat_batches(&schema, &batches).map_err(|e| MlError::Input(e.to_string()))?;
-    let frame = sample(frame, spec)?;
-    match (spec.task, model) {
-        (MlTask::Predict, Some(model)) => predict(frame, &model),
-        (MlTask::Predict, None) => Err(MlError::Artifact("the model is missing".into())),
-        (MlTask::Fit, _) => fit(spec, frame, owner),
-        (MlTask::GridSearch, _) => grid_search(spec, frame, owner),
+    match spec.task {
+        MlTask::Fit => fit(spec, frame, owner),
+        MlTask::GridSearch => search::grid_search(spec, frame, owner, pool),
+        MlTask::Predict => Err(MlError::Input(
+            "predict runs batch by batch (ml::predict)".into(),
+        )),
     }
 }
 
@@ -189,36 +172,6 @@ impl Rng {
             items.swap(i, j);
         }
     }
-}
-
-fn sample(frame: RecordBatch, spec: &MlSpec) -> Result<RecordBatch, MlError> {
-    let rows = frame.num_rows();
-    let limit = spec.sample.unwrap_or(MAX_ROWS).min(MAX_ROWS);
-    if rows <= limit {
-        return Ok(frame);
-    }
-    if spec.sample.is_none() {
-        return Err(MlError::Input(format!(
-            "the frame has {rows} rows; models train in memory on at most {MAX_ROWS}: set \
-             ml.sample to train on a random sample"
-        )));
-    }
-    let mut indices: Vec<u32> = (0..rows as u32).collect();
-    Rng(spec.seed).shuffle(&mut indices);
-    indices.truncate(limit);
-    indices.sort_unstable();
-    take_rows(&frame, &indices)
-}
-
-fn take_rows(frame: &RecordBatch, indices: &[u32]) -> Result<RecordBatch, MlError> {
-    let indices = UInt32Array::from(indices.to_vec());
-    let columns = frame
-        .columns()
-        .iter()
-        .map(|c| take(c, &indices, None))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| MlError::Input(e.to_string()))?;
-    RecordBatch::try_new(frame.schema(), columns).map_err(|e| MlError::Input(e.to_string()))
 }
 
 /// A target ready for training.
@@ -332,12 +285,19 @@ fn prepare(
     })
 }
 
-fn score(labels: &Labels, rows: &[u32], predicted: &[f64], probability: Option<&[f64]>) -> Metrics {
+/// Scores predictions for `rows` of the frame whose labels are `labels`.
+fn score(labels: &Labels, rows: &[u32], predictions: &Predictions) -> Metrics {
+    let predicted = &predictions.values;
     match labels {
         Labels::Numbers(y) => metrics::regression(&pick(y, rows), predicted),
         Labels::Classes { indices, classes } => {
             let predicted: Vec<i64> = predicted.iter().map(|p| *p as i64).collect();
-            metrics::classification(&pick(indices, rows), &predicted, classes.len(), probability)
+            metrics::classification(
+                &pick(indices, rows),
+                &predicted,
+                classes.len(),
+                predictions.probabilities.as_deref(),
+            )
         }
         Labels::Nothing => Metrics::new(),
     }
@@ -363,8 +323,8 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlErr
         target_rows(&prepared.labels, &train).target(),
         spec.seed,
     )?;
-    let (predicted, probability) = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
-    let scores = score(&prepared.labels, &test, &predicted, probability.as_deref());
+    let predictions = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
+    let scores = score(&prepared.labels, &test, &predictions);
     let target = spec.target.clone().unwrap_or_default();
     let truth = take_rows(&frame, &test)?;
     let artifact = artifact(
@@ -379,8 +339,7 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlErr
     let rows = with_predictions(
         &project(&truth, &[target.as_str()])?,
         &artifact,
-        &predicted,
-        None,
+        &predictions,
     )?;
     let summary = json!({
         "model_id": artifact.info.id,
@@ -390,7 +349,7 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlErr
     Ok(Outcome {
         rows,
         summary,
-        artifact: Some(artifact),
+        artifact,
     })
 }
 
@@ -408,7 +367,7 @@ fn fit_clusters(
         Target::Nothing,
         spec.seed,
     )?;
-    let (clusters, _) = model::predict(&fitted, &prepared.x)?;
+    let clusters = model::predict(&fitted, &prepared.x)?.values;
     let labels: Vec<i64> = clusters.iter().map(|c| *c as i64).collect();
     let scores = metrics::clustering(&prepared.x, &labels);
     let artifact = artifact(
@@ -429,7 +388,7 @@ fn fit_clusters(
     Ok(Outcome {
         rows,
         summary,
-        artifact: Some(artifact),
+        artifact,
     })
 }
 
@@ -476,6 +435,7 @@ fn artifact(
                 .map(|s| s.to_string())
                 .collect(),
             target: spec.target.clone(),
+            classes: classes.clone(),
             metrics: scores,
             job_id: owner.job_id,
             created_at: Utc::now(),
@@ -511,273 +471,96 @@ fn append(frame: &RecordBatch, name: &str, column: ArrayRef) -> Result<RecordBat
         .map_err(|e| MlError::Input(e.to_string()))
 }
 
-/// `frame` plus `prediction` (as the target's type) and, where known, `probability`.
+impl Artifact {
+    /// The type predictions come back as: the target's for classifiers (its labels).
+    fn prediction_type(&self) -> DataType {
+        match self.info.estimator.kind() {
+            Kind::Classifier => match self.target_type.as_deref().map(DataType::from_str) {
+                Some(Ok(t)) => t,
+                _ => DataType::Utf8,
+            },
+            Kind::Clusterer => DataType::Int64,
+            Kind::Regressor => DataType::Float64,
+        }
+    }
+
+    /// What `predict` adds to a frame: `prediction` (`cluster` for k-means), and
+    /// `probability` for classifiers.
+    fn added_fields(&self) -> Vec<Field> {
+        let kind = self.info.estimator.kind();
+        let name = if kind == Kind::Clusterer {
+            "cluster"
+        } else {
+            "prediction"
+        };
+        let mut fields = vec![Field::new(name, self.prediction_type(), true)];
+        if kind == Kind::Classifier {
+            fields.push(Field::new("probability", DataType::Float64, true));
+        }
+        fields
+    }
+
+    /// The schema of `predict`'s output for input rows of `input`.
+    pub fn predicted_schema(&self, input: &Schema) -> Arc<Schema> {
+        let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend(self.added_fields());
+        Arc::new(Schema::new(fields))
+    }
+}
+
+/// `frame` plus `prediction` (as the target's type) and, for classifiers, `probability`: of
+/// class 1 with two classes (`predict_proba[:, 1]`), else of the predicted class
+/// (`predict_proba.max(axis=1)`).
 fn with_predictions(
     frame: &RecordBatch,
     model: &Artifact,
-    predicted: &[f64],
-    probability: Option<Vec<f64>>,
+    predictions: &Predictions,
 ) -> Result<RecordBatch, MlError> {
-    let column: ArrayRef = match model.info.estimator.kind() {
+    let input_error = |e: arrow::error::ArrowError| MlError::Input(e.to_string());
+    let predicted = &predictions.values;
+    let mut columns = frame.columns().to_vec();
+    columns.push(match model.info.estimator.kind() {
         Kind::Classifier => {
             let labels: Vec<&str> = predicted
                 .iter()
                 .map(|p| model.classes.get(*p as usize).map_or("", String::as_str))
                 .collect();
             let text: ArrayRef = Arc::new(StringArray::from(labels));
-            match model.target_type.as_deref().map(DataType::from_str) {
-                Some(Ok(t)) => cast(&text, &t).map_err(|e| MlError::Input(e.to_string()))?,
-                _ => text,
-            }
+            cast(&text, &model.prediction_type()).map_err(input_error)?
         }
         Kind::Clusterer => Arc::new(arrow::array::Int64Array::from(
             predicted.iter().map(|p| *p as i64).collect::<Vec<_>>(),
         )),
         Kind::Regressor => Arc::new(Float64Array::from(predicted.to_vec())),
-    };
-    let name = if model.info.estimator.kind() == Kind::Clusterer {
-        "cluster"
-    } else {
-        "prediction"
-    };
-    let rows = append(frame, name, column)?;
-    match probability {
-        Some(p) => append(&rows, "probability", Arc::new(Float64Array::from(p))),
-        None => Ok(rows),
-    }
-}
-
-fn predict(frame: RecordBatch, model: &Artifact) -> Result<Outcome, MlError> {
-    let x = model.encoding.rows(&frame)?;
-    let (predicted, probability) = model::predict(&model.fitted, &x)?;
-    let rows = with_predictions(&frame, model, &predicted, probability)?;
-    Ok(Outcome {
-        summary: json!({"model_id": model.info.id, "rows": frame.num_rows()}),
-        rows,
-        artifact: None,
-    })
-}
-
-/// Every candidate × fold scored (in parallel on the engine's threads), the best refit on all
-/// training rows and scored on the held-out test rows.
-fn grid_search(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlError> {
-    let estimator = spec.estimator.unwrap_or(Estimator::LinearRegression);
-    let kind = estimator.kind();
-    let scoring = spec.scoring.unwrap_or(match kind {
-        Kind::Classifier => Scoring::Accuracy,
-        _ => Scoring::R2,
     });
-    let labels = Labels::of(kind, &frame, spec.target.as_ref())?;
-    let strata = match &labels {
-        Labels::Classes { indices, .. } => Some(indices.as_slice()),
-        _ => None,
-    };
-    let (train, test) = split(frame.num_rows(), strata, spec.test_size, spec.seed);
-    let prepared = prepare(spec, &frame, &train, labels)?;
-    let train_labels = target_rows(&prepared.labels, &train);
-    let train_x = pick_rows(&prepared.x, &train);
-    let folds = folds(train.len(), spec.cv, &train_labels, spec.seed);
-    let candidates = candidates(&spec.param_grid, &spec.params);
-
-    let jobs: Vec<(usize, usize)> = (0..candidates.len())
-        .flat_map(|c| (0..folds.len()).map(move |f| (c, f)))
-        .collect();
-    let scored: Vec<Result<(usize, f64, f64), MlError>> = std::thread::scope(|scope| {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunks: Vec<&[(usize, usize)]> =
-            jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let (candidates, folds, train_x, train_labels) =
-                    (&candidates, &folds, &train_x, &train_labels);
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&(c, f)| {
-                            let started = Instant::now();
-                            let (fit_rows, score_rows) = &folds[f];
-                            let fitted = model::fit(
-                                estimator,
-                                &candidates[c],
-                                &pick_rows(train_x, fit_rows),
-                                target_rows(train_labels, fit_rows).target(),
-                                spec.seed,
-                            )?;
-                            let fit_time = started.elapsed().as_secs_f64();
-                            let (predicted, probability) =
-                                model::predict(&fitted, &pick_rows(train_x, score_rows))?;
-                            let m =
-                                score(train_labels, score_rows, &predicted, probability.as_deref());
-                            Ok((c, scorer(scoring, &m), fit_time))
-                        })
-                        .collect::<Vec<_>>()
+    if model.info.estimator.kind() == Kind::Classifier {
+        let shown: Vec<Option<f64>> = match &predictions.probabilities {
+            Some(probabilities) => probabilities
+                .iter()
+                .zip(predicted)
+                .map(|(p, class)| match p.len() {
+                    2 => Some(p[1]),
+                    _ => p.get(*class as usize).copied(),
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![Err(MlError::Fit("a fold panicked".into()))])
-            })
-            .collect()
-    });
-    let mut per_candidate = vec![(Vec::new(), Vec::new()); candidates.len()];
-    for result in scored {
-        let (c, value, fit_time) = result?;
-        per_candidate[c].0.push(value);
-        per_candidate[c].1.push(fit_time);
-    }
-    let means: Vec<f64> = per_candidate.iter().map(|(s, _)| mean(s)).collect();
-    // Ties go to the earlier candidate, as in scikit-learn.
-    let best = (0..means.len()).fold(0, |best, c| if means[c] > means[best] { c } else { best });
-    let fitted = model::fit(
-        estimator,
-        &candidates[best],
-        &train_x,
-        train_labels.target(),
-        spec.seed,
-    )?;
-    let (predicted, probability) = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
-    let held_out = score(&prepared.labels, &test, &predicted, probability.as_deref());
-    let table = cv_table(&spec.param_grid, &candidates, &per_candidate, &means)?;
-    let best_params = candidates[best].clone();
-    let artifact = artifact(
-        spec,
-        &frame,
-        prepared,
-        fitted,
-        held_out.clone(),
-        best_params.clone(),
-        owner,
-    );
-    let summary = json!({
-        "model_id": artifact.info.id,
-        "best_params": best_params,
-        "best_score": means[best],
-        "scoring": scoring,
-        "metrics": held_out,
-    });
-    Ok(Outcome {
-        rows: table,
-        summary,
-        artifact: Some(artifact),
-    })
-}
-
-fn scorer(scoring: Scoring, m: &Metrics) -> f64 {
-    let get = |k: &str| m.get(k).copied().unwrap_or(f64::NAN);
-    match scoring {
-        Scoring::Accuracy => get("accuracy"),
-        Scoring::F1 => get("f1"),
-        Scoring::RocAuc => get("roc_auc"),
-        Scoring::R2 => get("r2"),
-        Scoring::NegMeanSquaredError => -get("mse"),
-        Scoring::NegMeanAbsoluteError => -get("mae"),
-    }
-}
-
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
-}
-
-fn std(values: &[f64]) -> f64 {
-    let m = mean(values);
-    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len().max(1) as f64).sqrt()
-}
-
-/// K folds of the training rows (stratified for classifiers): (fit rows, score rows) each.
-fn folds(n: usize, k: usize, labels: &Labels, seed: u64) -> Vec<(Vec<u32>, Vec<u32>)> {
-    let mut rng = Rng(seed ^ 0x5EED);
-    let mut groups: IndexMap<i64, Vec<u32>> = IndexMap::new();
-    for i in 0..n {
-        let key = match labels {
-            Labels::Classes { indices, .. } => indices[i],
-            _ => 0,
+                .collect(),
+            None => vec![None; predicted.len()],
         };
-        groups.entry(key).or_default().push(i as u32);
+        columns.push(Arc::new(Float64Array::from(shown)));
     }
-    let mut fold_of = vec![0usize; n];
-    let mut next = 0;
-    for (_, mut rows) in groups {
-        rng.shuffle(&mut rows);
-        for row in rows {
-            fold_of[row as usize] = next % k;
-            next += 1;
-        }
-    }
-    (0..k)
-        .map(|f| {
-            let (score, fit): (Vec<u32>, Vec<u32>) =
-                (0..n as u32).partition(|&i| fold_of[i as usize] == f);
-            (fit, score)
-        })
-        .collect()
+    RecordBatch::try_new(model.predicted_schema(&frame.schema()), columns).map_err(input_error)
 }
 
-/// Every combination of the grid, over the fixed `params`, in scikit-learn's order (the last
-/// parameter varies fastest).
-fn candidates(
-    grid: &IndexMap<String, Vec<Value>>,
-    fixed: &IndexMap<String, Value>,
-) -> Vec<IndexMap<String, Value>> {
-    let mut all = vec![fixed.clone()];
-    for (name, values) in grid {
-        all = all
-            .into_iter()
-            .flat_map(|base| {
-                values.iter().map(move |v| {
-                    let mut next = base.clone();
-                    next.insert(name.clone(), v.clone());
-                    next
-                })
-            })
-            .collect();
+/// Applies a stored model to one batch of the pipeline's output: the batch plus
+/// `prediction` (and `probability`), as [`Artifact::predicted_schema`] says.
+pub fn predict(model: &Artifact, batch: &RecordBatch) -> Result<RecordBatch, MlError> {
+    if batch.num_rows() == 0 {
+        return Ok(RecordBatch::new_empty(
+            model.predicted_schema(&batch.schema()),
+        ));
     }
-    all
-}
-
-/// One row per candidate: `param_<name>` columns, mean/std/rank of the test score, fit time.
-fn cv_table(
-    grid: &IndexMap<String, Vec<Value>>,
-    candidates: &[IndexMap<String, Value>],
-    scored: &[(Vec<f64>, Vec<f64>)],
-    means: &[f64],
-) -> Result<RecordBatch, MlError> {
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for name in grid.keys() {
-        let values: Vec<Option<f64>> = candidates
-            .iter()
-            .map(|c| c.get(name).and_then(Value::as_f64))
-            .collect();
-        fields.push(Field::new(format!("param_{name}"), DataType::Float64, true));
-        columns.push(Arc::new(Float64Array::from(values)));
-    }
-    let ranks: Vec<i64> = means
-        .iter()
-        .map(|m| 1 + means.iter().filter(|o| *o > m).count() as i64)
-        .collect();
-    let stds: Vec<f64> = scored.iter().map(|(s, _)| std(s)).collect();
-    let fit_times: Vec<f64> = scored.iter().map(|(_, t)| mean(t)).collect();
-    for (name, column) in [
-        (
-            "mean_test_score",
-            Arc::new(Float64Array::from(means.to_vec())) as ArrayRef,
-        ),
-        ("std_test_score", Arc::new(Float64Array::from(stds))),
-        (
-            "rank_test_score",
-            Arc::new(arrow::array::Int64Array::from(ranks)),
-        ),
-        ("mean_fit_time", Arc::new(Float64Array::from(fit_times))),
-    ] {
-        fields.push(Field::new(name, column.data_type().clone(), false));
-        columns.push(column);
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .map_err(|e| MlError::Input(e.to_string()))
+    let x = model.encoding.rows(batch)?;
+    let predictions = model::predict(&model.fitted, &x)?;
+    with_predictions(batch, model, &predictions)
 }
 
 impl Artifact {
@@ -803,26 +586,5 @@ mod tests {
         let positives = test.iter().filter(|&&i| classes[i as usize] == 1).count();
         assert_eq!(positives, 20);
         assert_eq!(split(1000, Some(&classes), 0.2, 7).1, test, "seeded");
-    }
-
-    #[test]
-    fn grid_candidates_vary_the_last_parameter_fastest() {
-        let grid: IndexMap<String, Vec<Value>> = [
-            ("max_depth".to_string(), vec![json!(2), json!(8)]),
-            ("n_estimators".to_string(), vec![json!(20), json!(50)]),
-        ]
-        .into_iter()
-        .collect();
-        let all = candidates(&grid, &IndexMap::new());
-        let pairs: Vec<(i64, i64)> = all
-            .iter()
-            .map(|c| {
-                (
-                    c["max_depth"].as_i64().unwrap(),
-                    c["n_estimators"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(pairs, [(2, 20), (2, 50), (8, 20), (8, 50)]);
     }
 }

@@ -41,6 +41,41 @@ pub enum Fitted {
         json: String,
         classifier: bool,
     },
+    /// Three or more classes: one log-loss booster per class (one against the rest), in
+    /// class order; probabilities are their sigmoids, normalized to sum to 1.
+    BoostingClasses {
+        json: Vec<String>,
+    },
+}
+
+/// What a model says about each row.
+pub struct Predictions {
+    /// Values (regressors), class indices (classifiers) or cluster numbers.
+    pub values: Vec<f64>,
+    /// Each row's probability of each class, in class order (classifiers that give them).
+    pub probabilities: Option<Vec<Vec<f64>>>,
+}
+
+impl Predictions {
+    fn of_classes(probabilities: Vec<Vec<f64>>) -> Predictions {
+        let values = probabilities.iter().map(|p| argmax(p) as f64).collect();
+        Predictions {
+            values,
+            probabilities: Some(probabilities),
+        }
+    }
+
+    fn values(values: Vec<f64>) -> Predictions {
+        Predictions {
+            values,
+            probabilities: None,
+        }
+    }
+}
+
+/// The first index of the largest value (scikit-learn's tie rule).
+fn argmax(p: &[f64]) -> usize {
+    (0..p.len()).fold(0, |best, i| if p[i] > p[best] { i } else { best })
 }
 
 /// What the model learns to predict.
@@ -158,17 +193,26 @@ pub fn fit(
             )
         }
         (Estimator::GradientBoostingClassifier, Target::Classes(y)) => {
-            if y.iter().any(|c| *c > 1) {
-                return Err(MlError::Input(
-                    "gradient_boosting_classifier takes two classes in this version".into(),
-                ));
+            let classes = y.iter().copied().max().map_or(0, |m| m + 1);
+            let one_against_rest =
+                |class: i64| -> Vec<f64> { y.iter().map(|c| f64::from(*c == class)).collect() };
+            if classes <= 2 {
+                let json = boosting(&p, x, &one_against_rest(1), ObjectiveType::LogLoss, seed)?;
+                Fitted::Boosting {
+                    json,
+                    classifier: true,
+                }
+            } else {
+                let json = (0..classes)
+                    .map(|c| boosting(&p, x, &one_against_rest(c), ObjectiveType::LogLoss, seed))
+                    .collect::<Result<_, _>>()?;
+                Fitted::BoostingClasses { json }
             }
-            let y: Vec<f64> = y.iter().map(|c| *c as f64).collect();
-            boosting(&p, x, &y, ObjectiveType::LogLoss, seed)?
         }
-        (Estimator::GradientBoostingRegressor, Target::Numbers(y)) => {
-            boosting(&p, x, y, ObjectiveType::SquaredLoss, seed)?
-        }
+        (Estimator::GradientBoostingRegressor, Target::Numbers(y)) => Fitted::Boosting {
+            json: boosting(&p, x, y, ObjectiveType::SquaredLoss, seed)?,
+            classifier: false,
+        },
         _ => return Err(wrong_target()),
     })
 }
@@ -181,14 +225,14 @@ fn column_major(x: &[Vec<f64>]) -> Vec<f64> {
         .collect()
 }
 
+/// One forust booster, as its JSON.
 fn boosting(
     p: &Params<'_>,
     x: &[Vec<f64>],
     y: &[f64],
     objective: ObjectiveType,
     seed: u64,
-) -> Result<Fitted, MlError> {
-    let classifier = matches!(objective, ObjectiveType::LogLoss);
+) -> Result<String, MlError> {
     let data = column_major(x);
     let cols = x.first().map_or(0, Vec::len);
     let m = forust_ml::Matrix::new(&data, x.len(), cols);
@@ -202,92 +246,136 @@ fn boosting(
         .set_parallel(false);
     let weights = vec![1.0; y.len()];
     booster.fit(&m, y, &weights, None).map_err(fit_error)?;
-    let json = booster.json_dump().map_err(fit_error)?;
-    Ok(Fitted::Boosting { json, classifier })
+    booster.json_dump().map_err(fit_error)
 }
 
-/// Predictions: values (regressors), class indices (classifiers) or cluster numbers, as f64;
-/// and for classifiers that have them, the probability of class 1 (binary) per row.
-pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<(Vec<f64>, Option<Vec<f64>>), MlError> {
+/// A booster's raw scores (log-odds for log loss).
+fn boosted(json: &str, x: &[Vec<f64>]) -> Result<Vec<f64>, MlError> {
+    let booster = GradientBooster::from_json(json).map_err(fit_error)?;
+    let data = column_major(x);
+    let cols = x.first().map_or(0, Vec::len);
+    Ok(booster.predict(&forust_ml::Matrix::new(&data, x.len(), cols), false))
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<Predictions, MlError> {
     let m = matrix(x)?;
     let ints = |v: Vec<i64>| v.into_iter().map(|c| c as f64).collect::<Vec<f64>>();
     Ok(match model {
-        Fitted::Linear(model) => (model.predict(&m).map_err(fit_error)?, None),
-        Fitted::Logistic(model) => {
-            let classes = ints(model.predict(&m).map_err(fit_error)?);
-            let probability = logistic_probability(model, x);
-            (classes, probability)
-        }
-        Fitted::Kmeans(model) => (ints(model.predict(&m).map_err(fit_error)?), None),
+        Fitted::Linear(model) => Predictions::values(model.predict(&m).map_err(fit_error)?),
+        Fitted::Logistic(model) => Predictions {
+            values: ints(model.predict(&m).map_err(fit_error)?),
+            probabilities: Some(logistic_probabilities(model, x)),
+        },
+        Fitted::Kmeans(model) => Predictions::values(ints(model.predict(&m).map_err(fit_error)?)),
         Fitted::ForestClassifier(model) => {
-            let classes = ints(model.predict(&m).map_err(fit_error)?);
-            (classes, forest_probability(model, &m)?)
-        }
-        Fitted::ForestRegressor(model) => (model.predict(&m).map_err(fit_error)?, None),
-        Fitted::Boosting { json, classifier } => {
-            let booster = GradientBooster::from_json(json).map_err(fit_error)?;
-            let data = column_major(x);
-            let cols = x.first().map_or(0, Vec::len);
-            let raw = booster.predict(&forust_ml::Matrix::new(&data, x.len(), cols), false);
-            if *classifier {
-                // Log-odds to probability, then the likelier class.
-                let p: Vec<f64> = raw.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
-                (p.iter().map(|p| f64::from(*p >= 0.5)).collect(), Some(p))
-            } else {
-                (raw, None)
+            let votes = forest_probabilities(model, &m)?;
+            let values = ints(model.predict(&m).map_err(fit_error)?);
+            Predictions {
+                values,
+                probabilities: Some(votes),
             }
+        }
+        Fitted::ForestRegressor(model) => {
+            Predictions::values(model.predict(&m).map_err(fit_error)?)
+        }
+        Fitted::Boosting { json, classifier } => {
+            let raw = boosted(json, x)?;
+            if *classifier {
+                Predictions::of_classes(
+                    raw.into_iter()
+                        .map(|z| {
+                            let p = sigmoid(z);
+                            vec![1.0 - p, p]
+                        })
+                        .collect(),
+                )
+            } else {
+                Predictions::values(raw)
+            }
+        }
+        Fitted::BoostingClasses { json } => {
+            let per_class = json
+                .iter()
+                .map(|j| boosted(j, x))
+                .collect::<Result<Vec<_>, _>>()?;
+            let rows = (0..x.len())
+                .map(|row| {
+                    let p: Vec<f64> = per_class.iter().map(|s| sigmoid(s[row])).collect();
+                    let total = p.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+                    p.into_iter().map(|v| v / total).collect()
+                })
+                .collect();
+            Predictions::of_classes(rows)
         }
     })
 }
 
-/// P(class 1) for a binary forest: the share of its trees that vote for class 1, as a
-/// forest's `predict_proba` with fully grown trees gives. smartcore keeps the trees private
-/// but serializes them, so they are read back from the model's own serde form.
-fn forest_probability(model: &Forest, m: &Matrix) -> Result<Option<Vec<f64>>, MlError> {
+/// Each class's share of the forest's votes, as a forest's `predict_proba` with fully grown
+/// trees gives. smartcore keeps the trees private but serializes them, so they are read back
+/// from the model's own serde form.
+fn forest_probabilities(model: &Forest, m: &Matrix) -> Result<Vec<Vec<f64>>, MlError> {
     let mut form = serde_json::to_value(model).map_err(fit_error)?;
     let n_classes = form["classes"].as_array().map_or(0, Vec::len);
-    if n_classes != 2 {
-        return Ok(None);
-    }
     let trees: Vec<Value> = serde_json::from_value(form["trees"].take()).map_err(fit_error)?;
     let n = trees.len().max(1) as f64;
-    let mut votes = vec![0.0; m.shape().0];
+    let mut votes = vec![vec![0.0; n_classes]; m.shape().0];
     for form in trees {
-        let Some(column) = form["classes"]
+        // A tree knows only the classes its bootstrap sample had; they are class indices.
+        let columns: Vec<Option<usize>> = form["classes"]
             .as_array()
-            .and_then(|classes| classes.iter().position(|c| c.as_i64() == Some(1)))
-        else {
-            continue; // a tree that never saw class 1 votes 0 for it everywhere
-        };
+            .map(|classes| {
+                classes
+                    .iter()
+                    .map(|c| c.as_u64().map(|c| c as usize).filter(|c| *c < n_classes))
+                    .collect()
+            })
+            .unwrap_or_default();
         let tree: Tree = serde_json::from_value(form).map_err(fit_error)?;
         let p = tree.predict_proba(m).map_err(fit_error)?;
         for (row, vote) in votes.iter_mut().enumerate() {
-            *vote += p.get((row, column));
+            for (column, class) in columns.iter().enumerate() {
+                if let Some(class) = class {
+                    vote[*class] += p.get((row, column));
+                }
+            }
         }
     }
-    Ok(Some(votes.into_iter().map(|v| v / n).collect()))
+    for vote in &mut votes {
+        vote.iter_mut().for_each(|v| *v = (*v / n).clamp(0.0, 1.0));
+    }
+    Ok(votes)
 }
 
-/// P(class 1) for a binary logistic model, from its coefficients.
-fn logistic_probability(
+/// Class probabilities of a logistic model from its coefficients: the sigmoid for two
+/// classes, the softmax over the classes' scores for more.
+fn logistic_probabilities(
     model: &LogisticRegression<f64, i64, Matrix, Vec<i64>>,
     x: &[Vec<f64>],
-) -> Option<Vec<f64>> {
+) -> Vec<Vec<f64>> {
     let coefficients = model.coefficients();
-    let (rows, cols) = coefficients.shape();
-    if rows != 1 {
-        return None;
-    }
-    let intercept = *model.intercept().get((0, 0));
-    Some(
-        x.iter()
-            .map(|row| {
-                let z: f64 = (0..cols)
-                    .map(|j| coefficients.get((0, j)) * row[j])
-                    .sum::<f64>()
-                    + intercept;
-                1.0 / (1.0 + (-z).exp())
-            })
-            .collect(),
-    )
+    let intercept = model.intercept();
+    let (k, cols) = coefficients.shape();
+    let score = |class: usize, row: &[f64]| -> f64 {
+        (0..cols)
+            .map(|j| coefficients.get((class, j)) * row[j])
+            .sum::<f64>()
+            + *intercept.get((class, 0))
+    };
+    x.iter()
+        .map(|row| {
+            if k == 1 {
+                let p = sigmoid(score(0, row));
+                return vec![1.0 - p, p];
+            }
+            let scores: Vec<f64> = (0..k).map(|c| score(c, row)).collect();
+            let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let exp: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
+            let total: f64 = exp.iter().sum();
+            exp.into_iter().map(|e| e / total).collect()
+        })
+        .collect()
 }

@@ -28,10 +28,10 @@ pub use links::{LinkError, LinkSigner};
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
 
-use crate::ml::{Artifact, ModelInfo};
+use crate::ml::Artifact;
 use crate::objects::StoreConfig;
 use crate::spec::{Compression, FileLayout, Output, OutputFormat};
-use crate::store::{ColumnSchema, StoredFile, StoredResult};
+use crate::store::{ColumnSchema, ModelInfo, StoredFile, StoredResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultError {
@@ -93,7 +93,8 @@ impl ResultStore {
         ObjectPath::from(format!("{}models/{id}/{part}", self.prefix))
     }
 
-    /// Stores a trained model: `models/{id}/model.json` and, for listing, `info.json`.
+    /// Stores a trained model: `models/{id}/model.json`, and its record in `info.json` (from
+    /// which the model table can be rebuilt).
     pub async fn save_model(&self, artifact: &Artifact) -> Result<(), ResultError> {
         let id = &artifact.info.id;
         let body = artifact
@@ -111,47 +112,23 @@ impl ResultStore {
         Ok(())
     }
 
-    /// A model's record, if it exists and belongs to `tenant`.
-    pub async fn model_info(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Option<ModelInfo>, ResultError> {
+    /// The whole model, for `predict`; the caller has found its record (`ModelStore`).
+    pub async fn load_model(&self, id: &str) -> Result<Option<Artifact>, ResultError> {
         if !valid_model_id(id) {
             return Ok(None);
         }
-        let bytes = match self.store.get(&self.model_key(id, "info.json")).await {
+        let bytes = match self.store.get(&self.model_key(id, "model.json")).await {
             Ok(found) => found.bytes().await?,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let info: ModelInfo =
-            serde_json::from_slice(&bytes).map_err(|e| ResultError::Decode(e.to_string()))?;
-        Ok((info.tenant == tenant).then_some(info))
-    }
-
-    /// The whole model, for `predict`.
-    pub async fn load_model(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Option<Artifact>, ResultError> {
-        if self.model_info(tenant, id).await?.is_none() {
-            return Ok(None);
-        }
-        let bytes = self
-            .store
-            .get(&self.model_key(id, "model.json"))
-            .await?
-            .bytes()
-            .await?;
         Artifact::from_json(&bytes)
             .map(Some)
             .map_err(|e| ResultError::Decode(e.to_string()))
     }
 
-    /// The tenant's models, newest first.
-    pub async fn models(&self, tenant: &str) -> Result<Vec<ModelInfo>, ResultError> {
+    /// Every model record kept beside its model (`info.json`), to rebuild the model table.
+    pub async fn model_records(&self) -> Result<Vec<ModelInfo>, ResultError> {
         let prefix = ObjectPath::from(format!("{}models", self.prefix));
         let listed: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
         let mut models = Vec::new();
@@ -160,13 +137,13 @@ impl ResultStore {
                 continue;
             }
             let bytes = self.store.get(&object.location).await?.bytes().await?;
-            if let Ok(info) = serde_json::from_slice::<ModelInfo>(&bytes)
-                && info.tenant == tenant
-            {
-                models.push(info);
+            match serde_json::from_slice::<ModelInfo>(&bytes) {
+                Ok(info) => models.push(info),
+                Err(error) => {
+                    tracing::warn!(%error, key = %object.location, "unreadable model record")
+                }
             }
         }
-        models.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         Ok(models)
     }
 
@@ -438,7 +415,7 @@ impl ResultWriter {
 }
 
 /// Model ids are made by Rusk (`model_` + hex); anything else cannot name an object.
-fn valid_model_id(id: &str) -> bool {
+pub fn valid_model_id(id: &str) -> bool {
     id.strip_prefix("model_")
         .is_some_and(|hex| !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }

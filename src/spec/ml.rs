@@ -7,6 +7,9 @@ use utoipa::ToSchema;
 
 use super::validate::SpecError;
 
+/// The most rows a model trains on (in memory); larger frames need `sample`.
+pub const MAX_TRAINING_ROWS: usize = 2_000_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MlSpec {
@@ -221,8 +224,20 @@ impl MlSpec {
         if let Some(estimator) = self.estimator {
             self.check_estimator(estimator)?;
         }
-        if self.sample == Some(0) {
-            return Err(invalid("sample", "expected at least 1 row"));
+        match (self.task, self.sample) {
+            (MlTask::Predict, Some(_)) => {
+                return Err(invalid(
+                    "sample",
+                    "`sample` is for training; `predict` scores every row",
+                ));
+            }
+            (_, Some(n)) if !(1..=MAX_TRAINING_ROWS).contains(&n) => {
+                return Err(invalid(
+                    "sample",
+                    format!("expected 1 to {MAX_TRAINING_ROWS} rows"),
+                ));
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use one_or_many::OneOrMany;
 
-pub use ml::{Estimator, Kind, MlSpec, MlTask, Preprocess, Scoring};
+pub use ml::{Estimator, Kind, MAX_TRAINING_ROWS, MlSpec, MlTask, Preprocess, Scoring};
 pub use size::parse_size;
 pub use validate::SpecError;
 

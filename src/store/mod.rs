@@ -229,6 +229,9 @@ pub enum Outcome {
     Succeeded {
         result: StoredResult,
         progress: Progress,
+        /// The model an ML job trained, recorded with the job's end (its artifact is already
+        /// in the result store).
+        model: Option<Box<ModelInfo>>,
     },
     /// Fails the job now.
     Failed(JobError),
@@ -243,6 +246,13 @@ impl Outcome {
             Outcome::Succeeded { .. } => "succeeded",
             Outcome::Failed(_) => "failed",
             Outcome::Retry { .. } => "retry",
+        }
+    }
+
+    fn model(&self) -> Option<&ModelInfo> {
+        match self {
+            Outcome::Succeeded { model, .. } => model.as_deref(),
+            _ => None,
         }
     }
 
@@ -438,10 +448,60 @@ pub trait Outbox: Send + Sync {
     async fn deliveries(&self, job: Uuid) -> Result<Vec<Delivery>, StoreError>;
 }
 
-/// Everything Rusk keeps in its database.
-pub trait Store: JobStore + AuthStore + Outbox {}
+/// A model trained by an ML job, as `GET /v1/models` lists it. Its weights live in the result
+/// store (`models/{id}/model.json`); this record is a row in the `model` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelInfo {
+    /// `model_` and 32 hex digits; ids sort by creation time.
+    pub id: String,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub tenant: String,
+    pub estimator: crate::spec::Estimator,
+    /// The parameters it was trained with (scikit-learn names).
+    #[schema(value_type = Object)]
+    pub params: indexmap::IndexMap<String, serde_json::Value>,
+    /// The input columns a frame needs for `predict`.
+    pub features: Vec<String>,
+    pub target: Option<String>,
+    /// Class labels in the order of per-class probabilities (classifiers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// Held-out scores from training.
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    /// The job that trained it.
+    pub job_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
 
-impl<T: JobStore + AuthStore + Outbox> Store for T {}
+/// A page of models: newest first, `limit` of them, older than `before` (a model id).
+#[derive(Debug, Clone, Default)]
+pub struct ModelFilter {
+    pub limit: u32,
+    pub before: Option<String>,
+}
+
+/// The model table: written when an ML job succeeds, read to list and to check `predict`.
+#[async_trait::async_trait]
+pub trait ModelStore: Send + Sync {
+    /// The tenant's model with this id.
+    async fn model(&self, tenant: &str, id: &str) -> Result<Option<ModelInfo>, StoreError>;
+    async fn models(
+        &self,
+        tenant: &str,
+        filter: &ModelFilter,
+    ) -> Result<Vec<ModelInfo>, StoreError>;
+    /// Whether any tenant has a model.
+    async fn has_models(&self) -> Result<bool, StoreError>;
+    /// Records models found in the result store from before the table existed; ids already
+    /// present are left alone. Returns how many were added.
+    async fn import_models(&self, models: &[ModelInfo]) -> Result<u64, StoreError>;
+}
+
+/// Everything Rusk keeps in its database.
+pub trait Store: JobStore + AuthStore + Outbox + ModelStore {}
+
+impl<T: JobStore + AuthStore + Outbox + ModelStore> Store for T {}
 
 /// Connects to the store a URL names and brings its schema up to date.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {

@@ -3,7 +3,7 @@
 //! shows up as a refused heartbeat, and the running plan is dropped at once.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -21,7 +21,8 @@ use crate::ml::{self, MlError};
 use crate::results::{ResultError, ResultStore};
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{
-    Capabilities, Claimed, JobError, Lease, Outcome, Progress, Store, StoredResult, WorkerInfo,
+    Capabilities, Claimed, JobError, Lease, ModelInfo, Outcome, Progress, Store, StoredResult,
+    WorkerInfo,
 };
 
 /// How often a worker reports itself; `GET /v1/workers` lists those seen within three times this.
@@ -200,6 +201,7 @@ impl Worker {
         let tracker = Arc::new(Tracker::default());
         let mut task = self.engine.spawn(execute(
             self.engine.clone(),
+            self.store.clone(),
             self.results.clone(),
             job.spec,
             job.tenant,
@@ -365,18 +367,27 @@ impl Tracker {
     }
 }
 
+/// What a successful attempt made.
+struct Finished {
+    result: StoredResult,
+    /// The model an ML job trained.
+    model: Option<Box<ModelInfo>>,
+}
+
 /// Runs the spec, and once more planned to use less memory if it ran out (see
 /// `Engine::prepare`).
 async fn execute(
     engine: Arc<Engine>,
+    store: Arc<dyn Store>,
     results: ResultStore,
     spec: JobSpec,
     tenant: String,
     lease: Lease,
     tracker: Arc<Tracker>,
-) -> Result<StoredResult, RunError> {
+) -> Result<Finished, RunError> {
     let run = Run {
         engine: &engine,
+        store: store.as_ref(),
         results: &results,
         spec: &spec,
         tenant: &tenant,
@@ -399,6 +410,7 @@ async fn execute(
 /// One attempt at a job.
 struct Run<'a> {
     engine: &'a Engine,
+    store: &'a dyn Store,
     results: &'a ResultStore,
     spec: &'a JobSpec,
     tenant: &'a str,
@@ -408,14 +420,18 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Plans the spec and streams its batches into result files (or into the ML stage).
-    async fn plan(&self, frugal: bool) -> Result<StoredResult, RunError> {
+    async fn plan(&self, frugal: bool) -> Result<Finished, RunError> {
         let prepared = self.engine.prepare(self.spec, frugal).await?;
         self.tracker.start(prepared.plan.clone());
         let batches = prepared.stream()?;
-        if let Some(ml) = &self.spec.ml {
-            return self.learn(ml, batches).await;
+        match &self.spec.ml {
+            Some(ml) if ml.task == MlTask::Predict => self.predict(ml, batches).await,
+            Some(ml) => self.learn(ml, batches).await,
+            None => Ok(Finished {
+                result: self.write(batches).await?,
+                model: None,
+            }),
         }
-        self.write(batches).await
     }
 
     async fn write(
@@ -425,12 +441,21 @@ impl Run<'_> {
         let mut writer = self.writer(batches.schema());
         while let Some(batch) = batches.next().await {
             let batch = batch.map_err(EngineError::from)?;
-            writer.write(&batch).await?;
-            self.tracker
-                .rows_out
-                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+            self.write_batch(&mut writer, &batch).await?;
         }
         Ok(writer.finish().await?)
+    }
+
+    async fn write_batch(
+        &self,
+        writer: &mut crate::results::ResultWriter,
+        batch: &arrow::array::RecordBatch,
+    ) -> Result<(), RunError> {
+        writer.write(batch).await?;
+        self.tracker
+            .rows_out
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        Ok(())
     }
 
     fn writer(&self, schema: arrow::datatypes::SchemaRef) -> crate::results::ResultWriter {
@@ -443,39 +468,52 @@ impl Run<'_> {
         )
     }
 
-    /// Collects the pipeline's output (bounded: training happens in memory), runs the ML task
-    /// on a blocking thread, writes its rows and keeps the model it trained.
+    /// Applies a stored model to the pipeline's output as it streams: any number of rows.
+    async fn predict(
+        &self,
+        spec: &MlSpec,
+        mut batches: SendableRecordBatchStream,
+    ) -> Result<Finished, RunError> {
+        let id = spec.model.as_deref().unwrap_or_default();
+        let missing = || MlError::Input(format!("no model {id}"));
+        self.store
+            .model(self.tenant, id)
+            .await
+            .map_err(|e| MlError::Artifact(e.to_string()))?
+            .ok_or_else(missing)?;
+        let model = self.results.load_model(id).await?.ok_or_else(missing)?;
+        let mut writer = self.writer(model.predicted_schema(&batches.schema()));
+        let mut rows = 0;
+        while let Some(batch) = batches.next().await {
+            let batch = ml::predict(&model, &batch.map_err(EngineError::from)?)?;
+            rows += batch.num_rows();
+            self.write_batch(&mut writer, &batch).await?;
+        }
+        let mut result = writer.finish().await?;
+        result.ml = Some(serde_json::json!({"model_id": id, "rows": rows}));
+        Ok(Finished {
+            result,
+            model: None,
+        })
+    }
+
+    /// Gathers the pipeline's output (bounded, or sampled: training happens in memory),
+    /// trains on a blocking thread, writes the rows it returns and keeps the model.
     async fn learn(
         &self,
         spec: &MlSpec,
         mut batches: SendableRecordBatchStream,
-    ) -> Result<StoredResult, RunError> {
-        let model = match (spec.task, &spec.model) {
-            (MlTask::Predict, Some(id)) => Some(
-                self.results
-                    .load_model(self.tenant, id)
-                    .await?
-                    .ok_or_else(|| MlError::Input(format!("no model {id}")))?,
-            ),
-            _ => None,
-        };
-        let schema = batches.schema();
-        let budget = self.engine.memory_limit() / 2;
-        let (mut collected, mut bytes, mut rows) = (Vec::new(), 0usize, 0usize);
+    ) -> Result<Finished, RunError> {
+        let budget = usize::try_from(self.engine.memory_limit() / 2).unwrap_or(usize::MAX);
+        let mut collector = ml::Collector::new(batches.schema(), spec.sample, spec.seed, budget)?;
         while let Some(batch) = batches.next().await {
-            let batch = batch.map_err(EngineError::from)?;
-            bytes += batch.get_array_memory_size();
-            rows += batch.num_rows();
-            if bytes as u64 > budget || rows > 5 * ml::MAX_ROWS {
-                return Err(MlError::Input(format!(
-                    "the frame passed {rows} rows and {bytes} bytes; ML jobs hold their data in \
-                     memory (at most half the memory limit, {budget} bytes): filter, select or \
-                     sample it smaller"
-                ))
-                .into());
-            }
-            collected.push(batch);
+            collector.push(batch.map_err(EngineError::from)?)?;
         }
+        let abandoned = AbandonOnDrop(Arc::new(AtomicBool::new(false)));
+        let pool = ml::Pool {
+            handle: self.engine.cpu_handle(),
+            abandoned: abandoned.0.clone(),
+        };
         let (spec, owner) = (
             spec.clone(),
             ml::Owner {
@@ -483,31 +521,43 @@ impl Run<'_> {
                 job_id: self.lease.job_id,
             },
         );
-        let outcome =
-            tokio::task::spawn_blocking(move || ml::run(&spec, schema, collected, model, owner))
-                .await
-                .map_err(|e| MlError::Fit(e.to_string()))??;
+        let outcome = tokio::task::spawn_blocking(move || {
+            ml::train(&spec, collector.finish()?, owner, &pool)
+        })
+        .await
+        .map_err(|e| MlError::Fit(e.to_string()))??;
         let mut writer = self.writer(outcome.rows.schema());
-        writer.write(&outcome.rows).await?;
-        self.tracker
-            .rows_out
-            .fetch_add(outcome.rows.num_rows() as u64, Ordering::Relaxed);
-        let mut stored = writer.finish().await?;
-        if let Some(artifact) = &outcome.artifact {
-            self.results.save_model(artifact).await?;
-        }
-        stored.ml = Some(outcome.summary);
-        Ok(stored)
+        self.write_batch(&mut writer, &outcome.rows).await?;
+        let mut result = writer.finish().await?;
+        self.results.save_model(&outcome.artifact).await?;
+        result.ml = Some(outcome.summary);
+        Ok(Finished {
+            result,
+            model: Some(Box::new(outcome.artifact.info)),
+        })
+    }
+}
+
+/// Tells training threads to stop once the job's task is dropped (cancelled, timed out).
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
 fn outcome_of(
-    joined: Result<Result<StoredResult, RunError>, tokio::task::JoinError>,
+    joined: Result<Result<Finished, RunError>, tokio::task::JoinError>,
     attempt: i32,
     progress: Progress,
 ) -> Outcome {
     match joined {
-        Ok(Ok(result)) => Outcome::Succeeded { result, progress },
+        Ok(Ok(finished)) => Outcome::Succeeded {
+            result: finished.result,
+            progress,
+            model: finished.model,
+        },
         Ok(Err(error)) if error.is_transient() => Outcome::Retry {
             error: error.job_error(),
             after: backoff(attempt),

@@ -1,13 +1,15 @@
 //! ML jobs against scikit-learn on the same generated data (10,000+ rows): held-out scores
 //! within a stated tolerance (accuracy ±0.03, R² ±0.02, k-means adjusted Rand index ≥ 0.95),
 //! the same best candidate as GridSearchCV, a model trained in one job predicting in
-//! another, and bad specs refused with 422.
+//! another, and bad specs refused with 422. Also on both stores: the model table (pages,
+//! models from before it existed), and training that depends only on the data and the seed.
 
 use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, python_with, spawn_app};
+use crate::helpers::{Backend, TestApp, python_with, settings_for, spawn_app};
+use crate::on_both_backends;
 
 fn reference(python: &str, args: &[&str]) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/ml_reference.py");
@@ -111,6 +113,51 @@ async fn estimators_match_scikit_learn() {
         models.insert(estimator, ml["model_id"].as_str().unwrap().to_string());
     }
 
+    // Three classes (string labels): one-against-the-rest boosting, forest and softmax
+    // logistic votes, each within the tolerance of scikit-learn's accuracy and ROC AUC (ovr).
+    for (estimator, params) in [
+        ("logistic_regression", json!({})),
+        ("random_forest_classifier", json!({"n_estimators": 50})),
+        ("gradient_boosting_classifier", json!({})),
+    ] {
+        let job = app
+            .run(&ml_job(
+                "three.csv",
+                json!({"task": "fit", "estimator": estimator, "target": "y",
+                       "test_size": 0.25, "seed": 0, "params": params}),
+            ))
+            .await;
+        let ml = &job["result"]["ml"];
+        let ours = ml["metrics"]["accuracy"].as_f64().unwrap();
+        let theirs = expected["three_classes"][estimator].as_f64().unwrap();
+        eprintln!("{estimator}, 3 classes: accuracy rusk {ours:.4}, scikit-learn {theirs:.4}");
+        assert!(ours >= theirs - 0.03, "{estimator}: {ours} vs {theirs}");
+        let ours = ml["metrics"]["roc_auc"].as_f64().unwrap();
+        let theirs = expected["three_classes_roc_auc"][estimator]
+            .as_f64()
+            .unwrap();
+        eprintln!("{estimator}, 3 classes: roc_auc rusk {ours:.4}, scikit-learn {theirs:.4}");
+        assert!(
+            ours >= theirs - 0.02,
+            "{estimator}: roc_auc {ours} vs {theirs}"
+        );
+        assert!(ml["metrics"]["log_loss"].as_f64().unwrap() > 0.0);
+        // The test rows: labels as the target's strings, and the predicted class's
+        // probability, which is the largest of three, so at least 1/3.
+        let rows = app.result_json(job["id"].as_str().unwrap(), "").await;
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 3000);
+        for row in rows {
+            assert!(["low", "mid", "high"].contains(&row["prediction"].as_str().unwrap()));
+            let p = row["probability"].as_f64().unwrap();
+            assert!((1.0 / 3.0 - 1e-9..=1.0 + 1e-9).contains(&p), "{row}");
+        }
+        let model = app
+            .get_json(&format!("/v1/models/{}", ml["model_id"].as_str().unwrap()))
+            .await;
+        assert_eq!(model["classes"], json!(["high", "low", "mid"]));
+    }
+
     // k-means on separated blobs: the clusters are the blobs.
     let job = app
         .run(&ml_job(
@@ -167,7 +214,7 @@ async fn estimators_match_scikit_learn() {
         }
     }
     let listed = app.get_json("/v1/models").await;
-    assert_eq!(listed["models"].as_array().unwrap().len(), 7);
+    assert_eq!(listed["models"].as_array().unwrap().len(), 10);
     let one = app.get_json(&format!("/v1/models/{forest}")).await;
     assert_eq!(one["estimator"], "random_forest_classifier");
     assert_eq!(one["features"], json!(["x0", "x1", "x2", "x3", "x4", "x5"]));
@@ -234,6 +281,15 @@ async fn bad_ml_specs_are_refused() {
             "ml.model",
         ),
         (ml_job("d.csv", json!({"task": "predict"})), "ml.model"),
+        (fit(json!({"sample": 0})), "ml.sample"),
+        (fit(json!({"sample": 2_000_001})), "ml.sample"),
+        (
+            ml_job(
+                "d.csv",
+                json!({"task": "predict", "model": "model_0123abcd", "sample": 10}),
+            ),
+            "ml.sample",
+        ),
         (
             ml_job(
                 "d.csv",
@@ -270,4 +326,184 @@ async fn bad_ml_specs_are_refused() {
         "{body}"
     );
     assert_eq!(app.jobs().await.len(), 1, "nothing else was queued");
+}
+
+on_both_backends!(
+    models_are_listed_in_pages,
+    training_depends_on_the_data_and_seed_only,
+    models_from_before_the_table_are_listed,
+);
+
+/// Four CSV files of a noisy linear relation, 1000 rows each.
+fn write_line_files(app: &TestApp) {
+    for part in 0..4 {
+        let mut csv = String::from("x,z,y\n");
+        for i in 0..1000 {
+            let n = part * 1000 + i;
+            let x = f64::from(n) / 100.0;
+            let z = f64::from((n * 7919) % 1000) / 10.0;
+            let noise = f64::from((n * 104_729) % 997) / 997.0 - 0.5;
+            csv.push_str(&format!("{x},{z},{}\n", 3.0 * x - 0.5 * z + noise));
+        }
+        app.write(&format!("line/part-{part}.csv"), &csv);
+    }
+}
+
+fn line_job(ml: Value) -> Value {
+    json!({
+        "sources": {"d": {"format": "csv", "path": "line/*.csv"}},
+        "steps": [],
+        "ml": ml
+    })
+}
+
+async fn models_are_listed_in_pages(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    write_line_files(&app);
+    let mut trained = Vec::new();
+    for _ in 0..3 {
+        let job = app
+            .run(&line_job(
+                json!({"task": "fit", "estimator": "linear_regression",
+                                  "target": "y"}),
+            ))
+            .await;
+        trained.push(
+            job["result"]["ml"]["model_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let first = app.get_json("/v1/models?limit=2").await;
+    let page: Vec<&str> = first["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        page,
+        [trained[2].as_str(), trained[1].as_str()],
+        "newest first"
+    );
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .get_json(&format!("/v1/models?limit=2&cursor={cursor}"))
+        .await;
+    let rest: Vec<&str> = second["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rest, [trained[0].as_str()]);
+    assert!(second["next_cursor"].is_null());
+    let model = &second["models"][0];
+    assert_eq!(model["estimator"], "linear_regression");
+    assert_eq!(model["features"], json!(["x", "z"]));
+    assert!(model["metrics"]["r2"].as_f64().unwrap() > 0.99, "{model}");
+    for bad in ["limit=0", "limit=1001", "cursor=nope"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/v1/models?{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+    }
+    let response = app
+        .client
+        .get(app.url("/v1/models/model_00000000000000000000000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+/// The same data and seed give the same split, sample and model, however many files (and so
+/// partitions) the rows come from and in whatever order the partitions deliver them.
+async fn training_depends_on_the_data_and_seed_only(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    write_line_files(&app);
+    let mut whole = String::from("x,z,y\n");
+    for part in 0..4 {
+        let text = std::fs::read_to_string(app.root.join(format!("line/part-{part}.csv"))).unwrap();
+        whole.extend(text.lines().skip(1).map(|l| format!("{l}\n")));
+    }
+    app.write("line-whole.csv", &whole);
+    let fit = |path: &str, sample: Option<u64>, seed: u64| {
+        let mut ml = json!({"task": "fit", "estimator": "random_forest_regressor",
+                            "target": "y", "seed": seed, "test_size": 0.25,
+                            "params": {"n_estimators": 10}});
+        if let Some(n) = sample {
+            ml["sample"] = json!(n);
+        }
+        json!({"sources": {"d": {"format": "csv", "path": path}}, "steps": [], "ml": ml})
+    };
+    let mut seen = Vec::new();
+    for (path, sample, seed) in [
+        ("line/*.csv", Some(1000), 3),
+        ("line-whole.csv", Some(1000), 3),
+        ("line/*.csv", Some(1000), 4),
+        ("line/*.csv", None, 3),
+        ("line-whole.csv", None, 3),
+    ] {
+        let job = app.run(&fit(path, sample, seed)).await;
+        let rows = app.result_json(job["id"].as_str().unwrap(), "").await;
+        seen.push((job["result"]["ml"]["metrics"].clone(), rows));
+    }
+    let test_rows = |i: usize| seen[i].1.as_array().unwrap().len();
+    assert_eq!(test_rows(0), 250, "a quarter of the 1000 sampled rows");
+    assert_eq!(test_rows(3), 1000, "a quarter of all 4000 rows");
+    assert_eq!(seen[0], seen[1], "a sample: one file or four");
+    assert_ne!(seen[0].1, seen[2].1, "another seed, another sample");
+    assert_eq!(seen[3], seen[4], "the whole frame: one file or four");
+}
+
+/// Models trained before the model table existed (only their files in the result store) are
+/// recorded in it when Rusk starts.
+async fn models_from_before_the_table_are_listed(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((settings, _database)) = settings_for(backend, dir.path()).await else {
+        return;
+    };
+    let id = "model_0192f0c1a2b37c4d8e9f00112233aabb";
+    let info = json!({
+        "id": id, "tenant": "default", "estimator": "linear_regression", "params": {},
+        "features": ["x"], "target": "y", "metrics": {"r2": 0.5},
+        "job_id": "0192f0c1-a2b3-7c4d-8e9f-00112233aabb",
+        "created_at": "2026-11-20T10:00:00Z"
+    });
+    let folder = settings.data_dir.join("objects/models").join(id);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("info.json"), info.to_string()).unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = rusk::app::start(&settings, rusk::app::Role::Api, shutdown.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr.unwrap());
+    let client = reqwest::Client::new();
+    let listed: Value = client
+        .get(format!("{base}/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["models"][0]["id"], id, "{listed}");
+    assert_eq!(listed["models"][0]["metrics"]["r2"], 0.5);
+    let one = client
+        .get(format!("{base}/v1/models/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.status(), 200);
+    shutdown.cancel();
+    running.wait().await.unwrap();
 }

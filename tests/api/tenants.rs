@@ -1,6 +1,6 @@
 //! API keys and tenants: with any key, every `/v1` route needs one; a tenant sees only its
 //! own jobs (another's are 404 on every route); signed result links work without a key, and
-//! only unaltered and unexpired; revoked keys stop at once.
+//! only unaltered and unexpired; revoked keys stop at once; models are the tenant's own.
 
 use std::time::Duration;
 
@@ -109,6 +109,7 @@ async fn keys_separate_tenants(backend: Backend) {
     }
 
     check_signed_links(&app, &job).await;
+    check_models_are_the_tenants(&app, &beta).await;
 
     keys_command(
         &app.settings,
@@ -256,3 +257,42 @@ crate::on_both_backends!(
     links_expire,
     no_keys_means_loopback_only
 );
+
+/// A model `app`'s tenant trains is invisible to `other`: not listed, 404, and refused (422)
+/// as the model of `other`'s predict job.
+async fn check_models_are_the_tenants(app: &TestApp, other: &Client) {
+    let rows: String = (0..12).map(|i| format!("{i},{}\n", 2 * i + 1)).collect();
+    app.write("m.csv", &format!("x,y\n{rows}"));
+    let job = app
+        .run(
+            &json!({"sources": {"m": {"format": "csv", "path": "m.csv"}}, "steps": [],
+                     "ml": {"task": "fit", "estimator": "linear_regression", "target": "y"}}),
+        )
+        .await;
+    let model = job["result"]["ml"]["model_id"].as_str().unwrap();
+    let own = app.get_json("/v1/models").await;
+    assert_eq!(own["models"][0]["id"], model);
+    let theirs: Value = other
+        .get(app.url("/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["models"], json!([]));
+    let path = format!("/v1/models/{model}");
+    assert_eq!(status(other.get(app.url(&path))).await, 404);
+    assert_eq!(status(app.client.get(app.url(&path))).await, 200);
+    let predict = json!({"sources": {"m": {"format": "csv", "path": "m.csv"}}, "steps": [],
+                         "ml": {"task": "predict", "model": model}});
+    let response = other
+        .post(app.url("/v1/jobs"))
+        .json(&predict)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["details"]["path"], "ml.model", "{body}");
+}

@@ -2,6 +2,7 @@
 //! number of workers claim concurrently without blocking each other or taking the same job.
 
 mod auth;
+mod models;
 mod outbox;
 
 use std::time::Duration;
@@ -369,6 +370,9 @@ impl JobStore for PostgresStore {
         .bind(lease.attempt)
         .execute(&mut *tx)
         .await?;
+        if let Some(model) = outcome.model() {
+            models::record(&mut tx, model).await?;
+        }
         outbox::enqueue(&mut tx, lease.job_id).await?;
         tx.commit().await?;
         Ok(true)

@@ -2,6 +2,7 @@
 //! SQLite runs one writer at a time, so a claim's `UPDATE … WHERE id = (SELECT …)` is atomic.
 
 mod auth;
+mod models;
 mod outbox;
 
 use std::str::FromStr;
@@ -359,6 +360,9 @@ impl JobStore for SqliteStore {
         .bind(lease.attempt)
         .execute(&mut *tx)
         .await?;
+        if let Some(model) = outcome.model() {
+            models::record(&mut tx, model).await?;
+        }
         outbox::enqueue(&mut tx, lease.job_id).await?;
         tx.commit().await?;
         Ok(true)
