@@ -116,16 +116,20 @@ impl Encoding {
             .collect()
     }
 
-    /// Rows of features, one `Vec` per row.
-    pub fn rows(&self, batch: &RecordBatch) -> Result<Vec<Vec<f64>>, MlError> {
-        let width: usize = self
-            .features
+    /// Numbers per row: one per numeric feature, one per category of a one-hot feature.
+    pub fn width(&self) -> usize {
+        self.features
             .iter()
             .map(|f| match f {
                 Feature::Numeric { .. } => 1,
                 Feature::OneHot { categories, .. } => categories.len(),
             })
-            .sum();
+            .sum()
+    }
+
+    /// Rows of features, one `Vec` per row.
+    pub fn rows(&self, batch: &RecordBatch) -> Result<Vec<Vec<f64>>, MlError> {
+        let width = self.width();
         let mut rows = vec![Vec::with_capacity(width); batch.num_rows()];
         for feature in &self.features {
             match feature {

@@ -146,7 +146,7 @@ pub fn train(
     pool: &Pool,
 ) -> Result<Outcome, MlError> {
     match spec.task {
-        MlTask::Fit => fit(spec, frame, owner),
+        MlTask::Fit => fit(spec, frame, owner, pool.memory),
         MlTask::GridSearch => search::grid_search(spec, frame, owner, pool),
         MlTask::Predict => Err(MlError::Input(
             "predict runs batch by batch (ml::predict)".into(),
@@ -258,12 +258,18 @@ struct Prepared {
     labels: Labels,
 }
 
-/// `labels` are the whole frame's, already read for the split.
+/// Copies of the feature matrix training may hold at once: every row's features, the
+/// training rows, the estimator's matrix and the folds' or trees' working copies.
+const MATRIX_COPIES: usize = 5;
+
+/// `labels` are the whole frame's, already read for the split. Refuses a feature matrix
+/// that would not fit in `memory` bytes before building it.
 fn prepare(
     spec: &MlSpec,
     frame: &RecordBatch,
     rows: &[u32],
     labels: Labels,
+    memory: usize,
 ) -> Result<Prepared, MlError> {
     let estimator = spec
         .estimator
@@ -276,6 +282,19 @@ fn prepare(
         &spec.preprocess.one_hot,
         spec.preprocess.scale,
     )?;
+    let width = encoding.width();
+    let needed = frame
+        .num_rows()
+        .saturating_mul(width * 8 + 24)
+        .saturating_mul(MATRIX_COPIES);
+    if needed > memory {
+        return Err(MlError::Input(format!(
+            "training on {} rows × {width} features (after one-hot encoding) needs about \
+             {needed} bytes; ML jobs may use {memory} (half the memory limit): sample fewer \
+             rows, or select or one-hot encode fewer columns",
+            frame.num_rows()
+        )));
+    }
     let x = encoding.rows(frame)?;
     Ok(Prepared {
         estimator,
@@ -303,11 +322,11 @@ fn score(labels: &Labels, rows: &[u32], predictions: &Predictions) -> Metrics {
     }
 }
 
-fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlError> {
+fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, memory: usize) -> Result<Outcome, MlError> {
     let all: Vec<u32> = (0..frame.num_rows() as u32).collect();
     let estimator = spec.estimator.unwrap_or(Estimator::LinearRegression);
     if estimator.kind() == Kind::Clusterer {
-        return fit_clusters(spec, frame, owner, &all);
+        return fit_clusters(spec, frame, owner, &all, memory);
     }
     let labels = Labels::of(estimator.kind(), &frame, spec.target.as_ref())?;
     let strata = match &labels {
@@ -315,7 +334,7 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner) -> Result<Outcome, MlErr
         _ => None,
     };
     let (train, test) = split(frame.num_rows(), strata, spec.test_size, spec.seed);
-    let prepared = prepare(spec, &frame, &train, labels)?;
+    let prepared = prepare(spec, &frame, &train, labels, memory)?;
     let fitted = model::fit(
         prepared.estimator,
         &spec.params,
@@ -358,8 +377,9 @@ fn fit_clusters(
     frame: RecordBatch,
     owner: Owner,
     all: &[u32],
+    memory: usize,
 ) -> Result<Outcome, MlError> {
-    let prepared = prepare(spec, &frame, all, Labels::Nothing)?;
+    let prepared = prepare(spec, &frame, all, Labels::Nothing, memory)?;
     let fitted = model::fit(
         prepared.estimator,
         &spec.params,

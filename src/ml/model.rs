@@ -112,8 +112,14 @@ impl Params<'_> {
     }
 }
 
+/// A column-major matrix of the rows (as smartcore's `from_2d_vec` lays it out), copied once.
 fn matrix(rows: &[Vec<f64>]) -> Result<Matrix, MlError> {
-    DenseMatrix::from_2d_vec(&rows.to_vec()).map_err(|e| MlError::Fit(e.to_string()))
+    let cols = rows.first().map_or(0, Vec::len);
+    if cols == 0 {
+        return Err(MlError::Input("no rows or no features to train on".into()));
+    }
+    DenseMatrix::new(rows.len(), cols, column_major(rows), true)
+        .map_err(|e| MlError::Fit(e.to_string()))
 }
 
 fn fit_error(e: impl std::fmt::Display) -> MlError {

@@ -25,6 +25,8 @@ pub struct Pool {
     pub handle: tokio::runtime::Handle,
     /// Set once the job is cancelled or timed out: fits not yet begun are skipped.
     pub abandoned: Arc<AtomicBool>,
+    /// Bytes training may hold (the feature matrix and its copies).
+    pub memory: usize,
 }
 
 /// What every fold's task reads.
@@ -107,7 +109,7 @@ pub fn grid_search(
         _ => None,
     };
     let (train, test) = split(frame.num_rows(), strata, spec.test_size, spec.seed);
-    let prepared = prepare(spec, &frame, &train, labels)?;
+    let prepared = prepare(spec, &frame, &train, labels, pool.memory)?;
     let train_labels = target_rows(&prepared.labels, &train);
     let folds = Arc::new(Folds {
         estimator,

@@ -454,8 +454,8 @@ pub trait Outbox: Send + Sync {
 pub struct ModelInfo {
     /// `model_` and 32 hex digits; ids sort by creation time.
     pub id: String,
+    /// The tenant that owns it (`default` while no API key exists).
     #[serde(default)]
-    #[schema(ignore)]
     pub tenant: String,
     pub estimator: crate::spec::Estimator,
     /// The parameters it was trained with (scikit-learn names).

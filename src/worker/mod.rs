@@ -513,6 +513,7 @@ impl Run<'_> {
         let pool = ml::Pool {
             handle: self.engine.cpu_handle(),
             abandoned: abandoned.0.clone(),
+            memory: budget,
         };
         let (spec, owner) = (
             spec.clone(),

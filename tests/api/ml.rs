@@ -326,6 +326,29 @@ async fn bad_ml_specs_are_refused() {
         "{body}"
     );
     assert_eq!(app.jobs().await.len(), 1, "nothing else was queued");
+
+    // A feature matrix beyond the memory ML may use (half of this app's 512 MB) fails the job
+    // before it is built: 4000 rows × ~2000 one-hot categories × 8 bytes × its copies.
+    let rows: String = (0..4000)
+        .map(|i| format!("c{},{}\n", i % 2000, i % 2))
+        .collect();
+    app.write("wide.csv", &format!("c,y\n{rows}"));
+    let id = app
+        .submit(&ml_job(
+            "wide.csv",
+            json!({"task": "fit", "estimator": "logistic_regression", "target": "y",
+                   "preprocess": {"one_hot": ["c"]}}),
+        ))
+        .await;
+    let job = app.wait(&id).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "data_error", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    // The categories are those of the training rows: most of the 2000.
+    assert!(
+        message.contains("features (after one-hot encoding)") && message.contains("sample"),
+        "{message}"
+    );
 }
 
 on_both_backends!(
