@@ -51,8 +51,8 @@ pub struct ResultView {
     /// The result files, in row order.
     pub files: Vec<FileView>,
     pub links: Links,
-    /// For ML jobs: `model_id`, `metrics`, `params` (`fit`); `best_params`, `best_score`
-    /// (`grid_search`).
+    /// For ML jobs: `model_id`, `metrics`, `params` (`fit`); `best_params`, `best_score`,
+    /// `scoring` (`grid_search`); `model_id`, `rows` (`predict`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub ml: Option<serde_json::Value>,

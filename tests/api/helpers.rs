@@ -445,6 +445,11 @@ macro_rules! on_both_stores {
     };
 }
 
+/// Sends a request that must answer with JSON; returns the JSON.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// The Python that has `modules` (e.g. `"pandas, pyarrow"`): `RUSK_PYTHON`, else `python3`.
 /// Missing them is a loud skip on a developer's machine and a failure in CI.
 pub fn python_with(modules: &str, test: &str) -> Option<String> {

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, python_with, settings_for, spawn_app};
+use crate::helpers::{Backend, TestApp, json_of, python_with, settings_for, spawn_app};
 use crate::on_both_backends;
 
 fn reference(python: &str, args: &[&str]) -> Value {
@@ -380,6 +380,12 @@ fn line_job(ml: Value) -> Value {
     })
 }
 
+/// The model ids of a page of `GET /v1/models`.
+fn ids(page: &Value) -> Vec<&str> {
+    let models = page["models"].as_array().unwrap();
+    models.iter().map(|m| m["id"].as_str().unwrap()).collect()
+}
+
 async fn models_are_listed_in_pages(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -401,14 +407,8 @@ async fn models_are_listed_in_pages(backend: Backend) {
         );
     }
     let first = app.get_json("/v1/models?limit=2").await;
-    let page: Vec<&str> = first["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        page,
+        ids(&first),
         [trained[2].as_str(), trained[1].as_str()],
         "newest first"
     );
@@ -416,13 +416,7 @@ async fn models_are_listed_in_pages(backend: Backend) {
     let second = app
         .get_json(&format!("/v1/models?limit=2&cursor={cursor}"))
         .await;
-    let rest: Vec<&str> = second["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(rest, [trained[0].as_str()]);
+    assert_eq!(ids(&second), [trained[0].as_str()]);
     assert!(second["next_cursor"].is_null());
     let model = &second["models"][0];
     assert_eq!(model["estimator"], "linear_regression");
@@ -511,14 +505,7 @@ async fn models_from_before_the_table_are_listed(backend: Backend) {
         .unwrap();
     let base = format!("http://{}", running.addr.unwrap());
     let client = reqwest::Client::new();
-    let listed: Value = client
-        .get(format!("{base}/v1/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = json_of(client.get(format!("{base}/v1/models"))).await;
     assert_eq!(listed["models"][0]["id"], id, "{listed}");
     assert_eq!(listed["models"][0]["metrics"]["r2"], 0.5);
     let one = client

@@ -9,7 +9,7 @@ use rusk::app::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, TestApp, client_with_key, create_key, keys_command, spawn_configured,
+    Backend, TestApp, client_with_key, create_key, json_of, keys_command, spawn_configured,
 };
 
 fn spec() -> Value {
@@ -89,14 +89,7 @@ async fn keys_separate_tenants(backend: Backend) {
             "beta: {method} {path}"
         );
     }
-    let page: Value = beta
-        .get(app.url("/v1/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = json_of(beta.get(app.url("/v1/jobs"))).await;
     assert_eq!(page["jobs"], json!([]));
     // Alpha reaches every route (the job ended, so cancel is a 409, not a 404).
     for (method, path) in job_routes(id) {
@@ -272,14 +265,7 @@ async fn check_models_are_the_tenants(app: &TestApp, other: &Client) {
     let model = job["result"]["ml"]["model_id"].as_str().unwrap();
     let own = app.get_json("/v1/models").await;
     assert_eq!(own["models"][0]["id"], model);
-    let theirs: Value = other
-        .get(app.url("/v1/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs = json_of(other.get(app.url("/v1/models"))).await;
     assert_eq!(theirs["models"], json!([]));
     let path = format!("/v1/models/{model}");
     assert_eq!(status(other.get(app.url(&path))).await, 404);
