@@ -100,6 +100,11 @@ pub struct Engine {
     /// Every session's settings: Rusk's, then any `DATAFUSION_*` environment variables.
     base_config: SessionConfig,
     runtime_env: Arc<RuntimeEnv>,
+    /// The same memory pool and object stores, without spill files: a job's first, parallel
+    /// attempt runs here, so an operator that needs to spill fails (and the job is planned
+    /// again, frugally, on `runtime_env`) instead of spilling inside a `RepartitionExec`,
+    /// which can deadlock in DataFusion 55 (apache/datafusion#24883).
+    unspilled_env: Arc<RuntimeEnv>,
     cpu: CpuRuntime,
     data_root: PathBuf,
     threads: usize,
@@ -128,10 +133,18 @@ impl Engine {
             .with_memory_pool(Arc::new(pool))
             .with_disk_manager_builder(disk)
             .build_arc()?;
+        let unspilled_env = RuntimeEnvBuilder::new()
+            .with_memory_pool(runtime_env.memory_pool.clone())
+            .with_object_store_registry(runtime_env.object_store_registry.clone())
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()?;
         let threads = config.threads.max(1);
         Ok(Engine {
             base_config: base_config()?,
             runtime_env,
+            unspilled_env,
             cpu: CpuRuntime::new(threads)?,
             data_root,
             threads,
@@ -148,6 +161,16 @@ impl Engine {
     fn session_with_partitions(&self, partitions: usize) -> SessionContext {
         let config = self.base_config.clone().with_target_partitions(partitions);
         SessionContext::new_with_config_rt(config, self.runtime_env.clone())
+    }
+
+    /// A session for a job's first attempt: every partition, no spilling (see
+    /// `unspilled_env`).
+    fn unspilled_session(&self) -> SessionContext {
+        let config = self
+            .base_config
+            .clone()
+            .with_target_partitions(self.threads);
+        SessionContext::new_with_config_rt(config, self.unspilled_env.clone())
     }
 
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,

@@ -36,10 +36,11 @@ pub struct ScanProgress {
 }
 
 impl Engine {
-    /// Plans a spec for running. `frugal` is for a second try after running out of memory:
-    /// one partition (so one operator of each kind shares the pool), small batches, a third
-    /// of the pool kept for merging sorted spill files, and sort-merge joins, which spill,
-    /// instead of hash joins, whose build side must fit.
+    /// Plans a spec for running. The first try runs on every partition without spilling; a
+    /// job that does not fit in memory then fails fast with `ResourcesExhausted`. `frugal`
+    /// is for the second try: one partition (so one operator of each kind shares the pool),
+    /// spilling, small batches, a third of the pool kept for merging sorted spill files, and
+    /// sort-merge joins, which spill, instead of hash joins, whose build side must fit.
     pub async fn prepare(&self, spec: &JobSpec, frugal: bool) -> Result<Prepared, EngineError> {
         let ctx = if frugal {
             let ctx = self.session_with_partitions(1);
@@ -57,7 +58,7 @@ impl Engine {
             }
             ctx
         } else {
-            self.session()
+            self.unspilled_session()
         };
         let frame = self.plan_in(&ctx, spec).await?;
         let task = Arc::new(frame.task_ctx());
