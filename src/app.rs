@@ -65,7 +65,7 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>
 }
 
 /// Models trained before the model table existed are only in the result store: list them
-/// once, while the table is empty.
+/// once, while the table is empty (API processes only: they are the ones that list models).
 async fn import_models(store: &dyn Store, results: &ResultStore) -> anyhow::Result<()> {
     if store.has_models().await? {
         return Ok(());
@@ -125,7 +125,9 @@ pub async fn start(
         }
     };
     let has_keys = store.has_keys().await?;
-    import_models(store.as_ref(), &results).await?;
+    if role != Role::Worker {
+        import_models(store.as_ref(), &results).await?;
+    }
     let webhook_guard = Guard::new(settings.webhook_allow.clone());
     let listener = match role {
         Role::Worker => None,

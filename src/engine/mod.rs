@@ -159,18 +159,18 @@ impl Engine {
     }
 
     fn session_with_partitions(&self, partitions: usize) -> SessionContext {
-        let config = self.base_config.clone().with_target_partitions(partitions);
-        SessionContext::new_with_config_rt(config, self.runtime_env.clone())
+        self.session_on(&self.runtime_env, partitions)
     }
 
     /// A session for a job's first attempt: every partition, no spilling (see
     /// `unspilled_env`).
     fn unspilled_session(&self) -> SessionContext {
-        let config = self
-            .base_config
-            .clone()
-            .with_target_partitions(self.threads);
-        SessionContext::new_with_config_rt(config, self.unspilled_env.clone())
+        self.session_on(&self.unspilled_env, self.threads)
+    }
+
+    fn session_on(&self, env: &Arc<RuntimeEnv>, partitions: usize) -> SessionContext {
+        let config = self.base_config.clone().with_target_partitions(partitions);
+        SessionContext::new_with_config_rt(config, env.clone())
     }
 
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,

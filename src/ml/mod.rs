@@ -51,7 +51,8 @@ pub enum MlError {
 pub struct Artifact {
     pub info: ModelInfo,
     encoding: Encoding,
-    /// Class labels as text, in index order (classifiers).
+    /// Class labels as text, in index order (classifiers). The same as `info.classes`, kept
+    /// because models saved before the record had classes carry them only here.
     classes: Vec<String>,
     /// The target's Arrow type (as text), so predictions come back as the same type.
     target_type: Option<String>,
