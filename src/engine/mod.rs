@@ -208,6 +208,21 @@ impl Engine {
         self.memory_limit
     }
 
+    /// Bytes the memory pool has granted now, to all running plans together.
+    pub fn memory_reserved(&self) -> usize {
+        self.runtime_env.memory_pool.reserved()
+    }
+
+    /// Waits (at most 2 s) until the pool is back to `reserved` bytes. A failed plan's
+    /// operators free their memory only once their tasks, aborted when it was dropped, have
+    /// stopped; a second plan started before then would find the pool still full.
+    pub async fn settle_memory(&self, reserved: usize) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while self.memory_reserved() > reserved && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn runtime_env(&self) -> &Arc<RuntimeEnv> {
         &self.runtime_env
     }

@@ -394,9 +394,11 @@ async fn execute(
         lease,
         tracker: &tracker,
     };
+    let reserved = engine.memory_reserved();
     let outcome = match run.plan(false).await {
         Err(RunError::Engine(EngineError::ResourcesExhausted(why))) => {
             tracing::info!(job = %lease.job_id, %why, "out of memory; planning again to use less");
+            engine.settle_memory(reserved).await;
             run.plan(true).await
         }
         other => other,
