@@ -2,6 +2,7 @@
 //! stores) shared by every job, and a dedicated thread pool that runs plans. Knows nothing of
 //! HTTP or the job table.
 
+mod dense_groupby;
 mod diagnose;
 mod explore;
 mod paths;
@@ -21,6 +22,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tokio::runtime::Handle;
 
@@ -170,7 +172,13 @@ impl Engine {
 
     fn session_on(&self, env: &Arc<RuntimeEnv>, partitions: usize) -> SessionContext {
         let config = self.base_config.clone().with_target_partitions(partitions);
-        SessionContext::new_with_config_rt(config, env.clone())
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(env.clone())
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(dense_groupby::DenseGroupBy))
+            .build();
+        SessionContext::new_with_state(state)
     }
 
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,

@@ -52,10 +52,10 @@ impl Encoding {
 
 /// A `Write` whose bytes are taken out after each batch.
 #[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+pub(super) struct SharedBuf(Arc<Mutex<Vec<u8>>>);
 
 impl SharedBuf {
-    fn take(&self) -> Bytes {
+    pub(super) fn take(&self) -> Bytes {
         let mut buf = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         Bytes::from(std::mem::take(&mut *buf))
     }
@@ -90,6 +90,12 @@ pub struct Encoder {
 #[error("cannot encode the result: {0}")]
 pub struct EncodeError(String);
 
+impl EncodeError {
+    pub fn new(message: impl Into<String>) -> EncodeError {
+        EncodeError(message.into())
+    }
+}
+
 impl From<ArrowError> for EncodeError {
     fn from(e: ArrowError) -> EncodeError {
         EncodeError(e.to_string())
@@ -109,12 +115,11 @@ impl Encoder {
         let writer = match encoding {
             Encoding::ArrowStream => Writer::ArrowStream(StreamWriter::try_new(sink, schema)?),
             Encoding::ArrowFile => Writer::ArrowFile(FileWriter::try_new(sink, schema)?),
-            Encoding::Parquet(compression) => {
-                let props = WriterProperties::builder()
-                    .set_compression(parquet_compression(compression))
-                    .build();
-                Writer::Parquet(ArrowWriter::try_new(sink, schema.clone(), Some(props))?)
-            }
+            Encoding::Parquet(compression) => Writer::Parquet(ArrowWriter::try_new(
+                sink,
+                schema.clone(),
+                Some(parquet_properties(compression)),
+            )?),
             Encoding::Json => Writer::Json(arrow::json::ArrayWriter::new(sink)),
             Encoding::Csv => Writer::Csv(arrow::csv::Writer::new(sink)),
         };
@@ -154,6 +159,13 @@ impl Encoder {
         }
         Ok(self.buf.take())
     }
+}
+
+/// How Rusk writes Parquet, whichever encoder writes it.
+pub(super) fn parquet_properties(compression: Compression) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(parquet_compression(compression))
+        .build()
 }
 
 fn parquet_compression(c: Compression) -> ParquetCompression {

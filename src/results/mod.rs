@@ -3,6 +3,7 @@
 
 mod encode;
 mod links;
+mod parquet_writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -320,9 +321,50 @@ enum Open {
 struct OpenFile {
     key: String,
     upload: BufWriter,
-    encoder: Encoder,
+    encoder: FileEncoder,
     rows: u64,
     bytes: u64,
+}
+
+/// Result files are Parquet, encoded column-parallel, or Arrow IPC.
+enum FileEncoder {
+    Parquet(Box<parquet_writer::ParallelParquet>),
+    Other(Box<Encoder>),
+}
+
+impl FileEncoder {
+    fn new(encoding: Encoding, schema: &SchemaRef) -> Result<FileEncoder, EncodeError> {
+        Ok(match encoding {
+            Encoding::Parquet(compression) => {
+                let props = encode::parquet_properties(compression);
+                FileEncoder::Parquet(Box::new(parquet_writer::ParallelParquet::new(
+                    schema, props,
+                )?))
+            }
+            other => FileEncoder::Other(Box::new(Encoder::new(other, schema)?)),
+        })
+    }
+
+    async fn write(&mut self, batch: &RecordBatch) -> Result<Bytes, EncodeError> {
+        match self {
+            FileEncoder::Parquet(p) => p.write(batch).await,
+            FileEncoder::Other(e) => e.write(batch),
+        }
+    }
+
+    fn pending_bytes(&self) -> usize {
+        match self {
+            FileEncoder::Parquet(p) => p.pending_bytes(),
+            FileEncoder::Other(e) => e.pending_bytes(),
+        }
+    }
+
+    async fn finish(self) -> Result<Bytes, EncodeError> {
+        match self {
+            FileEncoder::Parquet(p) => (*p).finish().await,
+            FileEncoder::Other(e) => (*e).finish(),
+        }
+    }
 }
 
 impl ResultWriter {
@@ -438,7 +480,7 @@ impl FileFactory {
         Ok(OpenFile {
             upload: BufWriter::new(self.store.clone(), ObjectPath::from(key.as_str())),
             key,
-            encoder: Encoder::new(self.encoding, &self.schema)?,
+            encoder: FileEncoder::new(self.encoding, &self.schema)?,
             rows: 0,
             bytes: 0,
         })
@@ -447,7 +489,7 @@ impl FileFactory {
 
 impl OpenFile {
     async fn write(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
-        let bytes = self.encoder.write(batch)?;
+        let bytes = self.encoder.write(batch).await?;
         self.upload.write_all(&bytes).await.map_err(io)?;
         self.rows += batch.num_rows() as u64;
         self.bytes += bytes.len() as u64;
@@ -455,7 +497,7 @@ impl OpenFile {
     }
 
     async fn close(mut self) -> Result<StoredFile, ResultError> {
-        let tail = self.encoder.finish()?;
+        let tail = self.encoder.finish().await?;
         self.upload.write_all(&tail).await.map_err(io)?;
         self.upload.shutdown().await.map_err(io)?;
         Ok(StoredFile {
