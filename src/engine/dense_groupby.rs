@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, UInt32Array};
+use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, UInt64Array};
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -331,19 +331,19 @@ impl Groups {
 
     /// The groups seen, with their partial states, in the partial aggregation's schema.
     fn emit(mut self, schema: SchemaRef) -> Result<RecordBatch> {
-        let chosen: Vec<u32> = (0..self.range)
+        let chosen: Vec<usize> = (0..self.range)
             .filter(|&k| self.seen[k])
             .chain(self.range..self.total())
-            .map(|k| k as u32)
             .collect();
         let keys: Int64Array = chosen
             .iter()
-            .map(|&k| match (k as usize).checked_sub(self.range) {
-                None => Some(self.min + i64::from(k)),
+            .map(|&k| match k.checked_sub(self.range) {
+                // Below `range` (at most 2^20), so the cast is exact.
+                None => Some(self.min + k as i64),
                 Some(other) => self.others[other],
             })
             .collect();
-        let chosen = UInt32Array::from(chosen);
+        let chosen = UInt64Array::from_iter_values(chosen.into_iter().map(|k| k as u64));
         let mut columns: Vec<ArrayRef> = vec![Arc::new(keys)];
         for accumulator in &mut self.accumulators {
             for state in accumulator.state(EmitTo::All)? {

@@ -1,25 +1,20 @@
 //! Parquet result files with their columns encoded in parallel. Encoding is most of the cost
 //! of writing Parquet (dictionary interning, RLE, compression), and one `ArrowWriter` does it
 //! on one thread, so a job converting CSV to Parquet had one core encoding while the scan's
-//! partitions waited for it. Here each column of the open row group is encoded by a task of
-//! its own on the current (the engine's) runtime; the row group is assembled, in column order,
-//! once it is full, so the file is the same as `ArrowWriter` would write. `write` returns once
-//! every column has encoded the batch, so the open row group's size is known exactly (result
-//! files are cut by size); meanwhile the scan's tasks keep the other threads busy.
+//! partitions waited for it. Here each batch's columns are encoded at once, each in a task of
+//! its own on the current (the engine's) runtime, while the scan's tasks keep the other
+//! threads busy; the row group is assembled, in column order, once it is full, so the file is
+//! the same as `ArrowWriter` would write. `write` returns once every column has encoded the
+//! batch, so the open row group's size is known exactly (result files are cut by size).
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::{
-    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
-    compute_leaves,
-};
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
 use super::encode::{EncodeError, SharedBuf};
 
@@ -34,25 +29,10 @@ pub struct ParallelParquet {
     row_groups: usize,
 }
 
-/// The row group being encoded: one task per leaf column.
+/// The row group being encoded: one writer per leaf column.
 struct RowGroup {
-    columns: Vec<ColumnTask>,
+    writers: Vec<ArrowColumnWriter>,
     rows: usize,
-}
-
-struct ColumnTask {
-    leaves: mpsc::Sender<ArrowLeafColumn>,
-    done: JoinHandle<Result<ArrowColumnChunk, ParquetError>>,
-    /// Leaves handed to the task.
-    sent: usize,
-    /// Leaves the task has encoded, and the column's encoded size after them.
-    progress: watch::Receiver<Progress>,
-}
-
-#[derive(Clone, Copy, Default)]
-struct Progress {
-    encoded: usize,
-    bytes: usize,
 }
 
 impl ParallelParquet {
@@ -77,15 +57,13 @@ impl ParallelParquet {
         })
     }
 
-    /// Hands the batch's columns to their tasks, and returns the bytes of any row group that
-    /// filled up.
+    /// Encodes the batch's columns, and returns the bytes of any row group that filled up.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<Bytes, EncodeError> {
         let mut start = 0;
         while start < batch.num_rows() {
             let room = self.max_rows - self.row_group.as_ref().map_or(0, |g| g.rows);
             let len = room.min(batch.num_rows() - start);
-            self.send(&batch.slice(start, len)).await?;
-            self.settle().await?;
+            self.encode(&batch.slice(start, len)).await?;
             start += len;
             if self
                 .row_group
@@ -98,51 +76,37 @@ impl ParallelParquet {
         Ok(self.buf.take())
     }
 
-    async fn send(&mut self, batch: &RecordBatch) -> Result<(), EncodeError> {
+    async fn encode(&mut self, batch: &RecordBatch) -> Result<(), EncodeError> {
         let group = match &mut self.row_group {
             Some(group) => group,
             slot => slot.insert(RowGroup {
-                columns: self
-                    .factory
-                    .create_column_writers(self.row_groups)?
-                    .into_iter()
-                    .map(ColumnTask::spawn)
-                    .collect(),
+                writers: self.factory.create_column_writers(self.row_groups)?,
                 rows: 0,
             }),
         };
-        let mut tasks = group.columns.iter_mut();
+        let mut leaves = Vec::with_capacity(group.writers.len());
         for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
-            for leaf in compute_leaves(field, column)? {
-                let task = tasks
-                    .next()
-                    .ok_or_else(|| EncodeError::new("more leaf columns than column writers"))?;
-                task.send(leaf).await?;
-            }
+            leaves.extend(compute_leaves(field, column)?);
         }
+        if leaves.len() != group.writers.len() {
+            return Err(EncodeError::new("leaf columns and column writers differ"));
+        }
+        let writers = std::mem::take(&mut group.writers).into_iter().zip(leaves);
+        group.writers = each_in_a_task(writers, |(mut writer, leaf)| {
+            writer.write(&leaf)?;
+            Ok(writer)
+        })
+        .await?;
         group.rows += batch.num_rows();
         Ok(())
     }
 
-    /// Waits until every column has encoded what it was sent.
-    async fn settle(&mut self) -> Result<(), EncodeError> {
-        if let Some(group) = &mut self.row_group {
-            for column in &mut group.columns {
-                column.settle().await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Waits for the open row group's columns and appends them to the file.
+    /// Closes the open row group's columns and appends them to the file.
     async fn flush(&mut self) -> Result<(), EncodeError> {
         let Some(group) = self.row_group.take() else {
             return Ok(());
         };
-        let mut chunks = Vec::with_capacity(group.columns.len());
-        for task in group.columns {
-            chunks.push(task.finish().await?);
-        }
+        let chunks = each_in_a_task(group.writers, ArrowColumnWriter::close).await?;
         let mut row_group = self.file.next_row_group()?;
         for chunk in chunks {
             chunk.append_to_row_group(&mut row_group)?;
@@ -156,9 +120,9 @@ impl ParallelParquet {
     pub fn pending_bytes(&self) -> usize {
         self.row_group.as_ref().map_or(0, |group| {
             group
-                .columns
+                .writers
                 .iter()
-                .map(|c| c.progress.borrow().bytes)
+                .map(ArrowColumnWriter::get_estimated_total_bytes)
                 .sum()
         })
     }
@@ -171,62 +135,27 @@ impl ParallelParquet {
     }
 }
 
-impl ColumnTask {
-    fn spawn(mut writer: ArrowColumnWriter) -> ColumnTask {
-        let (leaves, mut queue) = mpsc::channel::<ArrowLeafColumn>(1);
-        let (report, progress) = watch::channel(Progress::default());
-        let done = tokio::spawn(async move {
-            let mut encoded = 0;
-            while let Some(leaf) = queue.recv().await {
-                writer.write(&leaf)?;
-                encoded += 1;
-                report.send_replace(Progress {
-                    encoded,
-                    bytes: writer.get_estimated_total_bytes(),
-                });
-            }
-            writer.close()
-        });
-        ColumnTask {
-            leaves,
-            done,
-            sent: 0,
-            progress,
-        }
+/// Runs `work` on every item, each in a task of its own, and returns the results in order.
+async fn each_in_a_task<T, R>(
+    items: impl IntoIterator<Item = T>,
+    work: fn(T) -> Result<R, ParquetError>,
+) -> Result<Vec<R>, EncodeError>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let tasks: Vec<_> = items
+        .into_iter()
+        .map(|item| tokio::spawn(async move { work(item) }))
+        .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let result = task
+            .await
+            .map_err(|e| EncodeError::new(format!("a column's encoder failed: {e}")))?;
+        results.push(result?);
     }
-
-    async fn send(&mut self, leaf: ArrowLeafColumn) -> Result<(), EncodeError> {
-        if self.leaves.send(leaf).await.is_err() {
-            return Err(self.failure().await);
-        }
-        self.sent += 1;
-        Ok(())
-    }
-
-    async fn settle(&mut self) -> Result<(), EncodeError> {
-        let sent = self.sent;
-        if self.progress.wait_for(|p| p.encoded >= sent).await.is_err() {
-            return Err(self.failure().await);
-        }
-        Ok(())
-    }
-
-    /// Why the task stopped before it was told to: it failed.
-    async fn failure(&mut self) -> EncodeError {
-        match (&mut self.done).await {
-            Ok(Err(e)) => e.into(),
-            Ok(Ok(_)) => EncodeError::new("a column's encoder stopped early"),
-            Err(e) => EncodeError::new(format!("a column's encoder failed: {e}")),
-        }
-    }
-
-    async fn finish(self) -> Result<ArrowColumnChunk, EncodeError> {
-        drop(self.leaves);
-        match self.done.await {
-            Ok(chunk) => Ok(chunk?),
-            Err(e) => Err(EncodeError::new(format!("a column's encoder failed: {e}"))),
-        }
-    }
+    Ok(results)
 }
 
 #[cfg(test)]
