@@ -25,8 +25,6 @@ pub struct ParallelParquet {
     schema: SchemaRef,
     max_rows: usize,
     row_group: Option<RowGroup>,
-    /// Row groups already in the file; the next one's index.
-    row_groups: usize,
 }
 
 /// The row group being encoded: one writer per leaf column.
@@ -53,7 +51,6 @@ impl ParallelParquet {
             schema: schema.clone(),
             max_rows,
             row_group: None,
-            row_groups: 0,
         })
     }
 
@@ -80,7 +77,10 @@ impl ParallelParquet {
         let group = match &mut self.row_group {
             Some(group) => group,
             slot => slot.insert(RowGroup {
-                writers: self.factory.create_column_writers(self.row_groups)?,
+                // The next row group's index: how many the file already has.
+                writers: self
+                    .factory
+                    .create_column_writers(self.file.flushed_row_groups().len())?,
                 rows: 0,
             }),
         };
@@ -112,7 +112,6 @@ impl ParallelParquet {
             chunk.append_to_row_group(&mut row_group)?;
         }
         row_group.close()?;
-        self.row_groups += 1;
         Ok(())
     }
 
