@@ -10,9 +10,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, OriginPolicy};
 use crate::config::{Settings, cores};
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig, Location, Private, normalise_url};
 use crate::keys;
 use crate::netguard::Guard;
 use crate::results::{LinkSigner, ResultStore};
@@ -87,12 +87,38 @@ async fn import_models(store: &dyn Store, results: &ResultStore) -> anyhow::Resu
 pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
     let engine = Engine::new(EngineConfig {
         data_root: settings.data_root()?,
+        source_allow: settings.source_allow.clone(),
+        private: private_storage(settings)?,
         memory_limit: settings.memory_limit(),
         spill_dir: settings.data_dir.join("spill"),
         threads: cores(),
         stores: settings.stores(),
     })?;
     Ok(Arc::new(engine))
+}
+
+/// Rusk's own storage, which no source may read: the data directory (job table, local
+/// results, spill files) and the result store.
+fn private_storage(settings: &Settings) -> anyhow::Result<Private> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!("cannot create data directory {}", settings.data_dir.display())
+    })?;
+    let mut private = Private {
+        dirs: vec![settings.data_dir.canonicalize()?],
+        urls: Vec::new(),
+    };
+    if let Some(url) = &settings.results_url {
+        match Location::parse(url).map_err(anyhow::Error::msg)? {
+            Location::Local(path) => {
+                std::fs::create_dir_all(&path)?;
+                private.dirs.push(path.canonicalize()?);
+            }
+            Location::Remote { .. } => private
+                .urls
+                .push(normalise_url(url).map_err(anyhow::Error::msg)?),
+        }
+    }
+    Ok(private)
 }
 
 pub async fn start(
@@ -158,15 +184,18 @@ pub async fn start(
             deliverer.run(stop).await;
             Ok(())
         });
+        let mut config = WorkerConfig::new(
+            settings.slots(),
+            settings.lease_ttl,
+            settings.shutdown_grace,
+        );
+        config.limits.max_bytes = settings.max_result_bytes;
+        config.default_timeout = Duration::from_secs(settings.default_timeout.max(1));
         let worker = Worker::new(
             store.clone(),
             engine.clone(),
             results.clone(),
-            WorkerConfig::new(
-                settings.slots(),
-                settings.lease_ttl,
-                settings.shutdown_grace,
-            ),
+            config,
             wake.clone(),
         );
         let handle = worker.start(shutdown.clone());
@@ -181,6 +210,8 @@ pub async fn start(
             public_url: settings.public_url.clone(),
             links,
             webhook_guard,
+            origins: origin_policy(settings),
+            max_result_bytes: settings.max_result_bytes,
         });
         let router = router.into_make_service_with_connect_info::<SocketAddr>();
         tasks.spawn(async move {
@@ -196,6 +227,30 @@ pub async fn start(
         default_webhook_secret,
         tasks,
     })
+}
+
+/// Which web pages and host names may use the API.
+fn origin_policy(settings: &Settings) -> OriginPolicy {
+    let public_host = settings
+        .public_url
+        .as_deref()
+        .and_then(|url| url::Url::parse(url).ok())
+        .and_then(|url| url.host_str().map(str::to_string));
+    OriginPolicy {
+        cors_origins: settings
+            .cors_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect(),
+        hosts: settings
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .chain(public_host)
+            .collect(),
+    }
 }
 
 /// A database URL without its password, for messages.

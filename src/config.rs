@@ -26,10 +26,14 @@ pub struct Settings {
         default_value = "./rusk-data"
     )]
     pub data_dir: PathBuf,
-    /// Where relative source paths resolve; local sources must lie under it. Default: the
-    /// working directory.
+    /// Where relative source paths resolve; local sources must lie under it. `{tenant}` in it
+    /// gives each tenant its own directory (`/data/{tenant}`). Default: the working directory.
     #[arg(long, global = true, env = "RUSK_DATA_ROOT")]
     pub data_root: Option<PathBuf>,
+    /// URL prefixes remote sources must start with, e.g. `s3://lake/{tenant}/`; `{tenant}`
+    /// is the caller's tenant. Default: any public URL.
+    #[arg(long, global = true, env = "RUSK_SOURCE_ALLOW", value_delimiter = ',')]
+    pub source_allow: Vec<String>,
     /// `postgres://…` for Postgres; default a SQLite file in the data directory.
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
@@ -43,6 +47,13 @@ pub struct Settings {
     /// On SIGTERM, seconds running jobs may go on before they go back to the queue.
     #[arg(long, global = true, env = "RUSK_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// The most bytes one job's result may have; a job's `max_result_bytes` may ask for less.
+    #[arg(long, global = true, env = "RUSK_MAX_RESULT_BYTES", value_parser = parse_size,
+          default_value = "10GB")]
+    pub max_result_bytes: u64,
+    /// Seconds an attempt of a job without `timeout_s` may run.
+    #[arg(long, global = true, env = "RUSK_DEFAULT_TIMEOUT", default_value_t = 6 * 3600)]
+    pub default_timeout: u64,
     /// Engine memory pool, e.g. `4GB`; default half of the machine's memory.
     #[arg(long, global = true, env = "RUSK_MEMORY_LIMIT", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
@@ -61,6 +72,14 @@ pub struct Settings {
     /// Seconds result links work after they are handed out.
     #[arg(long, global = true, env = "RUSK_LINK_TTL", default_value_t = 3600)]
     pub link_ttl: u64,
+    /// Origins of web pages allowed to call the API (CORS), e.g. `https://app.example.com`.
+    /// Default: none, so requests a browser sends from another origin are refused.
+    #[arg(long, global = true, env = "RUSK_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Host names a Rusk without API keys answers to besides loopback ones (and the
+    /// public URL's host).
+    #[arg(long, global = true, env = "RUSK_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
     /// Internal address ranges webhooks may still go to, e.g. `10.0.0.0/8,127.0.0.1/32`.
     #[arg(long, global = true, env = "RUSK_WEBHOOK_ALLOW", value_parser = parse_allow_list,
           default_value = "")]
@@ -85,16 +104,21 @@ impl Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: data_dir.into(),
             data_root: None,
+            source_allow: Vec::new(),
             database_url: None,
             slots: None,
             shutdown_grace: 30,
             lease_ttl: 30,
             memory_limit: None,
+            max_result_bytes: 10_000_000_000,
+            default_timeout: 6 * 3600,
             results_url: None,
             store_env: None,
             public_url: None,
             link_ttl: 3600,
             webhook_allow: Vec::new(),
+            cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             webhook_secret: None,
         }
     }

@@ -69,10 +69,13 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// Loopback, private, link-local (the cloud metadata address), CGNAT, unique-local,
-/// documentation, benchmarking, reserved, multicast, broadcast and unspecified addresses.
+/// documentation, benchmarking, reserved, multicast, broadcast and unspecified addresses;
+/// IPv4-mapped IPv6 addresses of any kind (a public server has no reason to be named so);
+/// and IPv6 outside global unicast.
 pub fn is_internal(ip: IpAddr) -> bool {
-    match canonical(ip) {
+    match ip {
         IpAddr::V4(v4) => internal_v4(v4),
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => true,
         IpAddr::V6(v6) => internal_v6(v6),
     }
 }
@@ -93,18 +96,16 @@ fn internal_v4(v4: Ipv4Addr) -> bool {
         || a >= 240 // reserved
 }
 
+/// Only global unicast (`2000::/3`) is public; inside it, the IETF's special-purpose
+/// blocks are not.
 fn internal_v6(v6: Ipv6Addr) -> bool {
     let segments = v6.segments();
     let first = segments[0];
-    v6.is_loopback()
-        || v6.is_unspecified()
-        || v6.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link local
+    (first & 0xe000) != 0x2000 // outside 2000::/3: loopback, ULA, link-local, 100::/64, 5f00::/16, …
+        || (first == 0x2001 && segments[1] < 0x0200) // 2001::/23: Teredo, benchmarking, ORCHID
         || (first == 0x2001 && segments[1] == 0x0db8) // documentation
-        || (first == 0x0064 && segments[1] == 0xff9b) // NAT64: an IPv4 address inside
         || first == 0x2002 // 6to4: an IPv4 address inside
-        || (segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+        || (first & 0xfff0) == 0x3ff0 // 3fff::/20: documentation
 }
 
 /// Which addresses may be reached: the public internet, plus what the operator allowed.
@@ -179,6 +180,13 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2002:a9fe:a9fe::1",
             "::127.0.0.1",
+            "::ffff:8.8.8.8",
+            "::ffff:0:127.0.0.1",
+            "2001::1",
+            "2001:2::1",
+            "100::1",
+            "5f00::1",
+            "3fff::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(is_internal(ip), "{ip} should be internal");
@@ -190,6 +198,8 @@ mod tests {
             "100.128.0.1",
             "172.32.0.1",
             "2606:4700::1111",
+            "2a00:1450:4001::200e",
+            "2001:4860:4860::8888",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(!is_internal(ip), "{ip} should be public");

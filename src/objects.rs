@@ -107,8 +107,4 @@ pub fn store_root(url: &str) -> Result<Url, ObjectsError> {
     Url::parse(&root).map_err(|e| ObjectsError::Url(root.clone(), e))
 }
 
-/// Whether a source path is a remote URL (anything with a scheme but `file://`).
-pub fn is_remote(path: &str) -> bool {
-    path.split_once("://")
-        .is_some_and(|(scheme, _)| scheme != "file" && !scheme.contains('/'))
-}
+

@@ -10,6 +10,9 @@ use crate::results::{LinkSigner, ResultStore};
 use crate::spec::JobSpec;
 use crate::store::{Attempt, ColumnSchema, Job, JobError, JobState, Progress, StoredResult};
 
+/// Files listed in a job's view, so that a job of many files stays a small response.
+pub const MAX_VIEW_FILES: usize = 100;
+
 /// What result links are made with.
 #[derive(Clone)]
 pub struct LinkMaker {
@@ -48,8 +51,11 @@ pub struct ResultView {
     pub rows: u64,
     pub bytes: u64,
     pub schema: Vec<ColumnSchema>,
-    /// The result files, in row order.
+    /// The first result files (at most 100), in row order; `GET /v1/jobs/{id}/files/{i}`
+    /// serves any of them.
     pub files: Vec<FileView>,
+    /// How many result files there are in all.
+    pub file_count: usize,
     pub links: Links,
     /// For ML jobs: `model_id`, `metrics`, `params` (`fit`); `best_params`, `best_score`,
     /// `scoring` (`grid_search`); `model_id`, `rows` (`predict`).
@@ -106,8 +112,8 @@ impl ResultView {
     async fn new(job: Uuid, stored: StoredResult, base: &str, links: &LinkMaker) -> ResultView {
         let expires_at = links.signer.expiry();
         let signed = |path: String| format!("{base}{}", links.signer.sign(&path, expires_at));
-        let mut files = Vec::with_capacity(stored.files.len());
-        for (i, file) in stored.files.iter().enumerate() {
+        let mut files = Vec::with_capacity(stored.files.len().min(MAX_VIEW_FILES));
+        for (i, file) in stored.files.iter().enumerate().take(MAX_VIEW_FILES) {
             let presigned = match links.results.presigned(file, links.signer.ttl()).await {
                 Ok(url) => url,
                 Err(error) => {
@@ -126,6 +132,7 @@ impl ResultView {
             bytes: stored.bytes,
             schema: stored.schema,
             files,
+            file_count: stored.files.len(),
             links: Links {
                 arrow: signed(format!("/v1/jobs/{job}/result?format=arrow")),
                 parquet: signed(format!("/v1/jobs/{job}/result?format=parquet")),

@@ -58,6 +58,7 @@ struct Asked {
     path: String,
     query: String,
     authorization: Option<Vec<u8>>,
+    host: Option<String>,
     peer: Option<std::net::IpAddr>,
 }
 
@@ -70,6 +71,11 @@ impl Asked {
                 .headers()
                 .get(header::AUTHORIZATION)
                 .map(|v| v.as_bytes().to_vec()),
+            host: request
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             peer: request
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
@@ -85,8 +91,7 @@ async fn access(state: &AppState, asked: Asked) -> Result<Access, ApiError> {
     if let Some(value) = &asked.authorization {
         let key = std::str::from_utf8(value)
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or_else(|| {
                 ApiError::Unauthorized("expected Authorization: Bearer <API key>".into())
             })?;
@@ -102,6 +107,15 @@ async fn access(state: &AppState, asked: Asked) -> Result<Access, ApiError> {
     }
     match asked.peer {
         Some(ip) if ip.is_loopback() || ip.to_canonical().is_loopback() => {
+            // A loopback peer may still be a browser tricked by DNS rebinding: the page's
+            // own host name is in `Host`.
+            let host = asked.host.as_deref().unwrap_or_default();
+            if !state.origins.allows_host(host) {
+                return Err(ApiError::Forbidden(format!(
+                    "a Rusk without API keys answers only to loopback host names, not {host:?}; \
+                     an operator can add names with RUSK_ALLOWED_HOSTS"
+                )));
+            }
             Ok(Access::Tenant(DEFAULT_TENANT.into()))
         }
         _ => Err(ApiError::Forbidden(
@@ -110,6 +124,13 @@ async fn access(state: &AppState, asked: Asked) -> Result<Access, ApiError> {
                 .into(),
         )),
     }
+}
+
+/// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A signed link opens `GET /v1/jobs/{id}/result` or `/v1/jobs/{id}/files/{i}` of one job.

@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::extract::rejection::BytesRejection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState, ErrorBody, on_engine};
+use super::{Access, ApiError, AppState, ErrorBody, on_engine};
 use crate::engine::TaskGraph;
 use crate::results::{Encoder, Encoding, columns};
 use crate::spec::{JobSpec, Source, parse_json};
@@ -44,8 +44,10 @@ pub struct InspectResponse {
         (status = 422, description = "Bad source", body = ErrorBody)))]
 pub async fn inspect(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<InspectResponse>, ApiError> {
+    let tenant = access.tenant()?.to_string();
     let request: InspectRequest = parse_json(&body?)?;
     request.source.validate_at("source")?;
     let n = request.n.unwrap_or(10);
@@ -56,7 +58,7 @@ pub async fn inspect(
         });
     }
     let inspection = on_engine(&state, |engine| async move {
-        engine.inspect(&request.source, n).await
+        engine.inspect(&request.source, &tenant, n).await
     })
     .await?;
     let mut encoder = Encoder::new(Encoding::Json, &inspection.schema)?;
@@ -92,11 +94,15 @@ pub struct ExplainResponse {
         (status = 422, description = "Invalid spec", body = ErrorBody)))]
 pub async fn explain(
     State(state): State<AppState>,
+    Extension(access): Extension<Access>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ExplainResponse>, ApiError> {
+    let tenant = access.tenant()?.to_string();
     let spec = JobSpec::from_json(&body?)?;
-    let explanation =
-        on_engine(&state, |engine| async move { engine.explain(&spec).await }).await?;
+    let explanation = on_engine(&state, |engine| async move {
+        engine.explain(&spec, &tenant).await
+    })
+    .await?;
     Ok(Json(ExplainResponse {
         logical: explanation.logical,
         physical: explanation.physical,

@@ -59,12 +59,23 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let tenant = access.tenant()?.to_string();
     let spec = JobSpec::from_json(&body?)?;
+    if let Some(own) = spec.max_result_bytes()
+        && own > state.max_result_bytes
+    {
+        return Err(ApiError::InvalidSpec {
+            path: "max_result_bytes".into(),
+            message: format!(
+                "at most {} bytes on this server (RUSK_MAX_RESULT_BYTES)",
+                state.max_result_bytes
+            ),
+        });
+    }
     if let Some(hook) = &spec.webhook {
         check_webhook_host(&state, &hook.url).await?;
     }
-    let checked = spec.clone();
+    let (checked, owner) = (spec.clone(), tenant.clone());
     let schema = on_engine(&state, |engine| async move {
-        let frame = engine.plan(&checked).await?;
+        let frame = engine.plan(&checked, &owner).await?;
         Ok(frame.schema().as_arrow().clone())
     })
     .await?;
@@ -153,7 +164,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let key = value
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
         .ok_or_else(|| {
             ApiError::InvalidParameter(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),

@@ -7,6 +7,7 @@ mod explore;
 mod health;
 mod jobs;
 mod models;
+mod origin;
 mod workers;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use auth::Access;
 pub use error::{ApiError, ErrorBody};
+pub use origin::OriginPolicy;
 
 use crate::engine::Engine;
 use crate::netguard::Guard;
@@ -44,6 +46,10 @@ pub struct AppState {
     pub links: LinkMaker,
     /// Which webhook receivers submissions may name.
     pub webhook_guard: Guard,
+    /// Which web pages and host names may use the API.
+    pub origins: OriginPolicy,
+    /// The most a job's `max_result_bytes` may ask for (`RUSK_MAX_RESULT_BYTES`).
+    pub max_result_bytes: u64,
 }
 
 #[derive(OpenApi)]
@@ -159,6 +165,7 @@ fn with_common_errors(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Ope
             ];
             if i == 1 {
                 common.push(("413", "Body larger than 1 MiB"));
+                common.push(("415", "A body that is not declared as JSON"));
             }
             for (status, description) in common {
                 operation
@@ -178,12 +185,38 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ))
-        .with_state(state)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::check_origin,
+        ))
+        .with_state(state.clone())
         .split_for_parts();
     let api = with_common_errors(api);
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors(&state.origins))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Answers browsers' CORS preflights for the allowed origins (none by default).
+fn cors(policy: &OriginPolicy) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = policy
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::LOCATION])
 }

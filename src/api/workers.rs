@@ -1,11 +1,11 @@
 //! `/v1/workers`: the worker processes that are alive, what they can do and what they run.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState};
+use super::{Access, ApiError, AppState};
 use crate::store::WorkerInfo;
 use crate::worker::REPORT_EVERY;
 
@@ -25,14 +25,25 @@ pub struct WorkerList {
 /// Live workers: capabilities, slots busy and free, current jobs, last report.
 #[utoipa::path(get, path = "/v1/workers", tag = "workers",
     responses((status = 200, description = "Workers seen in the last few seconds", body = WorkerList)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<WorkerList>, ApiError> {
-    let workers = state.store.live_workers(REPORT_EVERY * 3).await?;
-    let workers = workers
-        .into_iter()
-        .map(|worker| WorkerView {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> Result<Json<WorkerList>, ApiError> {
+    let tenant = access.tenant()?;
+    let mut workers = Vec::new();
+    for mut worker in state.store.live_workers(REPORT_EVERY * 3).await? {
+        // Slots are shared, but which jobs run is each tenant's own business.
+        let mut own = Vec::new();
+        for id in worker.current_jobs {
+            if state.store.get(Some(tenant), id).await?.is_some() {
+                own.push(id);
+            }
+        }
+        worker.current_jobs = own;
+        workers.push(WorkerView {
             free: (worker.slots - worker.busy).max(0),
             worker,
-        })
-        .collect();
+        });
+    }
     Ok(Json(WorkerList { workers }))
 }

@@ -5,12 +5,27 @@ use datafusion::arrow::datatypes::Schema;
 use futures::StreamExt;
 
 use super::sources::{self, shown, source_files};
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, Scope};
 use crate::spec::{Format, JobSpec, Paths, Source};
 
 impl Engine {
     /// Adds the source, file and column name to a CSV parse error; other errors pass through.
-    pub async fn locate_error(&self, spec: &JobSpec, error: EngineError) -> EngineError {
+    /// Paths in the message are relative to the tenant's data root.
+    pub async fn locate_error(
+        &self,
+        spec: &JobSpec,
+        tenant: &str,
+        error: EngineError,
+    ) -> EngineError {
+        let Ok(scope) = self.scope(tenant) else {
+            return error;
+        };
+        self.locate(spec, &scope, error)
+            .await
+            .relative_to(&scope.root)
+    }
+
+    async fn locate(&self, spec: &JobSpec, scope: &Scope, error: EngineError) -> EngineError {
         let EngineError::Data(message) = &error else {
             return error;
         };
@@ -21,7 +36,7 @@ impl Engine {
             if source.format != Format::Csv {
                 continue;
             }
-            let Ok(files) = source_files(self, name, source).await else {
+            let Ok(files) = source_files(self, scope, name, source).await else {
                 continue;
             };
             for file in files {
@@ -29,11 +44,11 @@ impl Engine {
                     path: Paths::One(file.clone()),
                     ..source.clone()
                 };
-                if let Some(found) = self.read_fails(&single).await {
+                if let Some(found) = self.read_fails(scope, &single).await {
                     let (schema, cause) = found;
                     return EngineError::Data(format!(
                         "source {name:?}, file {}{}: {cause}",
-                        shown(&self.data_root, &file),
+                        shown(&scope.root, &file),
                         column_name(&cause, &schema)
                     ));
                 }
@@ -43,9 +58,9 @@ impl Engine {
     }
 
     /// Reads every row and column of a source; the error, if reading fails.
-    async fn read_fails(&self, source: &Source) -> Option<(Schema, String)> {
+    async fn read_fails(&self, scope: &Scope, source: &Source) -> Option<(Schema, String)> {
         let ctx = self.session_with_partitions(1);
-        sources::register(&ctx, self, "probe", source).await.ok()?;
+        sources::register(&ctx, self, scope, "probe", source).await.ok()?;
         let frame = ctx.table("probe").await.ok()?;
         let schema = frame.schema().as_arrow().clone();
         let mut batches = match frame.execute_stream().await {

@@ -9,7 +9,7 @@ use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displaya
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Engine, EngineError, sources};
+use super::{Engine, EngineError, Scope, sources};
 use crate::spec::{JobSpec, Source};
 
 pub struct Inspection {
@@ -53,9 +53,26 @@ pub struct Explanation {
 
 impl Engine {
     /// Reads only the first `n` rows (the scan stops once the limit is met), in file order.
-    pub async fn inspect(&self, source: &Source, n: usize) -> Result<Inspection, EngineError> {
+    pub async fn inspect(
+        &self,
+        source: &Source,
+        tenant: &str,
+        n: usize,
+    ) -> Result<Inspection, EngineError> {
+        let scope = self.scope(tenant)?;
+        self.inspect_in(source, &scope, n)
+            .await
+            .map_err(|e| e.relative_to(&scope.root))
+    }
+
+    async fn inspect_in(
+        &self,
+        source: &Source,
+        scope: &Scope,
+        n: usize,
+    ) -> Result<Inspection, EngineError> {
         let ctx = self.session();
-        let files = sources::register(&ctx, self, "source", source).await?;
+        let files = sources::register(&ctx, self, scope, "source", source).await?;
         let frame = ctx.table("source").await?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let partitions = frame
@@ -65,7 +82,7 @@ impl Engine {
             .partition_count();
         // One partition reads the files in order, so the head is the first file's first rows.
         let ordered = self.session_with_partitions(1);
-        sources::register(&ordered, self, "source", source).await?;
+        sources::register(&ordered, self, scope, "source", source).await?;
         let head = ordered
             .table("source")
             .await?
@@ -80,8 +97,8 @@ impl Engine {
         })
     }
 
-    pub async fn explain(&self, spec: &JobSpec) -> Result<Explanation, EngineError> {
-        let frame = self.plan(spec).await?;
+    pub async fn explain(&self, spec: &JobSpec, tenant: &str) -> Result<Explanation, EngineError> {
+        let frame = self.plan(spec, tenant).await?;
         let logical = frame.clone().into_optimized_plan()?;
         let physical = frame.create_physical_plan().await?;
         let mut graph = TaskGraph {

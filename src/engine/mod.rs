@@ -11,6 +11,7 @@ mod progress;
 mod sources;
 mod steps;
 
+pub use paths::{Location, Private, Scope, normalise_url};
 pub use explore::{Explanation, Inspection, TaskEdge, TaskGraph, TaskNode};
 pub use progress::{Prepared, ScanProgress, scan_progress};
 
@@ -65,6 +66,23 @@ impl EngineError {
         }
     }
 
+    /// The same error with `root/` cut from its message: callers know their files by paths
+    /// relative to their data root, and the server's layout is none of their business.
+    pub(crate) fn relative_to(self, root: &std::path::Path) -> EngineError {
+        let prefix = format!("{}/", root.display());
+        let cut = |message: String| message.replace(&prefix, "");
+        match self {
+            EngineError::Invalid { path, message } => EngineError::Invalid {
+                path,
+                message: cut(message),
+            },
+            EngineError::Data(m) => EngineError::Data(cut(m)),
+            EngineError::ResourcesExhausted(m) => EngineError::ResourcesExhausted(cut(m)),
+            EngineError::Io(m) => EngineError::Io(cut(m)),
+            EngineError::Internal(m) => EngineError::Internal(cut(m)),
+        }
+    }
+
     /// Whether another attempt might succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, EngineError::Io(_))
@@ -86,8 +104,13 @@ impl From<DataFusionError> for EngineError {
 }
 
 pub struct EngineConfig {
-    /// Local sources resolve under this directory and may not leave it.
+    /// Local sources resolve under this directory and may not leave it; `{tenant}` in it
+    /// gives each tenant a directory of its own.
     pub data_root: PathBuf,
+    /// URL prefixes remote sources must start with (`{tenant}` allowed); empty: any.
+    pub source_allow: Vec<String>,
+    /// Rusk's own storage, never a source.
+    pub private: Private,
     /// Bytes the memory pool grants to all running plans together.
     pub memory_limit: u64,
     /// Where spilling operators write their temporary files.
@@ -108,7 +131,9 @@ pub struct Engine {
     /// which can deadlock in DataFusion 55 (apache/datafusion#24883).
     unspilled_env: Arc<RuntimeEnv>,
     cpu: CpuRuntime,
-    data_root: PathBuf,
+    root: Root,
+    source_allow: Vec<String>,
+    private: Private,
     threads: usize,
     memory_limit: u64,
     stores: StoreConfig,
@@ -116,12 +141,12 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        let data_root = config.data_root.canonicalize().map_err(|e| {
-            EngineError::Io(format!(
-                "data root {} is not usable: {e}",
-                config.data_root.display()
-            ))
-        })?;
+        let root = Root::new(&config.data_root)?;
+        for prefix in &config.source_allow {
+            paths::normalise_url(&prefix.replace(TENANT, "tenant")).map_err(|e| {
+                EngineError::Internal(format!("a source allow-list entry: {e}"))
+            })?;
+        }
         std::fs::create_dir_all(&config.spill_dir).map_err(|e| {
             EngineError::Io(format!(
                 "spill directory {} is not usable: {e}",
@@ -148,11 +173,30 @@ impl Engine {
             runtime_env,
             unspilled_env,
             cpu: CpuRuntime::new(threads)?,
-            data_root,
+            root,
+            source_allow: config.source_allow,
+            private: config.private,
             threads,
             memory_limit: config.memory_limit,
             stores: config.stores,
         })
+    }
+
+    /// What `tenant`'s sources may read: its data root and allowed URL prefixes.
+    pub fn scope(&self, tenant: &str) -> Result<Scope, EngineError> {
+        let root = self.root.of(tenant)?;
+        let allow = if self.source_allow.is_empty() {
+            None
+        } else {
+            let prefixes = self
+                .source_allow
+                .iter()
+                .map(|p| paths::normalise_url(&p.replace(TENANT, tenant)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(EngineError::Internal)?;
+            Some(prefixes)
+        };
+        Ok(Scope { root, allow })
     }
 
     /// A fresh session over the shared runtime: each job gets its own.
@@ -183,19 +227,24 @@ impl Engine {
 
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,
     /// and the first half of running it.
-    pub async fn plan(&self, spec: &JobSpec) -> Result<DataFrame, EngineError> {
-        self.plan_in(&self.session(), spec).await
+    pub async fn plan(&self, spec: &JobSpec, tenant: &str) -> Result<DataFrame, EngineError> {
+        self.plan_in(&self.session(), spec, &self.scope(tenant)?)
+            .await
     }
 
     async fn plan_in(
         &self,
         ctx: &SessionContext,
         spec: &JobSpec,
+        scope: &Scope,
     ) -> Result<DataFrame, EngineError> {
-        for (name, source) in &spec.sources {
-            sources::register(ctx, self, name, source).await?;
-        }
-        pipeline::build(ctx, spec).await
+        let planned = async {
+            for (name, source) in &spec.sources {
+                sources::register(ctx, self, scope, name, source).await?;
+            }
+            pipeline::build(ctx, spec).await
+        };
+        planned.await.map_err(|e| e.relative_to(&scope.root))
     }
 
     /// Runs a future on the engine's own threads, away from the API's I/O runtime.
@@ -236,6 +285,57 @@ impl Engine {
     }
 }
 
+/// The placeholder for the tenant's name in `RUSK_DATA_ROOT` and `RUSK_SOURCE_ALLOW`.
+pub const TENANT: &str = "{tenant}";
+
+/// The data root: one directory for everyone, or one per tenant.
+enum Root {
+    Shared(PathBuf),
+    /// A path with `{tenant}` in it.
+    PerTenant(String),
+}
+
+impl Root {
+    fn new(path: &std::path::Path) -> Result<Root, EngineError> {
+        let text = path.display().to_string();
+        if text.contains(TENANT) {
+            return Ok(Root::PerTenant(text));
+        }
+        let root = path.canonicalize().map_err(|e| {
+            EngineError::Io(format!("data root {} is not usable: {e}", path.display()))
+        })?;
+        Ok(Root::Shared(root))
+    }
+
+    fn of(&self, tenant: &str) -> Result<PathBuf, EngineError> {
+        let template = match self {
+            Root::Shared(root) => return Ok(root.clone()),
+            Root::PerTenant(template) => template,
+        };
+        // Tenant names are 1 to 64 of letters, digits, `-`, `_` and `.`; `.` and `..`
+        // would not be a directory of their own.
+        let safe = !tenant.is_empty()
+            && !matches!(tenant, "." | "..")
+            && tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !safe {
+            return Err(EngineError::invalid(
+                "sources",
+                "this tenant's name cannot name a data directory",
+            ));
+        }
+        PathBuf::from(template.replace(TENANT, tenant))
+            .canonicalize()
+            .map_err(|_| {
+                EngineError::invalid(
+                    "sources",
+                    format!("tenant {tenant:?} has no data directory on this server yet"),
+                )
+            })
+    }
+}
+
 /// Operators may tune the engine with DataFusion's own variables (e.g.
 /// `DATAFUSION_EXECUTION_SORT_SPILL_RESERVATION_BYTES`); Rusk's own settings come on top.
 fn base_config() -> Result<SessionConfig, EngineError> {
@@ -252,6 +352,8 @@ fn base_config() -> Result<SessionConfig, EngineError> {
     Ok(config)
 }
 
+const CPU_STACK_BYTES: usize = 64 << 20;
+
 /// A multi-threaded Tokio runtime for CPU-bound plan execution, shut down without blocking
 /// when the engine is dropped (which may happen inside another runtime).
 struct CpuRuntime {
@@ -263,6 +365,9 @@ impl CpuRuntime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("rusk-cpu")
+            // Planning recurses through expression trees (bounded by the spec's limits, with
+            // room to spare); untouched stack costs address space only.
+            .thread_stack_size(CPU_STACK_BYTES)
             .enable_all()
             .build()
             .map_err(|e| EngineError::Internal(format!("cannot start engine threads: {e}")))?;

@@ -1,5 +1,8 @@
-//! Where a source's files are: local paths under the data root (globs, directories, lists;
-//! no escaping it) and object-store URLs (globs expanded by listing the bucket).
+//! Where a source's files are. A source path is parsed once into a [`Location`] (schemes are
+//! case-insensitive, RFC 3986), then resolved within the caller's [`Scope`]: local paths under
+//! the tenant's data root (globs, directories, lists; no escaping it), object-store URLs by
+//! listing the bucket (and only under the allowed prefixes, where some are set). Rusk's own
+//! storage (the data directory, the result store) is never a source, whatever the settings.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -9,22 +12,134 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::Engine;
-use crate::objects::{is_remote, store_root};
+use crate::objects::store_root;
+
+/// URL schemes a source may use besides `file://`.
+const REMOTE_SCHEMES: [&str; 8] = ["s3", "s3a", "gs", "az", "abfs", "abfss", "http", "https"];
+
+/// A source path, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// Relative to the data root, or absolute (which must still lie under it).
+    Local(PathBuf),
+    /// An object-store URL: `url` with its scheme in lower case, and the object key (or
+    /// glob) after the bucket or host, as written.
+    Remote { url: String, key: String },
+}
+
+impl Location {
+    pub fn parse(path: &str) -> Result<Location, String> {
+        let Some((scheme, rest)) = split_scheme(path) else {
+            return Ok(Location::Local(PathBuf::from(path)));
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme == "file" {
+            return Ok(Location::Local(PathBuf::from(rest)));
+        }
+        if !REMOTE_SCHEMES.contains(&scheme.as_str()) {
+            return Err(format!(
+                "unsupported URL scheme {scheme:?}; expected a path under the data root, \
+                 file://, or one of {REMOTE_SCHEMES:?}"
+            ));
+        }
+        let key = rest.split_once('/').map_or("", |(_, key)| key);
+        Ok(Location::Remote {
+            url: format!("{scheme}://{rest}"),
+            key: key.trim_start_matches('/').to_string(),
+        })
+    }
+
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Location::Remote { .. })
+    }
+}
+
+/// `(scheme, rest)` of `scheme://rest`, where the scheme is RFC 3986's
+/// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+fn split_scheme(path: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = path.split_once("://")?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some((scheme, rest))
+}
+
+/// What one caller (a tenant) may read.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// Local sources resolve under this directory (canonical) and may not leave it.
+    pub root: PathBuf,
+    /// URL prefixes remote sources must start with; `None`: any public URL.
+    pub allow: Option<Vec<String>>,
+}
+
+/// Rusk's own storage, which no source may name.
+#[derive(Debug, Clone, Default)]
+pub struct Private {
+    /// Canonical directories: the data directory (job table, result files, spill files).
+    pub dirs: Vec<PathBuf>,
+    /// Normalised URL prefixes: the result store, when it is an object store.
+    pub urls: Vec<String>,
+}
+
+impl Private {
+    fn holds_file(&self, real: &Path) -> bool {
+        self.dirs.iter().any(|dir| real.starts_with(dir))
+    }
+
+    fn holds_url(&self, url: &str) -> bool {
+        self.urls.iter().any(|prefix| url_under(url, prefix))
+    }
+}
+
+/// Whether `url` is `prefix` or lies below it (`s3://b/rusk` holds `s3://b/rusk/x`, not
+/// `s3://b/rusky`).
+fn url_under(url: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    url.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// A URL prefix as sources are compared with it: scheme and host in lower case.
+pub fn normalise_url(text: &str) -> Result<String, String> {
+    match Location::parse(text)? {
+        Location::Remote { url, key } => {
+            let root = store_root(&url).map_err(|e| e.to_string())?;
+            // Bucket, container and host names are case-insensitive (or lower case only).
+            let root = root.as_str().trim_end_matches('/').to_ascii_lowercase();
+            Ok(format!("{root}/{key}"))
+        }
+        Location::Local(_) => Err(format!("{text:?} is not an object-store URL")),
+    }
+}
 
 /// A source's files, in order: absolute local paths or URLs.
-pub(super) async fn locate(engine: &Engine, path: &str) -> Result<Vec<String>, String> {
-    if is_remote(path) {
-        return list_remote(engine, path).await;
+pub(super) async fn locate(engine: &Engine, scope: &Scope, path: &str) -> Result<Vec<String>, String> {
+    match Location::parse(path)? {
+        Location::Local(local) => Ok(resolve(&scope.root, &engine.private, &local, path)?
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect()),
+        Location::Remote { url, key } => {
+            let url = normalise_url(&url)?;
+            if engine.private.holds_url(&url) {
+                return Err(format!("{path:?} lies in Rusk's own result store"));
+            }
+            if let Some(allow) = &scope.allow
+                && !allow.iter().any(|prefix| url_under(&url, prefix))
+            {
+                return Err(format!(
+                    "{path:?} is outside the URLs this caller may read ({allow:?})"
+                ));
+            }
+            list_remote(engine, &url, &key).await
+        }
     }
-    Ok(resolve(&engine.data_root, path)?
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect())
 }
 
 /// The objects a URL names: one object, every object under it (a "directory"), or a glob's
 /// matches. Registers the bucket's store with the engine on first use.
-async fn list_remote(engine: &Engine, url: &str) -> Result<Vec<String>, String> {
+async fn list_remote(engine: &Engine, url: &str, key: &str) -> Result<Vec<String>, String> {
     let root = store_root(url).map_err(|e| e.to_string())?;
     if matches!(root.scheme(), "http" | "https") {
         refuse_internal_hosts(&root).await?;
@@ -43,7 +158,6 @@ async fn list_remote(engine: &Engine, url: &str) -> Result<Vec<String>, String> 
             store
         }
     };
-    let key = url[root.as_str().trim_end_matches('/').len()..].trim_start_matches('/');
     let keys = match key.find(['*', '?', '[']) {
         Some(at) => {
             let prefix = &key[..key[..at].rfind('/').map_or(0, |slash| slash + 1)];
@@ -74,11 +188,16 @@ async fn list_remote(engine: &Engine, url: &str) -> Result<Vec<String>, String> 
             Err(e) => return Err(format!("cannot read {url}: {e}")),
         },
     };
-    if keys.is_empty() {
+    let base = root.as_str().trim_end_matches('/');
+    let found: Vec<String> = keys
+        .into_iter()
+        .map(|k| format!("{base}/{k}"))
+        .filter(|found| !engine.private.holds_url(found))
+        .collect();
+    if found.is_empty() {
         return Err(format!("no objects match {url:?}"));
     }
-    let base = root.as_str().trim_end_matches('/');
-    Ok(keys.into_iter().map(|k| format!("{base}/{k}")).collect())
+    Ok(found)
 }
 
 /// An `http(s)://` source must not make the server fetch from its own network (loopback,
@@ -116,14 +235,19 @@ fn hidden(relative: &str) -> bool {
 
 /// The files a source path names: one file, every file of a directory (recursively, skipping
 /// hidden and `_`-prefixed names, as Spark and Dask write them), or a glob's matches. Sorted, so
-/// partitions follow file order. Every file must lie under `root`, symlinks resolved.
-pub(crate) fn resolve(root: &Path, path: &str) -> Result<Vec<PathBuf>, String> {
-    let local = local_path(path)?;
+/// partitions follow file order. Every file must lie under `root`, symlinks resolved, and
+/// outside Rusk's own storage (which globs and directories skip).
+pub(crate) fn resolve(
+    root: &Path,
+    private: &Private,
+    local: &Path,
+    path: &str,
+) -> Result<Vec<PathBuf>, String> {
     if local.components().any(|c| c == Component::ParentDir) {
         return Err(format!("{path:?}: `..` is not allowed in source paths"));
     }
-    let full = root.join(&local);
-    let has_glob = path.contains(['*', '?', '[']);
+    let full = root.join(local);
+    let has_glob = local.to_string_lossy().contains(['*', '?', '[']);
     // Hidden and marker files are skipped only below `base`, the part the caller named.
     let (pattern, base) = if has_glob {
         let literal: PathBuf = local
@@ -140,17 +264,27 @@ pub(crate) fn resolve(root: &Path, path: &str) -> Result<Vec<PathBuf>, String> {
         let dir = glob::Pattern::escape(&full.display().to_string());
         (format!("{dir}/**/*"), full.clone())
     } else {
-        let file = confine(root, &full, path)?;
+        let file = confine(root, private, &full, path)?;
         return Ok(vec![file]);
     };
     let entries = glob::glob(&pattern).map_err(|e| format!("{path:?} is not a valid glob: {e}"))?;
     let mut files = Vec::new();
     for entry in entries {
-        let found =
-            entry.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
-        if found.is_file() && !is_hidden(&found, &base) {
-            files.push(confine(root, &found, path)?);
+        let found = entry.map_err(|e| {
+            format!(
+                "cannot read {}: {}",
+                shown_path(root, e.path()),
+                e.error().kind()
+            )
+        })?;
+        if !found.is_file() || is_hidden(&found, &base) {
+            continue;
         }
+        let real = found.canonicalize().unwrap_or_else(|_| found.clone());
+        if private.holds_file(&real) {
+            continue;
+        }
+        files.push(confine(root, private, &found, path)?);
     }
     if files.is_empty() {
         return Err(format!("no files match {path:?} under the data root"));
@@ -159,12 +293,10 @@ pub(crate) fn resolve(root: &Path, path: &str) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// A path relative to the root, or an absolute one from a `file://` URL or absolute path.
-fn local_path(path: &str) -> Result<PathBuf, String> {
-    if let Some(rest) = path.strip_prefix("file://") {
-        return Ok(PathBuf::from(rest));
-    }
-    Ok(PathBuf::from(path))
+/// A local path as callers know it: relative to their data root, never the server's layout.
+pub(crate) fn shown_path(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root)
+        .map_or_else(|_| "a file outside the data root".into(), |p| p.display().to_string())
 }
 
 fn is_hidden(found: &Path, base: &Path) -> bool {
@@ -172,10 +304,13 @@ fn is_hidden(found: &Path, base: &Path) -> bool {
     hidden(&relative.display().to_string())
 }
 
-fn confine(root: &Path, file: &Path, asked: &str) -> Result<PathBuf, String> {
+fn confine(root: &Path, private: &Private, file: &Path, asked: &str) -> Result<PathBuf, String> {
     let real = file
         .canonicalize()
         .map_err(|_| format!("no such file: {asked:?} under the data root"))?;
+    if private.holds_file(&real) {
+        return Err(format!("{asked:?} lies in Rusk's own storage"));
+    }
     if !real.starts_with(root) {
         return Err(format!("{asked:?} lies outside the data root"));
     }
@@ -207,6 +342,13 @@ mod tests {
         (dir, root)
     }
 
+    fn find(root: &Path, path: &str) -> Result<Vec<PathBuf>, String> {
+        let Location::Local(local) = Location::parse(path)? else {
+            panic!("{path} is remote");
+        };
+        resolve(root, &Private::default(), &local, path)
+    }
+
     fn names(files: Vec<PathBuf>, root: &Path) -> Vec<String> {
         files
             .iter()
@@ -217,9 +359,9 @@ mod tests {
     #[test]
     fn expands_globs_in_order() {
         let (_dir, root) = tree();
-        let files = resolve(&root, "logs/a-*.csv").unwrap();
+        let files = find(&root, "logs/a-*.csv").unwrap();
         assert_eq!(names(files, &root), ["logs/a-1.csv", "logs/a-2.csv"]);
-        let files = resolve(&root, "logs/**/*.csv").unwrap();
+        let files = find(&root, "logs/**/*.csv").unwrap();
         assert_eq!(
             names(files, &root),
             ["logs/a-1.csv", "logs/a-2.csv", "logs/sub/a-3.csv"]
@@ -229,7 +371,7 @@ mod tests {
     #[test]
     fn reads_a_directory_without_marker_files() {
         let (_dir, root) = tree();
-        let files = resolve(&root, "logs").unwrap();
+        let files = find(&root, "logs").unwrap();
         assert_eq!(
             names(files, &root),
             [
@@ -245,24 +387,24 @@ mod tests {
     fn refuses_escapes() {
         let (dir, root) = tree();
         assert!(
-            resolve(&root, "../secret.csv")
+            find(&root, "../secret.csv")
                 .unwrap_err()
                 .contains("`..`")
         );
         let absolute = dir.path().join("secret.csv").display().to_string();
         assert!(
-            resolve(&root, &absolute)
+            find(&root, &absolute)
                 .unwrap_err()
                 .contains("outside the data root")
         );
         std::os::unix::fs::symlink(dir.path().join("secret.csv"), root.join("link.csv")).unwrap();
         assert!(
-            resolve(&root, "link.csv")
+            find(&root, "link.csv")
                 .unwrap_err()
                 .contains("outside the data root")
         );
         assert!(
-            resolve(&root, "*.csv")
+            find(&root, "*.csv")
                 .unwrap_err()
                 .contains("outside the data root")
         );
@@ -272,14 +414,73 @@ mod tests {
     fn names_missing_files_and_unknown_schemes() {
         let (_dir, root) = tree();
         assert!(
-            resolve(&root, "nope-*.csv")
+            find(&root, "nope-*.csv")
                 .unwrap_err()
                 .contains("no files match")
         );
         assert!(
-            resolve(&root, "nope.csv")
+            find(&root, "nope.csv")
                 .unwrap_err()
                 .contains("no such file")
+        );
+    }
+
+    #[test]
+    fn schemes_are_case_insensitive() {
+        for path in ["FILE:///etc/passwd", "File:///etc/passwd", "fIlE:///etc/passwd"] {
+            assert_eq!(
+                Location::parse(path).unwrap(),
+                Location::Local(PathBuf::from("/etc/passwd")),
+                "{path}"
+            );
+        }
+        let (_dir, root) = tree();
+        assert!(
+            find(&root, "FILE:///etc/passwd")
+                .unwrap_err()
+                .contains("outside the data root")
+        );
+        assert_eq!(
+            Location::parse("S3://Bucket/Logs/*.csv").unwrap(),
+            Location::Remote {
+                url: "s3://Bucket/Logs/*.csv".into(),
+                key: "Logs/*.csv".into()
+            }
+        );
+        assert!(
+            Location::parse("ftp://host/x")
+                .unwrap_err()
+                .contains("unsupported URL scheme")
+        );
+        assert!(
+            Location::parse("LocalFile://x")
+                .unwrap_err()
+                .contains("unsupported")
+        );
+    }
+
+    #[test]
+    fn never_reads_rusks_own_storage() {
+        let (_dir, root) = tree();
+        std::fs::create_dir_all(root.join("rusk-data/objects")).unwrap();
+        std::fs::write(root.join("rusk-data/objects/part.csv"), "x\n1\n").unwrap();
+        let private = Private {
+            dirs: vec![root.join("rusk-data")],
+            urls: vec!["s3://bucket/rusk".into()],
+        };
+        let local = |p: &str| PathBuf::from(p);
+        let direct = resolve(&root, &private, &local("rusk-data/objects/part.csv"), "p");
+        assert!(direct.unwrap_err().contains("Rusk's own storage"));
+        let globbed = resolve(&root, &private, &local("**/*.csv"), "p").unwrap();
+        assert!(globbed.iter().all(|f| !f.starts_with(root.join("rusk-data"))));
+        assert_eq!(globbed.len(), 3);
+        assert!(resolve(&root, &private, &local("rusk-data"), "p").is_err());
+        assert!(private.holds_url("s3://bucket/rusk/results/x"));
+        assert!(private.holds_url("s3://bucket/rusk"));
+        assert!(!private.holds_url("s3://bucket/rusky/x"));
+        assert_eq!(
+            normalise_url("S3://BUCKET/rusk/").unwrap(),
+            "s3://bucket/rusk/"
         );
     }
 }

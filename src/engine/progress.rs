@@ -41,7 +41,13 @@ impl Engine {
     /// is for the second try: one partition (so one operator of each kind shares the pool),
     /// spilling, small batches, a third of the pool kept for merging sorted spill files, and
     /// sort-merge joins, which spill, instead of hash joins, whose build side must fit.
-    pub async fn prepare(&self, spec: &JobSpec, frugal: bool) -> Result<Prepared, EngineError> {
+    pub async fn prepare(
+        &self,
+        spec: &JobSpec,
+        tenant: &str,
+        frugal: bool,
+    ) -> Result<Prepared, EngineError> {
+        let scope = self.scope(tenant)?;
         let ctx = if frugal {
             let ctx = self.session_with_partitions(1);
             {
@@ -60,7 +66,7 @@ impl Engine {
         } else {
             self.unspilled_session()
         };
-        let frame = self.plan_in(&ctx, spec).await?;
+        let frame = self.plan_in(&ctx, spec, &scope).await?;
         let task = Arc::new(frame.task_ctx());
         let plan = frame.create_physical_plan().await?;
         Ok(Prepared { plan, task })

@@ -14,20 +14,20 @@ use datafusion::prelude::{
     lit,
 };
 
-use super::paths::locate;
+use super::paths::{Location, Scope, locate};
 use super::{Engine, EngineError};
-use crate::objects::is_remote;
 use crate::spec::{CsvOptions, DType, FileCompression, Format, Source};
 
 pub(super) async fn register(
     ctx: &SessionContext,
     engine: &Engine,
+    scope: &Scope,
     name: &str,
     source: &Source,
 ) -> Result<usize, EngineError> {
     let at = format!("sources.{name}");
-    let files = source_files(engine, &at, source).await?;
-    check_same_columns(ctx, &engine.data_root, &at, &files, source).await?;
+    let files = source_files(engine, scope, &at, source).await?;
+    check_same_columns(ctx, &scope.root, &at, &files, source).await?;
     let count = files.len();
     let frame = match source.format {
         Format::Csv => read_csv(ctx, &at, files, &source.options).await?,
@@ -63,12 +63,13 @@ pub(super) async fn register(
 /// All the files a source's paths name, in order: local paths or URLs.
 pub(super) async fn source_files(
     engine: &Engine,
+    scope: &Scope,
     at: &str,
     source: &Source,
 ) -> Result<Vec<String>, EngineError> {
     let mut files = Vec::new();
     for pattern in source.path.to_vec() {
-        let found = locate(engine, pattern)
+        let found = locate(engine, scope, pattern)
             .await
             .map_err(|m| EngineError::invalid(format!("{at}.path"), m))?;
         files.extend(found);
@@ -149,7 +150,8 @@ async fn check_same_columns(
 /// compressed, or remote).
 fn csv_header(file: &str, options: &CsvOptions) -> Option<Vec<String>> {
     use std::io::BufRead;
-    if options.has_header == Some(false) || options.compression.is_some() || is_remote(file) {
+    let remote = Location::parse(file).is_ok_and(|l| l.is_remote());
+    if options.has_header == Some(false) || options.compression.is_some() || remote {
         return None;
     }
     let delimiter = options.delimiter.as_deref().unwrap_or(",");

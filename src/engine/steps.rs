@@ -10,6 +10,7 @@ use datafusion::functions_aggregate::expr_fn::percentile_cont;
 use datafusion::functions_aggregate::expr_fn::{
     avg, count, count_distinct, first_value, last_value, max, median, min, stddev, sum, var_sample,
 };
+use datafusion::logical_expr::utils::{find_aggregate_exprs, find_window_exprs};
 use datafusion::logical_expr::Partitioning;
 use datafusion::logical_expr::expr::NullTreatment;
 use datafusion::logical_expr::{ExprFunctionExt, SortExpr, cast, when};
@@ -58,6 +59,15 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
     match step {
         Step::Filter { expr } => {
             let predicate = parse(&frame, "expr", expr)?;
+            if !find_aggregate_exprs([&predicate]).is_empty()
+                || !find_window_exprs([&predicate]).is_empty()
+            {
+                return Err(StepError::at(
+                    "expr",
+                    "a filter compares each row's own values; aggregates and window functions \
+                     belong in `groupby` or `assign`",
+                ));
+            }
             frame
                 .filter(predicate)
                 .map_err(|e| StepError::at("expr", e.strip_backtrace()))

@@ -44,6 +44,20 @@ pub enum ResultError {
     Decode(String),
     #[error("cannot open the result directory {0}: {1}")]
     Setup(String, String),
+    /// The result passed a limit of the job or the server.
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// The most files one result may have (`npartitions` is capped at this too).
+pub const MAX_RESULT_FILES: usize = crate::spec::MAX_OUTPUT_FILES as usize;
+
+/// How much one job may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// Bytes of all its result files together.
+    pub max_bytes: u64,
+    pub max_files: usize,
 }
 
 /// The object store that holds result files.
@@ -92,6 +106,46 @@ impl ResultStore {
 
     fn model_key(&self, id: &str, part: &str) -> ObjectPath {
         ObjectPath::from(format!("{}models/{id}/{part}", self.prefix))
+    }
+
+    /// Deletes the files of a job's attempts but `keep` (all of them for `None`): those of
+    /// a cancelled, failed, timed-out or superseded attempt are never read.
+    pub async fn discard_attempts(
+        &self,
+        job: Uuid,
+        keep: Option<i32>,
+    ) -> Result<usize, ResultError> {
+        let kept = keep.map(|attempt| format!("{}results/{job}/{attempt}/", self.prefix));
+        self.delete_under(&format!("{}results/{job}", self.prefix), kept)
+            .await
+    }
+
+    /// Deletes one attempt's files.
+    pub async fn discard_attempt(&self, job: Uuid, attempt: i32) -> Result<usize, ResultError> {
+        self.delete_under(&format!("{}results/{job}/{attempt}", self.prefix), None)
+            .await
+    }
+
+    /// Deletes every object under `prefix` but those under `kept`.
+    async fn delete_under(&self, prefix: &str, kept: Option<String>) -> Result<usize, ResultError> {
+        let prefix = ObjectPath::from(prefix);
+        let doomed: Vec<ObjectPath> = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .try_filter(|key| {
+                let keep = kept.as_ref().is_some_and(|k| key.as_ref().starts_with(k.as_str()));
+                futures::future::ready(!keep)
+            })
+            .try_collect()
+            .await?;
+        for key in &doomed {
+            match self.store.delete(key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(doomed.len())
     }
 
     /// Stores a trained model: `models/{id}/model.json`, and its record in `info.json` (from
@@ -175,6 +229,7 @@ impl ResultStore {
         output: &Output,
         layout: FileLayout,
         schema: SchemaRef,
+        limits: OutputLimits,
     ) -> ResultWriter {
         let encoding = match output.format {
             OutputFormat::Parquet => {
@@ -192,6 +247,7 @@ impl ResultStore {
             },
             schema,
             files: Vec::new(),
+            limits,
             open: match layout {
                 FileLayout::Size(target) => Open::BySize { target, file: None },
                 FileLayout::Count(n) => Open::ByCount {
@@ -303,6 +359,7 @@ pub struct ResultWriter {
     open: Open,
     /// Closed files, in row order.
     files: Vec<StoredFile>,
+    limits: OutputLimits,
 }
 
 enum Open {
@@ -381,7 +438,8 @@ impl ResultWriter {
                     Some(file) => file,
                     slot => slot.insert(self.factory.open(index)?),
                 };
-                return file.write(batch).await;
+                file.write(batch).await?;
+                return self.check_bytes();
             }
         };
         // A batch bigger than a file is cut, so that files come out near the target size.
@@ -392,7 +450,25 @@ impl ResultWriter {
         while start < rows {
             let len = chunk.min(rows - start);
             self.write_sized(&batch.slice(start, len), target).await?;
+            self.check_bytes()?;
             start += len;
+        }
+        Ok(())
+    }
+
+    /// Fails once the files written so far pass the job's byte limit.
+    fn check_bytes(&self) -> Result<(), ResultError> {
+        let open: u64 = match &self.open {
+            Open::BySize { file, .. } => file.iter().map(|f| f.bytes).sum(),
+            Open::ByCount { slots, .. } => slots.iter().flatten().map(|f| f.bytes).sum(),
+        };
+        let written = self.files.iter().map(|f| f.bytes).sum::<u64>() + open;
+        if written > self.limits.max_bytes {
+            return Err(ResultError::TooLarge(format!(
+                "the result passed its limit of {} bytes (max_result_bytes, or the server's \
+                 RUSK_MAX_RESULT_BYTES); filter or aggregate more, or raise the limit",
+                self.limits.max_bytes
+            )));
         }
         Ok(())
     }
@@ -403,7 +479,16 @@ impl ResultWriter {
         };
         let open = match file {
             Some(open) => open,
-            None => file.insert(Box::new(self.factory.open(self.files.len())?)),
+            None => {
+                if self.files.len() >= self.limits.max_files {
+                    return Err(ResultError::TooLarge(format!(
+                        "the result would need more than {} files; use a larger \
+                         partition_size",
+                        self.limits.max_files
+                    )));
+                }
+                file.insert(Box::new(self.factory.open(self.files.len())?))
+            }
         };
         open.write(batch).await?;
         if open.bytes + open.encoder.pending_bytes() as u64 >= target

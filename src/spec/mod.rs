@@ -1,6 +1,7 @@
 //! The job specification (v1): what a caller POSTs, as plain data with its structural checks.
 //! Checks that need data (schemas, expressions, files) belong to the engine.
 
+mod limits;
 mod ml;
 mod one_or_many;
 mod size;
@@ -13,8 +14,9 @@ use utoipa::ToSchema;
 use one_or_many::OneOrMany;
 
 pub use ml::{Estimator, Kind, MAX_TRAINING_ROWS, MlSpec, MlTask, Preprocess, Scoring};
+pub use limits::MAX_ROWS;
 pub use size::parse_size;
-pub use validate::SpecError;
+pub use validate::{MAX_OUTPUT_FILES, MAX_TIMEOUT_S, SpecError};
 
 /// A job: a pipeline over named sources that produces one dataframe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -51,6 +53,11 @@ pub struct JobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1)]
     pub timeout_s: Option<u64>,
+    /// The most bytes the result may have, e.g. `"1GB"` (at most the server's
+    /// `RUSK_MAX_RESULT_BYTES`); the job fails with `result_too_large` beyond it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "1GB")]
+    pub max_result_bytes: Option<String>,
     /// Attempts before a job whose worker keeps disappearing is failed (1–100).
     #[serde(default = "default_max_attempts")]
     #[schema(minimum = 1, maximum = 100, default = 3)]
@@ -434,7 +441,7 @@ pub struct Output {
     /// Write exactly this many result files instead (batches are dealt round-robin, so row
     /// order is kept within a file, not across files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 10000)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub npartitions: Option<u32>,
 }
 
@@ -517,6 +524,13 @@ fn check_depth(body: &[u8]) -> Result<(), SpecError> {
 }
 
 impl JobSpec {
+    /// The job's own result limit in bytes (validated, so it parses).
+    pub fn max_result_bytes(&self) -> Option<u64> {
+        self.max_result_bytes
+            .as_deref()
+            .and_then(|size| parse_size(size).ok())
+    }
+
     /// Parses and checks a JSON body.
     pub fn from_json(body: &[u8]) -> Result<JobSpec, SpecError> {
         let spec: JobSpec = parse_json(body)?;

@@ -1,5 +1,6 @@
 //! Structural checks on a parsed spec: everything that can be judged without reading data.
 
+use super::limits::{self, at_most, check_expression};
 use super::{Format, JobSpec, Names, Source, Step, parse_size};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -21,6 +22,9 @@ impl SpecError {
 }
 
 type Check = Result<(), SpecError>;
+
+/// The most result files `output.npartitions` may ask for.
+pub const MAX_OUTPUT_FILES: u32 = 1000;
 
 /// The longest `timeout_s` accepted: a week.
 pub const MAX_TIMEOUT_S: u64 = 7 * 24 * 3600;
@@ -51,6 +55,7 @@ impl JobSpec {
                 "at least one source is required",
             ));
         }
+        at_most("sources", "sources", self.sources.len(), limits::MAX_SOURCES)?;
         for (name, source) in &self.sources {
             check_source(name, source)?;
         }
@@ -69,6 +74,9 @@ impl JobSpec {
         if let Some(size) = &self.output.partition_size {
             parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
         }
+        if let Some(size) = &self.max_result_bytes {
+            parse_size(size).map_err(|m| SpecError::invalid("max_result_bytes", m))?;
+        }
         match self.output.npartitions {
             Some(_) if self.output.partition_size.is_some() => {
                 return Err(SpecError::invalid(
@@ -76,10 +84,10 @@ impl JobSpec {
                     "give `partition_size` or `npartitions`, not both",
                 ));
             }
-            Some(n) if !(1..=10_000).contains(&n) => {
+            Some(n) if !(1..=MAX_OUTPUT_FILES).contains(&n) => {
                 return Err(SpecError::invalid(
                     "output.npartitions",
-                    "expected 1 to 10000",
+                    format!("expected 1 to {MAX_OUTPUT_FILES}"),
                 ));
             }
             _ => {}
@@ -117,7 +125,7 @@ impl JobSpec {
         if sql.trim().is_empty() {
             return Err(SpecError::invalid("sql", "expected a SELECT statement"));
         }
-        Ok(())
+        limits::check_query("sql", sql)
     }
 
     fn check_steps(&self, steps: &[Step]) -> Check {
@@ -131,8 +139,11 @@ impl JobSpec {
             }
             None => {}
         }
+        at_most("steps", "steps", steps.len(), limits::MAX_STEPS)?;
         for (i, step) in steps.iter().enumerate() {
-            self.check_step(&format!("steps[{i}]"), step)?;
+            let at = format!("steps[{i}]");
+            check_step_size(&at, step)?;
+            self.check_step(&at, step)?;
         }
         Ok(())
     }
@@ -229,6 +240,44 @@ impl JobSpec {
     }
 }
 
+/// How much one step may name: its expressions' shape and its lists' lengths.
+fn check_step_size(at: &str, step: &Step) -> Check {
+    let columns = |field: &str, count: usize| {
+        at_most(&format!("{at}.{field}"), "columns", count, limits::MAX_STEP_COLUMNS)
+    };
+    match step {
+        Step::Filter { expr } => check_expression(&format!("{at}.expr"), expr),
+        Step::Assign { columns: assigned } => {
+            columns("columns", assigned.len())?;
+            for (name, expr) in assigned {
+                check_expression(&format!("{at}.columns.{name}"), expr)?;
+            }
+            Ok(())
+        }
+        Step::Rename { columns: named } => columns("columns", named.len()),
+        Step::Select { columns: named } | Step::Drop { columns: named } => {
+            columns("columns", named.len())
+        }
+        Step::Astype { columns: named } => columns("columns", named.len()),
+        Step::Groupby { by, agg, .. } => {
+            columns("by", by.to_vec().len())?;
+            columns("agg", agg.len())
+        }
+        Step::Sort { by, .. } => columns("by", by.to_vec().len()),
+        Step::Concat { others } => at_most(
+            &format!("{at}.others"),
+            "frames",
+            others.len(),
+            limits::MAX_CONCAT,
+        ),
+        Step::Head { n } if *n > limits::MAX_ROWS => Err(SpecError::invalid(
+            format!("{at}.n"),
+            format!("expected 0 to {}", limits::MAX_ROWS),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn names_empty(names: &Names) -> bool {
     names.to_vec().is_empty()
 }
@@ -280,6 +329,7 @@ impl Source {
 
 fn check_source_fields(at: &str, source: &Source) -> Check {
     let paths = source.path.to_vec();
+    at_most(&format!("{at}.path"), "paths", paths.len(), limits::MAX_PATHS)?;
     if paths.is_empty() || paths.iter().any(|p| p.trim().is_empty()) {
         return Err(SpecError::invalid(
             format!("{at}.path"),

@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use crate::engine::{Engine, EngineError, scan_progress};
 use crate::ml::{self, MlError};
-use crate::results::{ResultError, ResultStore};
+use crate::results::{MAX_RESULT_FILES, OutputLimits, ResultError, ResultStore};
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{
-    Capabilities, Claimed, JobError, Lease, ModelInfo, Outcome, Progress, Store, StoredResult,
+    Capabilities, Claimed, Job, JobError, Lease, ModelInfo, Outcome, Progress, Store, StoredResult,
     WorkerInfo,
 };
 
@@ -38,6 +38,10 @@ pub struct WorkerConfig {
     pub poll_every: Duration,
     /// On shutdown, how long running jobs may go on before they are released to the queue.
     pub shutdown_grace: Duration,
+    /// What a job may write at most (a job's own `max_result_bytes` may ask for less).
+    pub limits: OutputLimits,
+    /// How long an attempt of a job without `timeout_s` may run.
+    pub default_timeout: Duration,
 }
 
 impl WorkerConfig {
@@ -50,6 +54,11 @@ impl WorkerConfig {
             heartbeat_every: (lease_ttl / 3).min(Duration::from_secs(1)),
             poll_every: Duration::from_millis(500),
             shutdown_grace: Duration::from_secs(shutdown_grace_s),
+            limits: OutputLimits {
+                max_bytes: u64::MAX,
+                max_files: MAX_RESULT_FILES,
+            },
+            default_timeout: Duration::from_secs(crate::spec::MAX_TIMEOUT_S),
         }
     }
 }
@@ -196,17 +205,29 @@ impl Worker {
     async fn run_claimed(&self, claimed: Claimed, shutdown: &CancellationToken) {
         let Claimed { job, lease } = claimed;
         tracing::info!(job = %job.id, attempt = lease.attempt, "job started");
-        let timeout_s = job.spec.timeout_s;
-        let deadline = timeout_s.map(|s| Instant::now() + Duration::from_secs(s));
+        let timeout = job
+            .spec
+            .timeout_s
+            .map_or(self.config.default_timeout, Duration::from_secs);
+        let deadline = Some(Instant::now() + timeout);
         let tracker = Arc::new(Tracker::default());
+        let limits = OutputLimits {
+            max_bytes: job
+                .spec
+                .max_result_bytes()
+                .map_or(self.config.limits.max_bytes, |own| {
+                    own.min(self.config.limits.max_bytes)
+                }),
+            ..self.config.limits
+        };
         let mut task = self.engine.spawn(execute(
             self.engine.clone(),
             self.store.clone(),
             self.results.clone(),
-            job.spec,
-            job.tenant,
+            job,
             lease,
             tracker.clone(),
+            limits,
         ));
         let mut release_at = None;
         let mut beat = tokio::time::interval(self.config.heartbeat_every);
@@ -217,17 +238,22 @@ impl Worker {
                 _ = beat.tick() => {
                     if !self.still_held(&lease, &tracker.progress()).await {
                         task.abort();
+                        // Its files go once it has stopped writing them.
+                        let _ = (&mut task).await;
                         tracing::info!(job = %lease.job_id, "job cancelled or reclaimed; stopped");
+                        self.discard(&lease, false).await;
                         return;
                     }
                 }
                 _ = sleep_until(deadline) => {
                     task.abort();
+                    let _ = (&mut task).await;
                     break Outcome::Failed(JobError {
                         code: "timeout".into(),
                         message: format!(
-                            "the job ran longer than its timeout_s ({}s)",
-                            timeout_s.unwrap_or_default()
+                            "the job ran longer than its timeout ({}s: timeout_s, or the \
+                             server's RUSK_DEFAULT_TIMEOUT)",
+                            timeout.as_secs()
                         ),
                     });
                 }
@@ -238,6 +264,7 @@ impl Worker {
                 }
                 _ = sleep_until(release_at) => {
                     task.abort();
+                    let _ = (&mut task).await;
                     break Outcome::Retry {
                         error: JobError {
                             code: "worker_shutdown".into(),
@@ -249,7 +276,28 @@ impl Worker {
                 }
             }
         };
+        let succeeded = matches!(outcome, Outcome::Succeeded { .. });
         self.finish(&lease, outcome).await;
+        self.discard(&lease, succeeded).await;
+    }
+
+    /// Deletes result files nobody will read: after a success, those of the job's earlier
+    /// attempts (a worker that died mid-write leaves its files); otherwise this attempt's.
+    async fn discard(&self, lease: &Lease, succeeded: bool) {
+        let outcome = if succeeded {
+            self.results
+                .discard_attempts(lease.job_id, Some(lease.attempt))
+                .await
+        } else {
+            self.results
+                .discard_attempt(lease.job_id, lease.attempt)
+                .await
+        };
+        match outcome {
+            Ok(0) => {}
+            Ok(files) => tracing::info!(job = %lease.job_id, files, "deleted unused result files"),
+            Err(error) => tracing::warn!(%error, job = %lease.job_id, "cannot delete unused result files"),
+        }
     }
 
     async fn still_held(&self, lease: &Lease, progress: &Progress) -> bool {
@@ -317,6 +365,7 @@ impl RunError {
         let code = match self {
             RunError::Engine(e) => e.code(),
             RunError::Results(ResultError::Store(_)) => "io_error",
+            RunError::Results(ResultError::TooLarge(_)) => "result_too_large",
             RunError::Results(_) => "internal",
             RunError::Ml(MlError::Input(_)) => "data_error",
             RunError::Ml(_) => "ml_error",
@@ -380,12 +429,14 @@ async fn execute(
     engine: Arc<Engine>,
     store: Arc<dyn Store>,
     results: ResultStore,
-    spec: JobSpec,
-    tenant: String,
+    job: Job,
     lease: Lease,
     tracker: Arc<Tracker>,
+    limits: OutputLimits,
 ) -> Result<Finished, RunError> {
+    let Job { spec, tenant, .. } = job;
     let run = Run {
+        limits,
         engine: &engine,
         store: store.as_ref(),
         results: &results,
@@ -404,7 +455,7 @@ async fn execute(
         other => other,
     };
     match outcome {
-        Err(RunError::Engine(error)) => Err(engine.locate_error(&spec, error).await.into()),
+        Err(RunError::Engine(error)) => Err(engine.locate_error(&spec, &tenant, error).await.into()),
         other => other,
     }
 }
@@ -418,12 +469,13 @@ struct Run<'a> {
     tenant: &'a str,
     lease: Lease,
     tracker: &'a Tracker,
+    limits: OutputLimits,
 }
 
 impl Run<'_> {
     /// Plans the spec and streams its batches into result files (or into the ML stage).
     async fn plan(&self, frugal: bool) -> Result<Finished, RunError> {
-        let prepared = self.engine.prepare(self.spec, frugal).await?;
+        let prepared = self.engine.prepare(self.spec, self.tenant, frugal).await?;
         self.tracker.start(prepared.plan.clone());
         let batches = prepared.stream()?;
         match &self.spec.ml {
@@ -467,6 +519,7 @@ impl Run<'_> {
             &self.spec.output,
             self.spec.file_layout(),
             schema,
+            self.limits,
         )
     }
 

@@ -6,6 +6,7 @@ mod explore;
 mod faults;
 mod formats;
 mod helpers;
+mod hostile;
 mod lifecycle;
 mod limits;
 mod ml;

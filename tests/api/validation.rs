@@ -212,6 +212,7 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
     let too_big = app
         .client
         .post(app.url("/v1/jobs"))
+        .header("content-type", "application/json")
         .body(vec![b' '; (1 << 20) + 1024])
         .send()
         .await

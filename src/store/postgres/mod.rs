@@ -139,8 +139,15 @@ impl PostgresStore {
 
 #[async_trait::async_trait]
 impl JobStore for PostgresStore {
+    /// A write, not a read: a store that answers but cannot write (a read-only replica
+    /// after a failover, a full disk) is not ready.
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO store_probe (id, checked_at) VALUES (1, now()) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -157,6 +164,7 @@ impl JobStore for PostgresStore {
              RETURNING {COLUMNS}) \
              SELECT inserted.* FROM inserted CROSS JOIN LATERAL pg_notify($10, '') AS woken"
         );
+        let mut tx = self.pool.begin().await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(Uuid::now_v7())
             .bind(&job.tenant)
@@ -173,8 +181,11 @@ impl JobStore for PostgresStore {
             .bind(&key)
             .bind(&hash)
             .bind(QUEUE_CHANNEL)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        // An explicit commit: the row is durable, or the caller hears why not. (A statement's
+        // own autocommit can fail after its RETURNING row was read, and that error is lost.)
+        tx.commit().await?;
         if let Some(row) = row {
             return Ok(Submitted::Created(row.into_job()?));
         }

@@ -4,6 +4,7 @@
 mod auth;
 mod models;
 mod outbox;
+mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use uuid::Uuid;
+
+use tx::Tx;
 
 use super::{
     Attempt, Cancelled, Claimed, Job, JobState, JobStore, Lease, ListFilter, NewJob, Outcome,
@@ -127,8 +130,15 @@ fn later(after: Duration) -> i64 {
 
 #[async_trait::async_trait]
 impl JobStore for SqliteStore {
+    /// A write, not a read: a store that answers but cannot write is not ready.
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO store_probe (id, checked_at) VALUES (1, ?1) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+        )
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -142,6 +152,7 @@ impl JobStore for SqliteStore {
              ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
              RETURNING {COLUMNS}"
         );
+        let mut tx = Tx::begin(&self.pool).await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(&job.tenant)
@@ -157,8 +168,11 @@ impl JobStore for SqliteStore {
             .bind(&key)
             .bind(&hash)
             .bind(now())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        // An explicit commit: the row is durable, or the caller hears why not. (A statement's
+        // own autocommit can fail after its RETURNING row was read, and that error is lost.)
+        tx.commit().await?;
         if let Some(row) = row {
             return Ok(Submitted::Created(row.into_job()?));
         }
@@ -236,7 +250,7 @@ impl JobStore for SqliteStore {
              lease_expires_at = NULL WHERE tenant = ?1 AND id = ?2 \
              AND state IN ('queued', 'running') RETURNING {COLUMNS}"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(tenant)
             .bind(id.to_string())
@@ -272,7 +286,7 @@ impl JobStore for SqliteStore {
              WHERE state = 'queued' AND id = (SELECT id FROM job WHERE state = 'queued' \
              AND run_after <= ?4 ORDER BY priority DESC, id LIMIT 1) RETURNING {COLUMNS}"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(lease_id.to_string())
             .bind(later(ttl))
@@ -329,7 +343,7 @@ impl JobStore for SqliteStore {
              progress = COALESCE(?8, progress), lease_id = NULL, lease_expires_at = NULL \
              WHERE id = ?6 AND lease_id = ?7 AND state = 'running' RETURNING state"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let state: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(outcome.state().as_str())
             .bind(result)
@@ -431,7 +445,7 @@ impl JobStore for SqliteStore {
              WHERE state = 'running' AND lease_expires_at < ?2 RETURNING id, state"
         );
         let now = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query(
             "UPDATE job_attempt SET ended_at = ?1, outcome = 'lease_expired' \
              WHERE ended_at IS NULL AND (job_id, attempt) IN (SELECT id, attempts FROM job \

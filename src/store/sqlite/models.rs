@@ -1,5 +1,6 @@
 //! The model table on SQLite.
 
+use super::tx::Tx;
 use sqlx::SqliteConnection;
 
 use super::SqliteStore;
@@ -59,7 +60,7 @@ impl ModelStore for SqliteStore {
 
     async fn import_models(&self, models: &[ModelInfo]) -> Result<u64, StoreError> {
         let mut added = 0;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Tx::begin(&self.pool).await?;
         for info in models {
             added += record(&mut tx, info).await?;
         }

@@ -1,6 +1,7 @@
 //! The webhook outbox in SQLite. One writer at a time makes the claim's
 //! `UPDATE … WHERE id = (SELECT …)` atomic.
 
+use super::tx::Tx;
 use std::time::Duration;
 
 use sqlx::{AssertSqlSafe, SqliteConnection};
@@ -119,7 +120,7 @@ impl Outbox for SqliteStore {
             DeliveryNext::Done(state) => (state, Duration::ZERO),
             DeliveryNext::RetryAfter(after) => (DeliveryState::Pending, after),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query(
             "INSERT INTO webhook_attempt (delivery_id, attempt, at, duration_ms, status, error) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
