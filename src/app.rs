@@ -101,7 +101,10 @@ pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
 /// results, spill files) and the result store.
 fn private_storage(settings: &Settings) -> anyhow::Result<Private> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!("cannot create data directory {}", settings.data_dir.display())
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
     })?;
     let mut private = Private {
         dirs: vec![settings.data_dir.canonicalize()?],

@@ -218,7 +218,10 @@ async fn write_file(
     output: &Path,
     frugal: bool,
 ) -> anyhow::Result<usize> {
-    let mut batches = engine.prepare(spec, crate::store::DEFAULT_TENANT, frugal).await?.stream()?;
+    let mut batches = engine
+        .prepare(spec, crate::store::DEFAULT_TENANT, frugal)
+        .await?
+        .stream()?;
     let file = std::fs::File::create(output)
         .with_context(|| format!("cannot create {}", output.display()))?;
     let mut file = std::io::BufWriter::new(file);

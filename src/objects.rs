@@ -106,5 +106,3 @@ pub fn store_root(url: &str) -> Result<Url, ObjectsError> {
     );
     Url::parse(&root).map_err(|e| ObjectsError::Url(root.clone(), e))
 }
-
-

@@ -69,7 +69,10 @@ fuzz_target!(|data: &[u8]| {
         let engine = harness.engine.clone();
         // As the API does: planning on the engine's threads.
         let planned = harness.engine.spawn(async move {
-            engine.plan(&spec, "default").await.map(|frame| frame.schema().clone())
+            engine
+                .plan(&spec, "default")
+                .await
+                .map(|frame| frame.schema().clone())
         });
         // An error is a fine answer (it becomes a 422); a panic or a stack overflow aborts
         // the fuzzing process, which libFuzzer reports with the input.

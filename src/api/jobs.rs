@@ -164,7 +164,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let key = value
         .to_str()
         .ok()
-        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
+        .filter(|k| {
+            (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        })
         .ok_or_else(|| {
             ApiError::InvalidParameter(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),

@@ -53,7 +53,9 @@ impl OriginPolicy {
 /// A `Host` header's name, without its port.
 fn host_name(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(v6, _)| &host[..=v6.len()]);
+        return host
+            .split_once(']')
+            .map_or(host, |(v6, _)| &host[..=v6.len()]);
     }
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
@@ -96,7 +98,10 @@ fn has_body(headers: &HeaderMap) -> bool {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let essence = value.split(';').next().unwrap_or_default().trim();
@@ -126,7 +131,12 @@ mod tests {
         ] {
             assert!(policy.allows_host(host), "{host}");
         }
-        for host in ["evil.example:8080", "evil.example", "10.0.0.1:8080", "[2001:db8::1]"] {
+        for host in [
+            "evil.example:8080",
+            "evil.example",
+            "10.0.0.1:8080",
+            "[2001:db8::1]",
+        ] {
             assert!(!policy.allows_host(host), "{host}");
         }
     }

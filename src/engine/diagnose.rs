@@ -60,7 +60,9 @@ impl Engine {
     /// Reads every row and column of a source; the error, if reading fails.
     async fn read_fails(&self, scope: &Scope, source: &Source) -> Option<(Schema, String)> {
         let ctx = self.session_with_partitions(1);
-        sources::register(&ctx, self, scope, "probe", source).await.ok()?;
+        sources::register(&ctx, self, scope, "probe", source)
+            .await
+            .ok()?;
         let frame = ctx.table("probe").await.ok()?;
         let schema = frame.schema().as_arrow().clone();
         let mut batches = match frame.execute_stream().await {

@@ -11,8 +11,8 @@ mod progress;
 mod sources;
 mod steps;
 
-pub use paths::{Location, Private, Scope, normalise_url};
 pub use explore::{Explanation, Inspection, TaskEdge, TaskGraph, TaskNode};
+pub use paths::{Location, Private, Scope, normalise_url};
 pub use progress::{Prepared, ScanProgress, scan_progress};
 
 use std::future::Future;
@@ -143,9 +143,8 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let root = Root::new(&config.data_root)?;
         for prefix in &config.source_allow {
-            paths::normalise_url(&prefix.replace(TENANT, "tenant")).map_err(|e| {
-                EngineError::Internal(format!("a source allow-list entry: {e}"))
-            })?;
+            paths::normalise_url(&prefix.replace(TENANT, "tenant"))
+                .map_err(|e| EngineError::Internal(format!("a source allow-list entry: {e}")))?;
         }
         std::fs::create_dir_all(&config.spill_dir).map_err(|e| {
             EngineError::Io(format!(

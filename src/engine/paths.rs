@@ -114,7 +114,11 @@ pub fn normalise_url(text: &str) -> Result<String, String> {
 }
 
 /// A source's files, in order: absolute local paths or URLs.
-pub(super) async fn locate(engine: &Engine, scope: &Scope, path: &str) -> Result<Vec<String>, String> {
+pub(super) async fn locate(
+    engine: &Engine,
+    scope: &Scope,
+    path: &str,
+) -> Result<Vec<String>, String> {
     match Location::parse(path)? {
         Location::Local(local) => Ok(resolve(&scope.root, &engine.private, &local, path)?
             .iter()
@@ -295,8 +299,10 @@ pub(crate) fn resolve(
 
 /// A local path as callers know it: relative to their data root, never the server's layout.
 pub(crate) fn shown_path(root: &Path, file: &Path) -> String {
-    file.strip_prefix(root)
-        .map_or_else(|_| "a file outside the data root".into(), |p| p.display().to_string())
+    file.strip_prefix(root).map_or_else(
+        |_| "a file outside the data root".into(),
+        |p| p.display().to_string(),
+    )
 }
 
 fn is_hidden(found: &Path, base: &Path) -> bool {
@@ -386,11 +392,7 @@ mod tests {
     #[test]
     fn refuses_escapes() {
         let (dir, root) = tree();
-        assert!(
-            find(&root, "../secret.csv")
-                .unwrap_err()
-                .contains("`..`")
-        );
+        assert!(find(&root, "../secret.csv").unwrap_err().contains("`..`"));
         let absolute = dir.path().join("secret.csv").display().to_string();
         assert!(
             find(&root, &absolute)
@@ -427,7 +429,11 @@ mod tests {
 
     #[test]
     fn schemes_are_case_insensitive() {
-        for path in ["FILE:///etc/passwd", "File:///etc/passwd", "fIlE:///etc/passwd"] {
+        for path in [
+            "FILE:///etc/passwd",
+            "File:///etc/passwd",
+            "fIlE:///etc/passwd",
+        ] {
             assert_eq!(
                 Location::parse(path).unwrap(),
                 Location::Local(PathBuf::from("/etc/passwd")),
@@ -472,7 +478,11 @@ mod tests {
         let direct = resolve(&root, &private, &local("rusk-data/objects/part.csv"), "p");
         assert!(direct.unwrap_err().contains("Rusk's own storage"));
         let globbed = resolve(&root, &private, &local("**/*.csv"), "p").unwrap();
-        assert!(globbed.iter().all(|f| !f.starts_with(root.join("rusk-data"))));
+        assert!(
+            globbed
+                .iter()
+                .all(|f| !f.starts_with(root.join("rusk-data")))
+        );
         assert_eq!(globbed.len(), 3);
         assert!(resolve(&root, &private, &local("rusk-data"), "p").is_err());
         assert!(private.holds_url("s3://bucket/rusk/results/x"));

@@ -10,9 +10,9 @@ use datafusion::functions_aggregate::expr_fn::percentile_cont;
 use datafusion::functions_aggregate::expr_fn::{
     avg, count, count_distinct, first_value, last_value, max, median, min, stddev, sum, var_sample,
 };
-use datafusion::logical_expr::utils::{find_aggregate_exprs, find_window_exprs};
 use datafusion::logical_expr::Partitioning;
 use datafusion::logical_expr::expr::NullTreatment;
+use datafusion::logical_expr::utils::{find_aggregate_exprs, find_window_exprs};
 use datafusion::logical_expr::{ExprFunctionExt, SortExpr, cast, when};
 use datafusion::prelude::{
     DataFrame, Expr, SessionContext, coalesce, concat_ws, ident, isnan, left, lit, make_array, md5,

@@ -134,7 +134,9 @@ impl ResultStore {
             .list(Some(&prefix))
             .map_ok(|meta| meta.location)
             .try_filter(|key| {
-                let keep = kept.as_ref().is_some_and(|k| key.as_ref().starts_with(k.as_str()));
+                let keep = kept
+                    .as_ref()
+                    .is_some_and(|k| key.as_ref().starts_with(k.as_str()));
                 futures::future::ready(!keep)
             })
             .try_collect()

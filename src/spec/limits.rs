@@ -145,7 +145,10 @@ mod tests {
     fn refuses_long_operator_chains() {
         let long = format!("x > {}", chain(2600, "+"));
         let err = check_expression("steps[0].expr", &long).unwrap_err();
-        assert!(err.to_string().starts_with("steps[0].expr: at most 256 operators"));
+        assert!(
+            err.to_string()
+                .starts_with("steps[0].expr: at most 256 operators")
+        );
         let ands = chain(300, " AND x = ");
         assert!(check_expression("e", &ands).is_err());
         assert!(check_expression("e", &format!("x > {}", chain(200, "+"))).is_ok());

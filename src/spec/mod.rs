@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use one_or_many::OneOrMany;
 
-pub use ml::{Estimator, Kind, MAX_TRAINING_ROWS, MlSpec, MlTask, Preprocess, Scoring};
 pub use limits::MAX_ROWS;
+pub use ml::{Estimator, Kind, MAX_TRAINING_ROWS, MlSpec, MlTask, Preprocess, Scoring};
 pub use size::parse_size;
 pub use validate::{MAX_OUTPUT_FILES, MAX_TIMEOUT_S, SpecError};
 

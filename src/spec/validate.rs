@@ -55,7 +55,12 @@ impl JobSpec {
                 "at least one source is required",
             ));
         }
-        at_most("sources", "sources", self.sources.len(), limits::MAX_SOURCES)?;
+        at_most(
+            "sources",
+            "sources",
+            self.sources.len(),
+            limits::MAX_SOURCES,
+        )?;
         for (name, source) in &self.sources {
             check_source(name, source)?;
         }
@@ -243,7 +248,12 @@ impl JobSpec {
 /// How much one step may name: its expressions' shape and its lists' lengths.
 fn check_step_size(at: &str, step: &Step) -> Check {
     let columns = |field: &str, count: usize| {
-        at_most(&format!("{at}.{field}"), "columns", count, limits::MAX_STEP_COLUMNS)
+        at_most(
+            &format!("{at}.{field}"),
+            "columns",
+            count,
+            limits::MAX_STEP_COLUMNS,
+        )
     };
     match step {
         Step::Filter { expr } => check_expression(&format!("{at}.expr"), expr),
@@ -329,7 +339,12 @@ impl Source {
 
 fn check_source_fields(at: &str, source: &Source) -> Check {
     let paths = source.path.to_vec();
-    at_most(&format!("{at}.path"), "paths", paths.len(), limits::MAX_PATHS)?;
+    at_most(
+        &format!("{at}.path"),
+        "paths",
+        paths.len(),
+        limits::MAX_PATHS,
+    )?;
     if paths.is_empty() || paths.iter().any(|p| p.trim().is_empty()) {
         return Err(SpecError::invalid(
             format!("{at}.path"),

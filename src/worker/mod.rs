@@ -296,7 +296,9 @@ impl Worker {
         match outcome {
             Ok(0) => {}
             Ok(files) => tracing::info!(job = %lease.job_id, files, "deleted unused result files"),
-            Err(error) => tracing::warn!(%error, job = %lease.job_id, "cannot delete unused result files"),
+            Err(error) => {
+                tracing::warn!(%error, job = %lease.job_id, "cannot delete unused result files")
+            }
         }
     }
 
@@ -455,7 +457,9 @@ async fn execute(
         other => other,
     };
     match outcome {
-        Err(RunError::Engine(error)) => Err(engine.locate_error(&spec, &tenant, error).await.into()),
+        Err(RunError::Engine(error)) => {
+            Err(engine.locate_error(&spec, &tenant, error).await.into())
+        }
         other => other,
     }
 }

@@ -52,7 +52,10 @@ async fn no_scheme_spelling_reads_outside_the_data_root() {
         let (status, field, message) = refused(&app.client, app.url("/v1/inspect"), &inspect).await;
         assert_eq!(status, 422, "inspect {path}: {message}");
         assert_eq!(field, "sources.source.path", "{path}");
-        assert!(!message.contains("root:"), "{path} leaked /etc/passwd: {message}");
+        assert!(
+            !message.contains("root:"),
+            "{path} leaked /etc/passwd: {message}"
+        );
         let spec = json!({"sources": {"p": source_of(path)}, "sql": "SELECT * FROM p"});
         for route in ["/v1/jobs", "/v1/explain"] {
             let (status, field, message) = refused(&app.client, app.url(route), &spec).await;
@@ -81,13 +84,18 @@ async fn rusks_own_storage_is_never_a_source() {
     .await;
     app.write("t.csv", "a\n1\n2\n");
     let job = app
-        .run(&json!({"sources": {"t": {"format": "csv", "path": "t.csv"}},
-                     "sql": "SELECT a FROM t", "output": {"format": "parquet"}}))
+        .run(
+            &json!({"sources": {"t": {"format": "csv", "path": "t.csv"}},
+                     "sql": "SELECT a FROM t", "output": {"format": "parquet"}}),
+        )
         .await;
     assert_eq!(job["state"], "succeeded", "{job}");
     let id = job["id"].as_str().unwrap();
     let results = format!("rusk-data/objects/results/{id}");
-    assert!(app.root.join(&results).is_dir(), "the result lies in the data root");
+    assert!(
+        app.root.join(&results).is_dir(),
+        "the result lies in the data root"
+    );
     let parquet = |path: &str| json!({"source": {"format": "parquet", "path": path}});
     for path in [
         results.clone(),
@@ -137,7 +145,11 @@ async fn a_data_root_per_tenant_keeps_tenants_apart() {
         assert_eq!(body["head"][0]["owner"], tenant, "{body}");
     }
     let alphas = roots.path().join("alpha/mine.csv").display().to_string();
-    for path in [alphas.clone(), format!("file://{alphas}"), "../alpha/mine.csv".into()] {
+    for path in [
+        alphas.clone(),
+        format!("file://{alphas}"),
+        "../alpha/mine.csv".into(),
+    ] {
         let theirs = json!({"source": {"format": "csv", "path": path}});
         let (status, _, message) = refused(&beta, app.url("/v1/inspect"), &theirs).await;
         assert_eq!(status, 422, "beta read {path}: {message}");
@@ -175,14 +187,19 @@ async fn deep_expressions_are_refused_not_a_crash() {
             "steps[0].columns.z",
         ),
         (
-            steps(json!({"op": "filter", "expr": format!("{}x{} > 1", "(".repeat(500), ")".repeat(500))})),
+            steps(
+                json!({"op": "filter", "expr": format!("{}x{} > 1", "(".repeat(500), ")".repeat(500))}),
+            ),
             "steps[0].expr",
         ),
         (
             json!({"sources": source, "sql": format!("SELECT x FROM t WHERE x > {}", chain(5000, "+"))}),
             "sql",
         ),
-        (steps(json!({"op": "concat", "others": many})), "steps[0].others"),
+        (
+            steps(json!({"op": "concat", "others": many})),
+            "steps[0].others",
+        ),
     ];
     for (spec, field) in &cases {
         for route in ["/v1/jobs", "/v1/explain"] {
@@ -193,7 +210,9 @@ async fn deep_expressions_are_refused_not_a_crash() {
     // Just inside the bounds, the deepest expressions plan and run: the limit and the
     // planner's stack agree.
     let deepest = app
-        .run(&steps(json!({"op": "assign", "columns": {"z": format!("x + {}", chain(256, "+"))}})))
+        .run(&steps(
+            json!({"op": "assign", "columns": {"z": format!("x + {}", chain(256, "+"))}}),
+        ))
         .await;
     assert_eq!(deepest["state"], "succeeded", "{deepest}");
     let rows = app.result_json(deepest["id"].as_str().unwrap(), "").await;
@@ -201,7 +220,14 @@ async fn deep_expressions_are_refused_not_a_crash() {
     let query = format!("SELECT x FROM t WHERE x < {}", chain(1024, "+"));
     let sql = app.run(&json!({"sources": source, "sql": query})).await;
     assert_eq!(sql["state"], "succeeded", "{sql}");
-    assert_eq!(app.result_json(sql["id"].as_str().unwrap(), "").await.as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.result_json(sql["id"].as_str().unwrap(), "")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(app.get_json("/healthz").await["status"], "ok");
 }
 
@@ -211,9 +237,18 @@ async fn misleading_errors_are_named_at_submission() {
     app.write("t.csv", "x,y\n1,2\n3,4\n");
     let source = json!({"t": {"format": "csv", "path": "t.csv"}});
     let cases = [
-        (json!({"op": "head", "n": 9_223_372_036_854_775_808_u64}), "steps[0].n"),
-        (json!({"op": "filter", "expr": "sum(x) > 1"}), "steps[0].expr"),
-        (json!({"op": "filter", "expr": "row_number() OVER () > 1"}), "steps[0].expr"),
+        (
+            json!({"op": "head", "n": 9_223_372_036_854_775_808_u64}),
+            "steps[0].n",
+        ),
+        (
+            json!({"op": "filter", "expr": "sum(x) > 1"}),
+            "steps[0].expr",
+        ),
+        (
+            json!({"op": "filter", "expr": "row_number() OVER () > 1"}),
+            "steps[0].expr",
+        ),
     ];
     for (step, field) in cases {
         let spec = json!({"sources": source, "steps": [step]});
@@ -313,16 +348,21 @@ where
 {
     let start = Instant::now();
     while !done().await {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_pages_cannot_drive_a_keyless_rusk() {
-    let app = sqlite_app(|settings| settings.cors_origins = vec!["https://app.example".into()]).await;
+    let app =
+        sqlite_app(|settings| settings.cors_origins = vec!["https://app.example".into()]).await;
     app.write("t.csv", "x\n1\n");
-    let spec = json!({"sources": {"t": {"format": "csv", "path": "t.csv"}}, "sql": "SELECT x FROM t"});
+    let spec =
+        json!({"sources": {"t": {"format": "csv", "path": "t.csv"}}, "sql": "SELECT x FROM t"});
     let post = |origin: Option<&str>, content_type: &str, host: Option<&str>| {
         let mut request = app
             .client
@@ -339,26 +379,68 @@ async fn web_pages_cannot_drive_a_keyless_rusk() {
     };
     let status = |r: reqwest::Response| r.status().as_u16();
     // A cross-origin "simple" request, as a form or fetch() sends it.
-    assert_eq!(status(post(Some("http://evil.example"), "text/plain", None).await.unwrap()), 403);
-    assert_eq!(status(post(Some("http://evil.example"), "application/json", None).await.unwrap()), 403);
-    assert_eq!(status(post(Some("null"), "application/json", None).await.unwrap()), 403);
+    assert_eq!(
+        status(
+            post(Some("http://evil.example"), "text/plain", None)
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            post(Some("http://evil.example"), "application/json", None)
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    assert_eq!(
+        status(post(Some("null"), "application/json", None).await.unwrap()),
+        403
+    );
     assert_eq!(status(post(None, "text/plain", None).await.unwrap()), 415);
     // DNS rebinding: the page's own name in Host, its origin the same.
     let port = app.base.rsplit(':').next().unwrap().to_string();
     let evil = format!("evil.example:{port}");
-    let rebound = post(Some(&format!("http://{evil}")), "application/json", Some(&evil)).await.unwrap();
+    let rebound = post(
+        Some(&format!("http://{evil}")),
+        "application/json",
+        Some(&evil),
+    )
+    .await
+    .unwrap();
     assert_eq!(status(rebound), 403);
-    assert_eq!(status(app.client.get(app.url("/v1/jobs")).header("host", &evil).send().await.unwrap()), 403);
+    assert_eq!(
+        status(
+            app.client
+                .get(app.url("/v1/jobs"))
+                .header("host", &evil)
+                .send()
+                .await
+                .unwrap()
+        ),
+        403
+    );
     assert!(app.jobs().await.is_empty(), "nothing was queued");
     // Swagger UI on the same origin, and the allowed origin, work.
     let same = format!("127.0.0.1:{port}");
-    let ok = post(Some(&format!("http://{same}")), "application/json", None).await.unwrap();
-    assert_eq!(status(ok), 201);
-    let allowed = post(Some("https://app.example"), "application/json; charset=utf-8", None)
+    let ok = post(Some(&format!("http://{same}")), "application/json", None)
         .await
         .unwrap();
+    assert_eq!(status(ok), 201);
+    let allowed = post(
+        Some("https://app.example"),
+        "application/json; charset=utf-8",
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(allowed.status(), 201);
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
     let preflight = app
         .client
         .request(reqwest::Method::OPTIONS, app.url("/v1/jobs"))
@@ -368,7 +450,10 @@ async fn web_pages_cannot_drive_a_keyless_rusk() {
         .send()
         .await
         .unwrap();
-    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://app.example");
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
     // Links name the host the caller used, never a forged one.
     assert_eq!(app.jobs().await.len(), 2);
 }
@@ -407,13 +492,15 @@ async fn keys_headers_and_workers_across_tenants() {
         let url = app.url("/v1/workers");
         async move {
             let body = json_of(client.get(url)).await;
-            body["workers"][0]["current_jobs"].as_array().cloned().unwrap_or_default()
+            body["workers"][0]["current_jobs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
         }
     };
     wait_until(|| {
         let alpha = alpha.clone();
         let id = id.clone();
-        let running = running.clone();
         async move { running(alpha).await.iter().any(|j| j == id.as_str()) }
     })
     .await;
@@ -443,7 +530,8 @@ async fn keys_headers_and_workers_across_tenants() {
 async fn a_store_that_cannot_write_acknowledges_nothing() {
     let app = sqlite_app(|_| {}).await;
     app.write("t.csv", "x\n1\n");
-    let spec = json!({"sources": {"t": {"format": "csv", "path": "t.csv"}}, "sql": "SELECT x FROM t"});
+    let spec =
+        json!({"sources": {"t": {"format": "csv", "path": "t.csv"}}, "sql": "SELECT x FROM t"});
     let first = app.run(&spec).await;
     assert_eq!(first["state"], "succeeded");
     let files: Vec<_> = ["rusk.db", "rusk.db-wal"]
@@ -458,21 +546,41 @@ async fn a_store_that_cannot_write_acknowledges_nothing() {
     for _ in 0..6 {
         let response = app.post_job(&spec).await;
         match response.status().as_u16() {
-            201 => acknowledged.push(json_of_response(response).await["id"].as_str().unwrap().to_string()),
+            201 => acknowledged.push(
+                json_of_response(response).await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
             503 => {}
             other => panic!("expected 201 or 503, got {other}"),
         }
         // Every pooled connection must tell the truth, not only the first.
         let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-        assert_eq!(ready.status(), 503, "a store that cannot write is not ready");
+        assert_eq!(
+            ready.status(),
+            503,
+            "a store that cannot write is not ready"
+        );
     }
     drop(frozen);
     for id in acknowledged {
-        let found = app.client.get(app.url(&format!("/v1/jobs/{id}"))).send().await.unwrap();
+        let found = app
+            .client
+            .get(app.url(&format!("/v1/jobs/{id}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(found.status(), 200, "acknowledged job {id} was lost");
     }
     wait_until(|| async {
-        app.client.get(app.url("/readyz")).send().await.unwrap().status() == 200
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
     })
     .await;
     // And it works again: a new job is stored and runs.
