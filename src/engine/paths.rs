@@ -284,11 +284,13 @@ pub(crate) fn resolve(
         if !found.is_file() || is_hidden(&found, &base) {
             continue;
         }
-        let real = found.canonicalize().unwrap_or_else(|_| found.clone());
+        let real = found
+            .canonicalize()
+            .map_err(|_| format!("no such file: {path:?} under the data root"))?;
         if private.holds_file(&real) {
             continue;
         }
-        files.push(confine(root, private, &found, path)?);
+        files.push(check_confined(root, private, real, path)?);
     }
     if files.is_empty() {
         return Err(format!("no files match {path:?} under the data root"));
@@ -314,6 +316,16 @@ fn confine(root: &Path, private: &Private, file: &Path, asked: &str) -> Result<P
     let real = file
         .canonicalize()
         .map_err(|_| format!("no such file: {asked:?} under the data root"))?;
+    check_confined(root, private, real, asked)
+}
+
+/// `real` is canonical: symlinks are resolved.
+fn check_confined(
+    root: &Path,
+    private: &Private,
+    real: PathBuf,
+    asked: &str,
+) -> Result<PathBuf, String> {
     if private.holds_file(&real) {
         return Err(format!("{asked:?} lies in Rusk's own storage"));
     }
