@@ -12,11 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, OriginPolicy};
 use crate::config::{Settings, cores};
+use crate::domain::DEFAULT_TENANT;
 use crate::engine::{Engine, EngineConfig, Location, Private, normalise_url};
 use crate::keys;
 use crate::netguard::Guard;
 use crate::results::{LinkSigner, ResultStore};
-use crate::store::{self, DEFAULT_TENANT, Store};
+use crate::store::{self, Store};
 use crate::views::LinkMaker;
 use crate::webhooks::Deliverer;
 use crate::worker::{Worker, WorkerConfig};

@@ -219,7 +219,7 @@ async fn write_file(
     frugal: bool,
 ) -> anyhow::Result<usize> {
     let mut batches = engine
-        .prepare(spec, crate::store::DEFAULT_TENANT, frugal)
+        .prepare(spec, crate::domain::DEFAULT_TENANT, frugal)
         .await?
         .stream()?;
     let file = std::fs::File::create(output)

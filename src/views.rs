@@ -6,9 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::{
+    Attempt, ColumnSchema, Job, JobError, JobState, MlSummary, Progress, StoredResult,
+};
 use crate::results::{LinkSigner, ResultStore};
 use crate::spec::JobSpec;
-use crate::store::{Attempt, ColumnSchema, Job, JobError, JobState, Progress, StoredResult};
 
 /// Files listed in a job's view, so that a job of many files stays a small response.
 pub const MAX_VIEW_FILES: usize = 100;
@@ -60,8 +62,7 @@ pub struct ResultView {
     /// For ML jobs: `model_id`, `metrics`, `params` (`fit`); `best_params`, `best_score`,
     /// `scoring` (`grid_search`); `model_id`, `rows` (`predict`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub ml: Option<serde_json::Value>,
+    pub ml: Option<MlSummary>,
     /// When the links stop working (`RUSK_LINK_TTL` after this response was made).
     pub expires_at: DateTime<Utc>,
 }

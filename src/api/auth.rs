@@ -13,8 +13,8 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{ApiError, AppState};
+use crate::domain::DEFAULT_TENANT;
 use crate::keys::hash_api_key;
-use crate::store::DEFAULT_TENANT;
 
 /// What a request may see, put in its extensions by [`authenticate`].
 #[derive(Debug, Clone, PartialEq, Eq)]

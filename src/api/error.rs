@@ -6,10 +6,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::JobState;
 use crate::engine::EngineError;
 use crate::results::ResultError;
 use crate::spec::SpecError;
-use crate::store::{JobState, StoreError};
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

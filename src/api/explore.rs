@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Access, ApiError, AppState, ErrorBody, on_engine};
+use crate::domain::ColumnSchema;
 use crate::engine::TaskGraph;
 use crate::results::{Encoder, Encoding, columns};
 use crate::spec::{JobSpec, Source, parse_json};
-use crate::store::ColumnSchema;
 
 const MAX_HEAD: usize = 1000;
 

@@ -16,11 +16,10 @@ use uuid::Uuid;
 
 use super::auth::Access;
 use super::{ApiError, AppState, ErrorBody, on_engine};
+use crate::domain::{Delivery, Job, JobState, Progress, StoredResult};
 use crate::results::{Encoder, Encoding, arrow_schema};
 use crate::spec::{Compression, JobSpec, MlSpec, OutputFormat};
-use crate::store::{
-    Cancelled, Delivery, Job, JobState, ListFilter, NewJob, Progress, StoredResult, Submitted,
-};
+use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
 use crate::views::JobView;
 
 /// The absolute base of links: the configured public URL, else the request's host.

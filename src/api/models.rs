@@ -8,7 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Access;
 use super::{ApiError, AppState, ErrorBody};
-use crate::store::{ModelFilter, ModelInfo};
+use crate::domain::ModelInfo;
+use crate::store::ModelFilter;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Access, ApiError, AppState};
-use crate::store::WorkerInfo;
+use crate::domain::WorkerInfo;
 use crate::worker::REPORT_EVERY;
 
 #[derive(Debug, Serialize, ToSchema)]

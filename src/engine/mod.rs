@@ -55,17 +55,6 @@ impl EngineError {
         }
     }
 
-    /// A stable, machine-readable code for job errors.
-    pub fn code(&self) -> &'static str {
-        match self {
-            EngineError::Invalid { .. } => "invalid_spec",
-            EngineError::Data(_) => "data_error",
-            EngineError::ResourcesExhausted(_) => "resources_exhausted",
-            EngineError::Io(_) => "io_error",
-            EngineError::Internal(_) => "internal",
-        }
-    }
-
     /// The same error with `root/` cut from its message: callers know their files by paths
     /// relative to their data root, and the server's layout is none of their business.
     pub(crate) fn relative_to(self, root: &std::path::Path) -> EngineError {

@@ -18,7 +18,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use chrono::Utc;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use collect::Collector;
 use collect::take_rows;
@@ -27,8 +27,8 @@ pub use metrics::Metrics;
 use model::{Fitted, Predictions, Target};
 pub use search::Pool;
 
+use crate::domain::{MlSummary, ModelInfo};
 use crate::spec::{Estimator, Kind, MlSpec, MlTask, SpecError};
-use crate::store::ModelInfo;
 
 pub use crate::spec::MAX_TRAINING_ROWS as MAX_ROWS;
 
@@ -62,7 +62,7 @@ pub struct Artifact {
 /// A finished training task: the rows it returns, `result.ml`, and the model it trained.
 pub struct Outcome {
     pub rows: RecordBatch,
-    pub summary: Value,
+    pub summary: MlSummary,
     pub artifact: Artifact,
 }
 
@@ -361,11 +361,7 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, memory: usize) -> Result
         &artifact,
         &predictions,
     )?;
-    let summary = json!({
-        "model_id": artifact.info.id,
-        "metrics": scores,
-        "params": spec.params,
-    });
+    let summary = MlSummary::fitted(&artifact.info.id, scores, spec.params.clone());
     Ok(Outcome {
         rows,
         summary,
@@ -405,7 +401,7 @@ fn fit_clusters(
         "cluster",
         Arc::new(arrow::array::Int64Array::from(labels)),
     )?;
-    let summary = json!({"model_id": artifact.info.id, "metrics": scores, "params": spec.params});
+    let summary = MlSummary::fitted(&artifact.info.id, scores, spec.params.clone());
     Ok(Outcome {
         rows,
         summary,

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use crate::domain::MlSummary;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Metrics;
 use super::model::{self, Predictions};
@@ -144,13 +145,15 @@ pub fn grid_search(
         best_params.clone(),
         owner,
     );
-    let summary = json!({
-        "model_id": artifact.info.id,
-        "best_params": best_params,
-        "best_score": means[best],
-        "scoring": scoring,
-        "metrics": held_out,
-    });
+    let summary = MlSummary {
+        model_id: artifact.info.id.clone(),
+        rows: None,
+        best_params: Some(best_params),
+        best_score: Some(means[best]),
+        scoring: Some(scoring),
+        metrics: Some(held_out),
+        params: None,
+    };
     Ok(Outcome {
         rows: table,
         summary,
@@ -279,8 +282,8 @@ mod tests {
     #[test]
     fn grid_candidates_vary_the_last_parameter_fastest() {
         let grid: IndexMap<String, Vec<Value>> = [
-            ("max_depth".to_string(), vec![json!(2), json!(8)]),
-            ("n_estimators".to_string(), vec![json!(20), json!(50)]),
+            ("max_depth".to_string(), vec![serde_json::json!(2), serde_json::json!(8)]),
+            ("n_estimators".to_string(), vec![serde_json::json!(20), serde_json::json!(50)]),
         ]
         .into_iter()
         .collect();

@@ -29,10 +29,10 @@ pub use links::{LinkError, LinkSigner};
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
 
+use crate::domain::{ColumnSchema, ModelInfo, StoredFile, StoredResult};
 use crate::ml::Artifact;
 use crate::objects::StoreConfig;
 use crate::spec::{Compression, FileLayout, Output, OutputFormat};
-use crate::store::{ColumnSchema, ModelInfo, StoredFile, StoredResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultError {

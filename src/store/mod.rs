@@ -1,29 +1,71 @@
-//! The job table: both the API's resource and the work queue. One trait, two backends
-//! (SQLite, the embedded default; Postgres, for production), the same behaviour.
+//! The job table: both the API's resource and the work queue; and tenants, keys, the
+//! webhook outbox and models. One store, two databases (SQLite, the embedded default;
+//! Postgres, for production): each operation's control flow is written once (`jobs.rs`,
+//! `auth.rs`, `outbox.rs`, `models.rs`) and runs on either (`sql.rs`).
 //!
 //! Leases: a worker claims a job with a fresh `lease_id` that expires unless renewed; every
 //! later write by that worker names the lease, so a worker that lost it (cancelled, expired and
 //! reclaimed) changes nothing.
 
-mod postgres;
-mod sqlite;
+/// Runs `$body` with `$c` the pool's executor, once per database: the same code, compiled
+/// for each database's types.
+macro_rules! on_pool {
+    ($pool:expr, $c:ident => $body:expr) => {
+        match $pool {
+            $crate::store::sql::Pool::Postgres($c) => $body,
+            $crate::store::sql::Pool::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` the transaction's connection, once per database.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::sql::Tx::Postgres(tx) => {
+                let $c = &mut **tx;
+                $body
+            }
+            $crate::store::sql::Tx::Sqlite(tx) => {
+                let $c = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+mod auth;
+mod jobs;
+mod models;
+mod outbox;
+mod rows;
+mod sql;
+mod sqlite_tx;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::{
+    Attempt, AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, Job, JobError, JobState,
+    KeyInfo, ModelInfo, Progress, StoredResult, WorkerInfo,
+};
 use crate::spec::JobSpec;
 
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+/// The store on one of the two databases.
+pub struct SqlStore {
+    pool: sql::Pool,
+}
 
-/// The tenant of every job while no API key exists.
-pub const DEFAULT_TENANT: &str = "default";
+/// Connects to the store a URL names (`postgres://…` or `sqlite:…`) and brings its schema up
+/// to date.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqlStore {
+        pool: sql::Pool::connect(url).await?,
+    }))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,150 +79,6 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL {0:?}: expected postgres://… or sqlite://…")]
     UnsupportedUrl(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Succeeded => "succeeded",
-            JobState::Failed => "failed",
-            JobState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<JobState> {
-        [
-            JobState::Queued,
-            JobState::Running,
-            JobState::Succeeded,
-            JobState::Failed,
-            JobState::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            JobState::Succeeded | JobState::Failed | JobState::Cancelled
-        )
-    }
-}
-
-/// Why a job failed, with a stable `code` for programs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct JobError {
-    /// e.g. `data_error`, `resources_exhausted`, `timeout`, `io_error`, `lease_expired`.
-    pub code: String,
-    pub message: String,
-}
-
-/// A column of the result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ColumnSchema {
-    pub name: String,
-    /// Arrow type, e.g. `Int64`, `Float64`, `Utf8`.
-    #[serde(rename = "type")]
-    pub data_type: String,
-    pub nullable: bool,
-}
-
-/// One result file in the object store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredFile {
-    /// Object-store key, e.g. `results/{job}/{attempt}/part-00000.parquet`.
-    pub key: String,
-    pub rows: u64,
-    pub bytes: u64,
-}
-
-/// What a succeeded job produced, as recorded in its row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredResult {
-    pub format: crate::spec::OutputFormat,
-    pub rows: u64,
-    pub bytes: u64,
-    pub schema: Vec<ColumnSchema>,
-    pub files: Vec<StoredFile>,
-    /// An ML job's `result.ml`: model id, metrics, parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ml: Option<serde_json::Value>,
-}
-
-/// How far a job has got. Partitions are the scans' units of parallel work.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Progress {
-    pub partitions_done: u64,
-    pub partitions_total: u64,
-    pub rows_read: u64,
-    pub bytes_read: u64,
-    pub rows_out: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub id: Uuid,
-    pub tenant: String,
-    pub spec: JobSpec,
-    pub state: JobState,
-    pub priority: i32,
-    pub attempts: i32,
-    pub max_attempts: i32,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub error: Option<JobError>,
-    pub result: Option<StoredResult>,
-    pub progress: Option<Progress>,
-}
-
-/// One attempt at a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Attempt {
-    pub attempt: i32,
-    /// The worker process that ran it.
-    pub worker: String,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: Option<DateTime<Utc>>,
-    /// `succeeded`, `failed`, `retry`, `cancelled` or `lease_expired`; `null` while it runs.
-    pub outcome: Option<String>,
-    pub error: Option<JobError>,
-}
-
-/// What a worker process can do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Capabilities {
-    pub cores: usize,
-    /// The engine's memory pool, in bytes.
-    pub memory_limit: u64,
-    /// GPU devices (none until GPU kernels land).
-    pub gpus: Vec<String>,
-}
-
-/// A worker process as it last reported itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct WorkerInfo {
-    pub id: String,
-    pub hostname: String,
-    pub started_at: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    pub slots: i32,
-    pub busy: i32,
-    pub capabilities: Capabilities,
-    pub current_jobs: Vec<Uuid>,
 }
 
 pub struct NewJob {
@@ -241,11 +139,11 @@ pub enum Outcome {
 
 impl Outcome {
     /// How the attempt ended, as its log records it.
-    fn attempt_outcome(&self) -> &'static str {
+    fn attempt_outcome(&self) -> AttemptOutcome {
         match self {
-            Outcome::Succeeded { .. } => "succeeded",
-            Outcome::Failed(_) => "failed",
-            Outcome::Retry { .. } => "retry",
+            Outcome::Succeeded { .. } => AttemptOutcome::Succeeded,
+            Outcome::Failed(_) => AttemptOutcome::Failed,
+            Outcome::Retry { .. } => AttemptOutcome::Retry,
         }
     }
 
@@ -327,15 +225,6 @@ pub trait JobStore: Send + Sync {
     async fn requeue_expired(&self) -> Result<u64, StoreError>;
 }
 
-/// An API key as listed (the key itself is never stored).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyInfo {
-    pub id: String,
-    pub tenant: String,
-    pub created_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
 /// Tenants, their API keys (as hashes) and shared secrets.
 #[async_trait::async_trait]
 pub trait AuthStore: Send + Sync {
@@ -354,75 +243,6 @@ pub trait AuthStore: Send + Sync {
     async fn key_tenant(&self, hash: &str) -> Result<Option<String>, StoreError>;
     /// Whether any unrevoked key exists (then every `/v1` request needs one).
     async fn has_keys(&self) -> Result<bool, StoreError>;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Waiting for its next attempt.
-    Pending,
-    /// The receiver answered 2xx.
-    Delivered,
-    /// Every attempt failed; no more are made.
-    Failed,
-    /// The receiver answered 410 Gone: no more attempts.
-    Gone,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-            DeliveryState::Gone => "gone",
-        }
-    }
-
-    fn parse(text: &str) -> Result<DeliveryState, StoreError> {
-        [
-            DeliveryState::Pending,
-            DeliveryState::Delivered,
-            DeliveryState::Failed,
-            DeliveryState::Gone,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {text:?}")))
-    }
-}
-
-/// One try at delivering a webhook.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryAttempt {
-    pub attempt: i32,
-    pub at: DateTime<Utc>,
-    pub duration_ms: i64,
-    /// The receiver's HTTP status; `null` when it did not answer.
-    pub status: Option<i32>,
-    /// Why the attempt failed, when it did.
-    pub error: Option<String>,
-}
-
-/// A webhook message for one job event, and its attempts so far.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Delivery {
-    /// The `webhook-id` header: the same on every retry, so receivers can deduplicate.
-    pub id: String,
-    pub job_id: Uuid,
-    #[serde(skip)]
-    pub tenant: String,
-    pub url: String,
-    /// `job.succeeded`, `job.failed` or `job.cancelled`.
-    #[serde(rename = "type")]
-    pub event: String,
-    pub state: DeliveryState,
-    /// Attempts made (or begun) so far.
-    pub attempts: i32,
-    /// When the next attempt is due, while `pending`.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub attempt_log: Vec<DeliveryAttempt>,
 }
 
 /// What happens to a delivery after an attempt.
@@ -446,32 +266,6 @@ pub trait Outbox: Send + Sync {
     ) -> Result<(), StoreError>;
     /// A job's deliveries with their attempts, oldest first.
     async fn deliveries(&self, job: Uuid) -> Result<Vec<Delivery>, StoreError>;
-}
-
-/// A model trained by an ML job, as `GET /v1/models` lists it. Its weights live in the result
-/// store (`models/{id}/model.json`); this record is a row in the `model` table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ModelInfo {
-    /// `model_` and 32 hex digits; ids sort by creation time.
-    pub id: String,
-    /// The tenant that owns it (`default` while no API key exists).
-    #[serde(default)]
-    pub tenant: String,
-    pub estimator: crate::spec::Estimator,
-    /// The parameters it was trained with (scikit-learn names).
-    #[schema(value_type = Object)]
-    pub params: indexmap::IndexMap<String, serde_json::Value>,
-    /// The input columns a frame needs for `predict`.
-    pub features: Vec<String>,
-    pub target: Option<String>,
-    /// Class labels in the order of per-class probabilities (classifiers).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub classes: Vec<String>,
-    /// Held-out scores from training.
-    pub metrics: std::collections::BTreeMap<String, f64>,
-    /// The job that trained it.
-    pub job_id: Uuid,
-    pub created_at: DateTime<Utc>,
 }
 
 /// A page of models: newest first, `limit` of them, older than `before` (a model id).
@@ -502,33 +296,3 @@ pub trait ModelStore: Send + Sync {
 pub trait Store: JobStore + AuthStore + Outbox + ModelStore {}
 
 impl<T: JobStore + AuthStore + Outbox + ModelStore> Store for T {}
-
-/// Connects to the store a URL names and brings its schema up to date.
-pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
-    } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
-    } else {
-        Err(StoreError::UnsupportedUrl(url.to_string()))
-    }
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn parse_state(text: &str) -> Result<JobState, StoreError> {
-    JobState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown state {text:?}")))
-}
-
-fn lease_lost_error() -> JobError {
-    JobError {
-        code: "lease_expired".into(),
-        message: "the worker running this job stopped answering, and no attempts are left".into(),
-    }
-}

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::{Delivery, DeliveryAttempt, DeliveryState};
 use crate::netguard::Guard;
-use crate::store::{Delivery, DeliveryAttempt, DeliveryNext, DeliveryState, Store};
+use crate::store::{DeliveryNext, Store};
 use crate::views::{JobView, LinkMaker};
 
 pub use sign::signature;
@@ -193,7 +194,7 @@ impl Deliverer {
     }
 
     async fn secret(&self, tenant: &str) -> Result<String, String> {
-        if tenant == crate::store::DEFAULT_TENANT
+        if tenant == crate::domain::DEFAULT_TENANT
             && let Some(secret) = &self.default_secret
         {
             return Ok(secret.clone());

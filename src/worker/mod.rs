@@ -16,14 +16,15 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::domain::{
+    Capabilities, ErrorCode, Job, JobError, MlSummary, ModelInfo, Progress, StoredResult,
+    WorkerInfo,
+};
 use crate::engine::{Engine, EngineError, scan_progress};
 use crate::ml::{self, MlError};
 use crate::results::{MAX_RESULT_FILES, OutputLimits, ResultError, ResultStore};
 use crate::spec::{JobSpec, MlSpec, MlTask};
-use crate::store::{
-    Capabilities, Claimed, Job, JobError, Lease, ModelInfo, Outcome, Progress, Store, StoredResult,
-    WorkerInfo,
-};
+use crate::store::{Claimed, Lease, Outcome, Store};
 
 /// How often a worker reports itself; `GET /v1/workers` lists those seen within three times this.
 pub const REPORT_EVERY: Duration = Duration::from_secs(2);
@@ -248,14 +249,14 @@ impl Worker {
                 _ = sleep_until(deadline) => {
                     task.abort();
                     let _ = (&mut task).await;
-                    break Outcome::Failed(JobError {
-                        code: "timeout".into(),
-                        message: format!(
+                    break Outcome::Failed(JobError::new(
+                        ErrorCode::Timeout,
+                        format!(
                             "the job ran longer than its timeout ({}s: timeout_s, or the \
                              server's RUSK_DEFAULT_TIMEOUT)",
                             timeout.as_secs()
                         ),
-                    });
+                    ));
                 }
                 _ = shutdown.cancelled(), if release_at.is_none() => {
                     // Stop claiming (the slot loop sees it) but let this job finish in the grace
@@ -266,11 +267,11 @@ impl Worker {
                     task.abort();
                     let _ = (&mut task).await;
                     break Outcome::Retry {
-                        error: JobError {
-                            code: "worker_shutdown".into(),
-                            message: "the worker shut down while running this job; \
-                                      it goes back to the queue".into(),
-                        },
+                        error: JobError::new(
+                            ErrorCode::WorkerShutdown,
+                            "the worker shut down while running this job; it goes back to the \
+                             queue",
+                        ),
                         after: Duration::ZERO,
                     };
                 }
@@ -362,20 +363,27 @@ enum RunError {
     Ml(#[from] MlError),
 }
 
+fn engine_code(error: &EngineError) -> ErrorCode {
+    match error {
+        EngineError::Invalid { .. } => ErrorCode::InvalidSpec,
+        EngineError::Data(_) => ErrorCode::DataError,
+        EngineError::ResourcesExhausted(_) => ErrorCode::ResourcesExhausted,
+        EngineError::Io(_) => ErrorCode::IoError,
+        EngineError::Internal(_) => ErrorCode::Internal,
+    }
+}
+
 impl RunError {
     fn job_error(&self) -> JobError {
         let code = match self {
-            RunError::Engine(e) => e.code(),
-            RunError::Results(ResultError::Store(_)) => "io_error",
-            RunError::Results(ResultError::TooLarge(_)) => "result_too_large",
-            RunError::Results(_) => "internal",
-            RunError::Ml(MlError::Input(_)) => "data_error",
-            RunError::Ml(_) => "ml_error",
+            RunError::Engine(e) => engine_code(e),
+            RunError::Results(ResultError::Store(_)) => ErrorCode::IoError,
+            RunError::Results(ResultError::TooLarge(_)) => ErrorCode::ResultTooLarge,
+            RunError::Results(_) => ErrorCode::Internal,
+            RunError::Ml(MlError::Input(_)) => ErrorCode::DataError,
+            RunError::Ml(_) => ErrorCode::MlError,
         };
-        JobError {
-            code: code.into(),
-            message: self.to_string(),
-        }
+        JobError::new(code, self.to_string())
     }
 
     fn is_transient(&self) -> bool {
@@ -549,7 +557,15 @@ impl Run<'_> {
             self.write_batch(&mut writer, &batch).await?;
         }
         let mut result = writer.finish().await?;
-        result.ml = Some(serde_json::json!({"model_id": id, "rows": rows}));
+        result.ml = Some(MlSummary {
+            model_id: id.to_string(),
+            rows: Some(rows as u64),
+            best_params: None,
+            best_score: None,
+            scoring: None,
+            metrics: None,
+            params: None,
+        });
         Ok(Finished {
             result,
             model: None,
@@ -623,10 +639,10 @@ fn outcome_of(
             after: backoff(attempt),
         },
         Ok(Err(error)) => Outcome::Failed(error.job_error()),
-        Err(join) => Outcome::Failed(JobError {
-            code: "internal".into(),
-            message: format!("the job's task ended abnormally: {join}"),
-        }),
+        Err(join) => Outcome::Failed(JobError::new(
+            ErrorCode::Internal,
+            format!("the job's task ended abnormally: {join}"),
+        )),
     }
 }
 

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use rusk::domain::{ErrorCode, JobError, JobState, Progress};
 use rusk::spec::JobSpec;
-use rusk::store::{self, JobError, JobState, NewJob, Outcome, Progress, Submitted};
+use rusk::store::{self, NewJob, Outcome, Submitted};
 
 use crate::helpers::{Backend, settings_for};
 
@@ -78,7 +79,7 @@ async fn leases_are_fenced(backend: Backend) {
             .unwrap()
     );
     let zombie = Outcome::Failed(JobError {
-        code: "x".into(),
+        code: ErrorCode::Internal,
         message: "late".into(),
     });
     assert!(
@@ -88,7 +89,7 @@ async fn leases_are_fenced(backend: Backend) {
 
     let retry = Outcome::Retry {
         error: JobError {
-            code: "io_error".into(),
+            code: ErrorCode::IoError,
             message: "flaky".into(),
         },
         after: Duration::ZERO,
@@ -100,7 +101,7 @@ async fn leases_are_fenced(backend: Backend) {
         JobState::Failed,
         "out of attempts (2 of 2), so a retry fails"
     );
-    assert_eq!(ended.error.unwrap().code, "io_error");
+    assert_eq!(ended.error.unwrap().code, ErrorCode::IoError);
     assert!(
         store
             .get(Some("other-tenant"), job.id)
@@ -132,7 +133,7 @@ async fn retries_requeue_until_attempts_run_out(backend: Backend) {
         .unwrap();
     let retry = Outcome::Retry {
         error: JobError {
-            code: "io_error".into(),
+            code: ErrorCode::IoError,
             message: "flaky".into(),
         },
         after: Duration::from_secs(3600),

@@ -10,22 +10,22 @@ use std::ops::{Deref, DerefMut};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
 
-pub(super) struct Tx {
+pub(super) struct SqliteTx {
     conn: PoolConnection<Sqlite>,
     /// Whether COMMIT has succeeded.
     done: bool,
 }
 
-impl Tx {
+impl SqliteTx {
     /// Takes the write lock at once, so that two writers wait for each other instead of
     /// failing to upgrade a read transaction.
-    pub(super) async fn begin(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
+    pub(super) async fn begin(pool: &SqlitePool) -> Result<SqliteTx, sqlx::Error> {
         let mut conn = pool.acquire().await?;
         if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
             conn.close_on_drop();
             return Err(error);
         }
-        Ok(Tx { conn, done: false })
+        Ok(SqliteTx { conn, done: false })
     }
 
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
@@ -35,7 +35,7 @@ impl Tx {
     }
 }
 
-impl Drop for Tx {
+impl Drop for SqliteTx {
     fn drop(&mut self) {
         if !self.done {
             // Closing the connection rolls back whatever is open, and nothing of it is reused.
@@ -44,7 +44,7 @@ impl Drop for Tx {
     }
 }
 
-impl Deref for Tx {
+impl Deref for SqliteTx {
     type Target = SqliteConnection;
 
     fn deref(&self) -> &SqliteConnection {
@@ -52,7 +52,7 @@ impl Deref for Tx {
     }
 }
 
-impl DerefMut for Tx {
+impl DerefMut for SqliteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         &mut self.conn
     }

@@ -1,0 +1,454 @@
+//! The job table and queue: each operation's control flow, once for both databases.
+
+use std::time::Duration;
+
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use super::rows::{
+    AttemptRow, JobRow, KeyedRow, WorkerRow, attempt_columns, job_columns, lit, millis, named,
+    to_json, uuid, worker_columns,
+};
+use super::sql::Tx;
+use super::{
+    Cancelled, Claimed, JobStore, Lease, ListFilter, NewJob, Outcome, SqlStore, StoreError,
+    Submitted, models, outbox,
+};
+use crate::domain::{
+    Attempt, AttemptOutcome, ErrorCode, EventType, Job, JobError, JobState, Progress, WorkerInfo,
+};
+
+use JobState::{Cancelled as CANCELLED, Failed as FAILED, Queued as QUEUED, Running as RUNNING};
+
+#[async_trait::async_trait]
+impl JobStore for SqlStore {
+    /// A write, not a read: a store that answers but cannot write (a read-only replica
+    /// after a failover, a full disk) is not ready.
+    async fn ping(&self) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO store_probe (id, checked_at) VALUES (1, {}) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            self.pool.dialect().now()
+        );
+        on_pool!(&self.pool, c => sqlx::query(AssertSqlSafe(sql)).execute(c).await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn submit(&self, job: NewJob) -> Result<Submitted, StoreError> {
+        let d = self.pool.dialect();
+        let (key, hash) = job.idempotency.clone().unzip();
+        let sql = format!(
+            "INSERT INTO job (id, tenant, name, spec, state, priority, attempts, max_attempts, \
+             timeout_s, idempotency_key, request_hash, created_at, run_after) \
+             VALUES ({}, $2, $3, {}, {}, $5, 0, $6, $7, $8, $9, {now}, {now}) \
+             ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+             RETURNING {}",
+            d.uuid("$1"),
+            d.json("$4"),
+            lit(QUEUED),
+            job_columns(d),
+            now = d.now(),
+        );
+        let spec = to_json(&job.spec)?;
+        let max_attempts = i32::try_from(job.spec.max_attempts).unwrap_or(i32::MAX);
+        let timeout = job
+            .spec
+            .timeout_s
+            .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        let mut tx = self.pool.begin().await?;
+        let row: Option<JobRow> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(Uuid::now_v7().to_string())
+            .bind(&job.tenant)
+            .bind(&job.spec.name)
+            .bind(&spec)
+            .bind(job.spec.priority)
+            .bind(max_attempts)
+            .bind(timeout)
+            .bind(&key)
+            .bind(&hash)
+            .fetch_optional(c)
+            .await)?;
+        if row.is_some() {
+            tx.announce_job().await?;
+        }
+        // An explicit commit: the row is durable, or the caller hears why not. (A statement's
+        // own autocommit can fail after its RETURNING row was read, and that error is lost.)
+        tx.commit().await?;
+        if let Some(row) = row {
+            return Ok(Submitted::Created(row.into_job()?));
+        }
+        match self.keyed(&job.tenant, key.as_deref()).await? {
+            Some(first) if first.request_hash == hash => {
+                Ok(Submitted::Existing(first.row.into_job()?))
+            }
+            Some(_) => Ok(Submitted::KeyReused),
+            None => Err(StoreError::Corrupt(
+                "an idempotency conflict without a row".into(),
+            )),
+        }
+    }
+
+    async fn get(&self, tenant: Option<&str>, id: Uuid) -> Result<Option<Job>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "SELECT {} FROM job WHERE ($1 IS NULL OR tenant = $1) AND id = {}",
+            job_columns(d),
+            d.uuid("$2")
+        );
+        let row: Option<JobRow> = on_pool!(&self.pool, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id.to_string())
+            .fetch_optional(c)
+            .await)?;
+        row.map(JobRow::into_job).transpose()
+    }
+
+    async fn attempts(&self, job: Uuid) -> Result<Vec<Attempt>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "SELECT {} FROM job_attempt WHERE job_id = {} ORDER BY attempt",
+            attempt_columns(d),
+            d.uuid("$1")
+        );
+        let rows: Vec<AttemptRow> = on_pool!(&self.pool, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(job.to_string())
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(AttemptRow::into_attempt).collect()
+    }
+
+    async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "SELECT {} FROM job WHERE tenant = $1 AND ($2 IS NULL OR state = $2) \
+             AND ($3 IS NULL OR id < {}) ORDER BY id DESC LIMIT $4",
+            job_columns(d),
+            d.uuid("$3")
+        );
+        let rows: Vec<JobRow> = on_pool!(&self.pool, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(filter.state.map(JobState::as_str))
+            .bind(filter.before.map(|id| id.to_string()))
+            .bind(i64::from(filter.limit))
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(JobRow::into_job).collect()
+    }
+
+    async fn cancel(&self, tenant: &str, id: Uuid) -> Result<Cancelled, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "UPDATE job SET state = {}, finished_at = {}, lease_id = NULL, \
+             lease_expires_at = NULL WHERE tenant = $1 AND id = {} \
+             AND state IN ({}, {}) RETURNING {}",
+            lit(CANCELLED),
+            d.now(),
+            d.uuid("$2"),
+            lit(QUEUED),
+            lit(RUNNING),
+            job_columns(d)
+        );
+        let mut tx = self.pool.begin().await?;
+        let row: Option<JobRow> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id.to_string())
+            .fetch_optional(c)
+            .await)?;
+        if row.is_some() {
+            end_open_attempt(&mut tx, id).await?;
+            outbox::enqueue(&mut tx, id, EventType::JobCancelled).await?;
+        }
+        tx.commit().await?;
+        match row {
+            Some(row) => Ok(Cancelled::Done(row.into_job()?)),
+            None => Ok(match self.get(Some(tenant), id).await? {
+                Some(job) => Cancelled::AlreadyFinished(job),
+                None => Cancelled::NotFound,
+            }),
+        }
+    }
+
+    async fn claim(&self, worker: &str, ttl: Duration) -> Result<Option<Claimed>, StoreError> {
+        let d = self.pool.dialect();
+        let lease_id = Uuid::new_v4();
+        let sql = format!(
+            "UPDATE job SET state = {running}, attempts = attempts + 1, lease_id = {}, \
+             lease_expires_at = {}, worker_id = $3, started_at = COALESCE(started_at, {now}) \
+             WHERE state = {queued} AND id = (SELECT id FROM job WHERE state = {queued} \
+             AND run_after <= {now} ORDER BY priority DESC, id LIMIT 1{}) RETURNING {}",
+            d.uuid("$1"),
+            d.later("$2"),
+            d.skip_locked(),
+            job_columns(d),
+            running = lit(RUNNING),
+            queued = lit(QUEUED),
+            now = d.now(),
+        );
+        let mut tx = self.pool.begin().await?;
+        let row: Option<JobRow> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_id.to_string())
+            .bind(millis(ttl))
+            .bind(worker)
+            .fetch_optional(c)
+            .await)?;
+        let Some(row) = row else { return Ok(None) };
+        let claimed = Claimed::new(row.into_job()?, lease_id);
+        let sql = format!(
+            "INSERT INTO job_attempt (job_id, attempt, worker_id, started_at) \
+             VALUES ({}, $2, $3, {})",
+            d.uuid("$1"),
+            d.now()
+        );
+        on_tx!(&mut tx, c => sqlx::query(AssertSqlSafe(sql))
+            .bind(claimed.lease.job_id.to_string())
+            .bind(claimed.lease.attempt)
+            .bind(worker)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
+        tx.commit().await?;
+        Ok(Some(claimed))
+    }
+
+    async fn heartbeat(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        progress: &Progress,
+    ) -> Result<bool, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "UPDATE job SET lease_expires_at = {}, progress = {} \
+             WHERE id = {} AND lease_id = {} AND state = {}",
+            d.later("$1"),
+            d.jsonb("$4"),
+            d.uuid("$2"),
+            d.uuid("$3"),
+            lit(RUNNING)
+        );
+        let progress = to_json(progress)?;
+        let done = on_pool!(&self.pool, c => sqlx::query(AssertSqlSafe(sql))
+            .bind(millis(ttl))
+            .bind(lease.job_id.to_string())
+            .bind(lease.lease_id.to_string())
+            .bind(&progress)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError> {
+        let d = self.pool.dialect();
+        let (result, error, retry_after) = match outcome {
+            Outcome::Succeeded { result, .. } => (Some(to_json(result)?), None, None),
+            Outcome::Failed(error) => (None, Some(to_json(error)?), None),
+            Outcome::Retry { error, after } => (None, Some(to_json(error)?), Some(millis(*after))),
+        };
+        let progress = outcome.progress().map(to_json).transpose()?;
+        let retry = "$4 IS NOT NULL AND attempts < max_attempts";
+        let sql = format!(
+            "UPDATE job SET state = CASE WHEN {retry} THEN {} ELSE $1 END, \
+             finished_at = CASE WHEN {retry} THEN NULL ELSE {} END, \
+             run_after = COALESCE({}, run_after), result = {}, error = {}, \
+             progress = COALESCE({}, progress), lease_id = NULL, lease_expires_at = NULL \
+             WHERE id = {} AND lease_id = {} AND state = {} RETURNING state",
+            lit(QUEUED),
+            d.now(),
+            d.later("$4"),
+            d.jsonb("$2"),
+            d.jsonb("$3"),
+            d.jsonb("$7"),
+            d.uuid("$5"),
+            d.uuid("$6"),
+            lit(RUNNING),
+        );
+        let mut tx = self.pool.begin().await?;
+        let state: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(outcome.state().as_str())
+            .bind(&result)
+            .bind(&error)
+            .bind(retry_after)
+            .bind(lease.job_id.to_string())
+            .bind(lease.lease_id.to_string())
+            .bind(&progress)
+            .fetch_optional(c)
+            .await)?;
+        let Some(state) = state else {
+            return Ok(false);
+        };
+        let state: JobState = named(&state)?;
+        // A retry with no attempts left failed the job: the log says so.
+        let ended = match outcome {
+            Outcome::Retry { .. } if state == FAILED => AttemptOutcome::Failed,
+            _ => outcome.attempt_outcome(),
+        };
+        end_attempt(&mut tx, lease, ended, outcome.error()).await?;
+        if let Some(model) = outcome.model() {
+            models::record(&mut tx, model).await?;
+        }
+        if let Some(event) = EventType::of(state) {
+            outbox::enqueue(&mut tx, lease.job_id, event).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn report_worker(&self, worker: &WorkerInfo) -> Result<(), StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "INSERT INTO worker (id, hostname, started_at, last_seen, slots, busy, capabilities, \
+             current_jobs) VALUES ($1, $2, {}, {now}, $4, $5, {}, {}) \
+             ON CONFLICT (id) DO UPDATE SET last_seen = {now}, busy = $5, \
+             current_jobs = excluded.current_jobs",
+            d.time("$3"),
+            d.jsonb("$6"),
+            d.jsonb("$7"),
+            now = d.now(),
+        );
+        let capabilities = to_json(&worker.capabilities)?;
+        let current = to_json(&worker.current_jobs)?;
+        on_pool!(&self.pool, c => sqlx::query(AssertSqlSafe(sql))
+            .bind(&worker.id)
+            .bind(&worker.hostname)
+            .bind(worker.started_at.timestamp_millis())
+            .bind(worker.slots)
+            .bind(worker.busy)
+            .bind(&capabilities)
+            .bind(&current)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn remove_worker(&self, id: &str) -> Result<(), StoreError> {
+        on_pool!(&self.pool, c => sqlx::query("DELETE FROM worker WHERE id = $1")
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn live_workers(&self, within: Duration) -> Result<Vec<WorkerInfo>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "SELECT {} FROM worker WHERE last_seen >= {} ORDER BY id",
+            worker_columns(d),
+            d.earlier("$1")
+        );
+        let rows: Vec<WorkerRow> = on_pool!(&self.pool, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(millis(within))
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(WorkerRow::into_worker).collect()
+    }
+
+    async fn watch_queue(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        self.pool.watch_queue(wake, shutdown).await;
+    }
+
+    async fn requeue_expired(&self) -> Result<u64, StoreError> {
+        let d = self.pool.dialect();
+        let out_of_attempts = "attempts >= max_attempts";
+        let sql = format!(
+            "UPDATE job SET state = CASE WHEN {out_of_attempts} THEN {} ELSE {} END, \
+             error = CASE WHEN {out_of_attempts} THEN {} ELSE error END, \
+             finished_at = CASE WHEN {out_of_attempts} THEN {now} ELSE NULL END, \
+             run_after = {now}, lease_id = NULL, lease_expires_at = NULL \
+             WHERE state = {} AND lease_expires_at < {now} RETURNING {}, attempts, state",
+            lit(FAILED),
+            lit(QUEUED),
+            d.jsonb("$1"),
+            lit(RUNNING),
+            d.text("id"),
+            now = d.now(),
+        );
+        let lost = to_json(&JobError::new(
+            ErrorCode::LeaseExpired,
+            "the worker running this job stopped answering, and no attempts are left",
+        ))?;
+        let mut tx = self.pool.begin().await?;
+        let ended: Vec<(String, i32, String)> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(sql))
+                .bind(&lost)
+                .fetch_all(c)
+                .await)?;
+        for (id, attempt, state) in &ended {
+            let lease = Lease {
+                job_id: uuid(id)?,
+                lease_id: Uuid::nil(),
+                attempt: *attempt,
+            };
+            end_attempt(&mut tx, &lease, AttemptOutcome::LeaseExpired, None).await?;
+            if named::<JobState>(state)? == FAILED {
+                outbox::enqueue(&mut tx, lease.job_id, EventType::JobFailed).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(ended.len() as u64)
+    }
+}
+
+impl SqlStore {
+    /// The job a tenant submitted with this idempotency key, and the request's hash.
+    async fn keyed(&self, tenant: &str, key: Option<&str>) -> Result<Option<KeyedRow>, StoreError> {
+        let sql = format!(
+            "SELECT {}, request_hash FROM job WHERE tenant = $1 AND idempotency_key = $2",
+            job_columns(self.pool.dialect())
+        );
+        Ok(on_pool!(&self.pool, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(key)
+            .fetch_optional(c)
+            .await)?)
+    }
+}
+
+/// Records how an attempt ended.
+async fn end_attempt(
+    tx: &mut Tx,
+    lease: &Lease,
+    outcome: AttemptOutcome,
+    error: Option<&JobError>,
+) -> Result<(), StoreError> {
+    let d = tx.dialect();
+    let sql = format!(
+        "UPDATE job_attempt SET ended_at = {}, outcome = $1, error = {} \
+         WHERE job_id = {} AND attempt = $4",
+        d.now(),
+        d.jsonb("$2"),
+        d.uuid("$3")
+    );
+    let error = error.map(to_json).transpose()?;
+    on_tx!(tx, c => sqlx::query(AssertSqlSafe(sql))
+        .bind(crate::domain::Named::as_str(outcome))
+        .bind(&error)
+        .bind(lease.job_id.to_string())
+        .bind(lease.attempt)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Ends a cancelled job's running attempt, if it has one.
+async fn end_open_attempt(tx: &mut Tx, job: Uuid) -> Result<(), StoreError> {
+    let d = tx.dialect();
+    let sql = format!(
+        "UPDATE job_attempt SET ended_at = {}, outcome = '{}' WHERE job_id = {} AND ended_at IS NULL",
+        d.now(),
+        crate::domain::Named::as_str(AttemptOutcome::Cancelled),
+        d.uuid("$1")
+    );
+    on_tx!(tx, c => sqlx::query(AssertSqlSafe(sql))
+        .bind(job.to_string())
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
