@@ -282,8 +282,14 @@ mod tests {
     #[test]
     fn grid_candidates_vary_the_last_parameter_fastest() {
         let grid: IndexMap<String, Vec<Value>> = [
-            ("max_depth".to_string(), vec![serde_json::json!(2), serde_json::json!(8)]),
-            ("n_estimators".to_string(), vec![serde_json::json!(20), serde_json::json!(50)]),
+            (
+                "max_depth".to_string(),
+                vec![serde_json::json!(2), serde_json::json!(8)],
+            ),
+            (
+                "n_estimators".to_string(),
+                vec![serde_json::json!(20), serde_json::json!(50)],
+            ),
         ]
         .into_iter()
         .collect();

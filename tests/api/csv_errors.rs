@@ -7,7 +7,7 @@ use crate::helpers::{Backend, spawn_app};
 
 #[tokio::test]
 async fn a_bad_value_names_its_file_and_column() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     app.write("logs/one.csv", "id,price\n1,2.5\n2,3.5\n");
     app.write("logs/two.csv", "id,price\n3,4.5\n4,lots\n");
     let id = app
@@ -35,7 +35,7 @@ async fn a_bad_value_names_its_file_and_column() {
 
 #[tokio::test]
 async fn files_that_disagree_are_refused() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     app.write("mixed/a.csv", "id,price\n1,2\n");
     app.write("mixed/b.csv", "id,cost\n1,2\n");
     let response = app

@@ -7,7 +7,7 @@ use crate::helpers::{Backend, spawn_app};
 
 #[tokio::test]
 async fn inspect_shows_schema_files_and_first_rows() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let rows = data::write_logs(&app, 3, 100);
     let response = app
         .client
@@ -50,7 +50,7 @@ async fn inspect_shows_schema_files_and_first_rows() {
 
 #[tokio::test]
 async fn explain_shows_plans_and_the_task_graph() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     data::write_logs(&app, 2, 50);
     let response = app
         .client

@@ -37,12 +37,8 @@ impl Drop for TestApp {
     }
 }
 
-/// Settings for a fresh app; `None` when Postgres was asked for but is not configured here
-/// (a loud skip outside CI; in CI, a failure).
-pub async fn settings_for(
-    backend: Backend,
-    dir: &Path,
-) -> Option<(Settings, Option<TestDatabase>)> {
+/// Settings for a fresh app, on a database of its own for Postgres.
+pub async fn settings_for(backend: Backend, dir: &Path) -> (Settings, Option<TestDatabase>) {
     let root = dir.join("root");
     std::fs::create_dir_all(&root).unwrap();
     let mut settings = Settings::embedded(dir.join("data"));
@@ -53,19 +49,19 @@ pub async fn settings_for(
     let database = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {
-            let db = TestDatabase::create().await?;
+            let db = TestDatabase::create().await;
             settings.database_url = Some(db.url.clone());
             Some(db)
         }
     };
-    Some((settings, database))
+    (settings, database)
 }
 
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(backend, Role::Serve).await
 }
 
-pub async fn spawn_with(backend: Backend, role: Role) -> Option<TestApp> {
+pub async fn spawn_with(backend: Backend, role: Role) -> TestApp {
     spawn_configured(backend, role, |_| {}).await
 }
 
@@ -74,9 +70,9 @@ pub async fn spawn_configured(
     backend: Backend,
     role: Role,
     configure: impl FnOnce(&mut Settings),
-) -> Option<TestApp> {
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let (mut settings, database) = settings_for(backend, dir.path()).await?;
+    let (mut settings, database) = settings_for(backend, dir.path()).await;
     configure(&mut settings);
     let shutdown = CancellationToken::new();
     let running = app::start(&settings, role, shutdown.clone())
@@ -84,7 +80,7 @@ pub async fn spawn_configured(
         .expect("rusk starts");
     let addr = running.addr.expect("the API listens");
     tokio::spawn(running.wait());
-    Some(TestApp {
+    TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         root: settings.data_root.clone().unwrap(),
@@ -92,7 +88,7 @@ pub async fn spawn_configured(
         shutdown,
         _dir: dir,
         _database: database,
-    })
+    }
 }
 
 impl TestApp {
@@ -335,18 +331,9 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    async fn create() -> Option<TestDatabase> {
-        let Ok(admin_url) = std::env::var("DATABASE_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the Postgres tests: set DATABASE_URL=postgres://…"
-            );
-            eprintln!(
-                "\n*** SKIPPING a Postgres test: DATABASE_URL is not set. \
-                 Set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it. ***\n"
-            );
-            return None;
-        };
+    async fn create() -> TestDatabase {
+        let admin_url =
+            std::env::var("DATABASE_URL").unwrap_or_else(|_| panic!("{NEEDS_POSTGRES}"));
         assert!(
             admin_url.starts_with("postgres"),
             "DATABASE_URL must be a postgres:// URL"
@@ -359,11 +346,11 @@ impl TestDatabase {
             .expect("create a test database");
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&name);
-        Some(TestDatabase {
+        TestDatabase {
             admin_url,
             name,
             url: url.to_string(),
-        })
+        }
     }
 }
 
@@ -399,6 +386,29 @@ impl Drop for TestDatabase {
 /// against Postgres (for tests that configure their app).
 #[macro_export]
 macro_rules! on_both_backends {
+    // Tests that need a tool beyond the crate (a Python library): ignored unless asked for.
+    (needs $why:literal: $($name:ident),* $(,)?) => {
+        mod with_tools {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    #[ignore = $why]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::Backend::Sqlite).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    #[ignore = $why]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::Backend::Postgres).await;
+                    }
+                )*
+            }
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -411,6 +421,7 @@ macro_rules! on_both_backends {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs Postgres: set DATABASE_URL, run with --include-ignored"]
                 async fn $name() {
                     super::$name($crate::helpers::Backend::Postgres).await;
                 }
@@ -422,12 +433,35 @@ macro_rules! on_both_backends {
 /// Runs one async test body against SQLite and against Postgres.
 #[macro_export]
 macro_rules! on_both_stores {
+    // Tests that need a tool beyond the crate (a Python library): ignored unless asked for.
+    (needs $why:literal: $($name:ident),* $(,)?) => {
+        mod with_tools {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    #[ignore = $why]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    #[ignore = $why]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await;
+                    }
+                )*
+            }
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.unwrap();
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
                     super::$name(app).await;
                 }
             )*
@@ -435,10 +469,10 @@ macro_rules! on_both_stores {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs Postgres: set DATABASE_URL, run with --include-ignored"]
                 async fn $name() {
-                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
-                        super::$name(app).await;
-                    }
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                    super::$name(app).await;
                 }
             )*
         }
@@ -450,23 +484,24 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
 
+/// Why a Postgres test fails where no Postgres is configured (such tests are `#[ignore]`d,
+/// so a plain `cargo test` lists them as ignored instead).
+pub const NEEDS_POSTGRES: &str = "this test needs Postgres: set \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (see the README, \"Running every suite\")";
+
 /// The Python that has `modules` (e.g. `"pandas, pyarrow"`): `RUSK_PYTHON`, else `python3`.
-/// Missing them is a loud skip on a developer's machine and a failure in CI.
-pub fn python_with(modules: &str, test: &str) -> Option<String> {
+/// Tests that need it are `#[ignore]`d; run with `--include-ignored`, they fail without it.
+pub fn python_with(modules: &str, test: &str) -> String {
     let python = std::env::var("RUSK_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = std::process::Command::new(&python)
         .args(["-c", &format!("import {modules}")])
         .status()
         .is_ok_and(|s| s.success());
-    if ok {
-        return Some(python);
-    }
     assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run {test}: set RUSK_PYTHON to a Python with {modules}"
+        ok,
+        "{test} needs a Python with {modules}: set RUSK_PYTHON (see the README, \"Running every suite\")"
     );
-    eprintln!("\n*** SKIPPING {test}: {python} lacks {modules} (set RUSK_PYTHON) ***\n");
-    None
+    python
 }
 
 /// Creates an API key with `rusk keys create`, against the app's database; returns the key

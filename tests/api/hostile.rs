@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, client_with_key, create_key, json_of, spawn_configured};
 
 async fn sqlite_app(configure: impl FnOnce(&mut rusk::config::Settings)) -> TestApp {
-    spawn_configured(Backend::Sqlite, Role::Serve, configure)
-        .await
-        .unwrap()
+    spawn_configured(Backend::Sqlite, Role::Serve, configure).await
 }
 
 /// POSTs JSON with `client`; the status and the error's field path.

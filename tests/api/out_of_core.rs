@@ -17,7 +17,6 @@ async fn small_memory_app() -> TestApp {
         settings.slots = Some(1);
     })
     .await
-    .unwrap()
 }
 
 /// `k` distinct 0..ROWS, `v = k % 1000`.

@@ -7,7 +7,7 @@ use crate::helpers::{Backend, spawn_app};
 
 #[tokio::test]
 async fn probes_answer() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     for probe in ["/healthz", "/readyz"] {
         let response = app.client.get(app.url(probe)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{probe}");
@@ -27,7 +27,7 @@ async fn probes_answer() {
 /// `cargo run -- openapi > openapi/openapi.json`.
 #[tokio::test]
 async fn committed_openapi_matches_the_served_one() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let served = app.get_json("/openapi.json").await;
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))

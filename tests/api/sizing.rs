@@ -25,7 +25,7 @@ async fn sampled(app: &TestApp, steps: Value) -> Vec<String> {
 
 #[tokio::test]
 async fn sample_is_reproducible() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let all = data::write_logs(&app, 2, 1000);
     let first = sampled(&app, json!([{"op": "sample", "frac": 0.3, "seed": 7}])).await;
     let n = first.len() as f64 / all.len() as f64;
@@ -52,7 +52,7 @@ async fn sample_is_reproducible() {
 
 #[tokio::test]
 async fn file_layout_by_count_and_by_repartition_size() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let all = data::write_logs(&app, 2, 2000);
     let mut spec = logs(json!([{"op": "select", "columns": ["user_id", "click_count"]}]));
     spec["output"] = json!({"npartitions": 3});

@@ -41,9 +41,7 @@ fn request(client: &Client, app: &TestApp, method: &str, path: &str) -> reqwest:
 }
 
 async fn keys_separate_tenants(backend: Backend) {
-    let Some(mut app) = spawn_configured(backend, Role::Serve, |_| {}).await else {
-        return;
-    };
+    let mut app = spawn_configured(backend, Role::Serve, |_| {}).await;
     app.write("t.csv", "a\n1\n2\n3\n");
     // No key yet: loopback clients are served, as the default tenant.
     let before = app.run(&spec()).await;
@@ -158,9 +156,7 @@ async fn check_signed_links(app: &TestApp, job: &Value) {
 }
 
 async fn links_expire(backend: Backend) {
-    let Some(app) = spawn_configured(backend, Role::Serve, |s| s.link_ttl = 1).await else {
-        return;
-    };
+    let app = spawn_configured(backend, Role::Serve, |s| s.link_ttl = 1).await;
     app.write("t.csv", "a\n1\n");
     let job = app.run(&spec()).await;
     let link = job["result"]["links"]["arrow"]
@@ -208,9 +204,7 @@ async fn no_keys_means_loopback_only(backend: Backend) {
         return;
     };
     let listen = |s: &mut rusk::config::Settings| s.listen = "0.0.0.0:0".parse().unwrap();
-    let Some(app) = spawn_configured(backend, Role::Serve, listen).await else {
-        return;
-    };
+    let app = spawn_configured(backend, Role::Serve, listen).await;
     let port = app.base.rsplit(':').next().unwrap();
     let from_outside = format!("http://{outward}:{port}");
     let response = Client::new()
