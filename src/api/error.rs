@@ -38,7 +38,12 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("the job store is unavailable; try again shortly")]
     Unavailable(String),
-    #[error("internal error: {0}")]
+    /// A source or object store could not be read: the cause is the caller's to see (their
+    /// bucket, their file), so it is in the message.
+    #[error("a source could not be read: {0}")]
+    SourceUnavailable(String),
+    /// A bug: the cause is logged with the request id, and the caller gets only the id.
+    #[error("internal error; the server logged its cause under this response's x-request-id")]
     Internal(String),
 }
 
@@ -78,6 +83,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::SourceUnavailable(_) => (StatusCode::BAD_GATEWAY, "source_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -147,7 +153,7 @@ impl From<EngineError> for ApiError {
                 path: String::new(),
                 message: m,
             },
-            EngineError::Io(m) => ApiError::Unavailable(m),
+            EngineError::Io(m) => ApiError::SourceUnavailable(m),
             EngineError::Internal(m) => ApiError::Internal(m),
         }
     }
@@ -171,5 +177,44 @@ impl From<crate::results::EncodeError> for ApiError {
 impl From<ResultError> for ApiError {
     fn from(e: ResultError) -> ApiError {
         ApiError::Internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_source_that_cannot_be_read_is_a_bad_gateway_not_a_store_outage() {
+        let error = ApiError::from(EngineError::Io("s3://lake/x.csv: connection reset".into()));
+        let (status, body) = body_of(error).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(body["error"]["code"], "source_unavailable");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("connection reset")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_keeps_its_cause_from_the_caller() {
+        let error = ApiError::from(EngineError::Internal("secret detail at /srv/x".into()));
+        let (status, body) = body_of(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "internal");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.contains("secret detail"), "{message}");
+        assert!(message.contains("x-request-id"), "{message}");
     }
 }

@@ -11,6 +11,8 @@ mod origin;
 mod workers;
 
 use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -197,7 +199,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors(&state.origins))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Each request's log lines carry its `x-request-id` (the caller's, or a fresh UUID), which
+/// the response repeats: an internal error's cause is logged, and the caller quotes the id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = id)
 }
 
 /// Answers browsers' CORS preflights for the allowed origins (none by default).

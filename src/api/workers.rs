@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Access, ApiError, AppState};
+use crate::domain::REPORT_EVERY;
 use crate::domain::WorkerInfo;
-use crate::worker::REPORT_EVERY;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkerView {

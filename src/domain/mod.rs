@@ -13,7 +13,7 @@ pub use job::{
     StoredFile, StoredResult,
 };
 pub use model::{KeyInfo, ModelInfo};
-pub use worker::{Capabilities, WorkerInfo};
+pub use worker::{Capabilities, REPORT_EVERY, WorkerInfo};
 
 /// The tenant of every job while no API key exists.
 pub const DEFAULT_TENANT: &str = "default";

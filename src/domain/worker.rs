@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// How often a worker reports itself; `GET /v1/workers` lists those seen within three times
+/// this.
+pub const REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What a worker process can do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Capabilities {

@@ -60,7 +60,7 @@ impl Engine {
     /// Reads every row and column of a source; the error, if reading fails.
     async fn read_fails(&self, scope: &Scope, source: &Source) -> Option<(Schema, String)> {
         let ctx = self.session_with_partitions(1);
-        sources::register(&ctx, self, scope, "probe", source)
+        sources::register(&ctx, self, scope, ("probe", "source"), source)
             .await
             .ok()?;
         let frame = ctx.table("probe").await.ok()?;

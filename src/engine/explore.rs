@@ -72,7 +72,7 @@ impl Engine {
         n: usize,
     ) -> Result<Inspection, EngineError> {
         let ctx = self.session();
-        let files = sources::register(&ctx, self, scope, "source", source).await?;
+        let files = sources::register(&ctx, self, scope, ("source", "source"), source).await?;
         let frame = ctx.table("source").await?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let partitions = frame
@@ -82,7 +82,7 @@ impl Engine {
             .partition_count();
         // One partition reads the files in order, so the head is the first file's first rows.
         let ordered = self.session_with_partitions(1);
-        sources::register(&ordered, self, scope, "source", source).await?;
+        sources::register(&ordered, self, scope, ("source", "source"), source).await?;
         let head = ordered
             .table("source")
             .await?

@@ -228,7 +228,8 @@ impl Engine {
     ) -> Result<DataFrame, EngineError> {
         let planned = async {
             for (name, source) in &spec.sources {
-                sources::register(ctx, self, scope, name, source).await?;
+                let at = format!("sources.{name}");
+                sources::register(ctx, self, scope, (name, &at), source).await?;
             }
             pipeline::build(ctx, spec).await
         };

@@ -18,19 +18,20 @@ use super::paths::{Location, Scope, locate};
 use super::{Engine, EngineError};
 use crate::spec::{CsvOptions, DType, FileCompression, Format, Source};
 
+/// Registers `source` as table `name`; errors name the request field `at` (e.g.
+/// `sources.logs`, or `source` for `/v1/inspect`).
 pub(super) async fn register(
     ctx: &SessionContext,
     engine: &Engine,
     scope: &Scope,
-    name: &str,
+    (name, at): (&str, &str),
     source: &Source,
 ) -> Result<usize, EngineError> {
-    let at = format!("sources.{name}");
-    let files = source_files(engine, scope, &at, source).await?;
-    check_same_columns(ctx, &scope.root, &at, &files, source).await?;
+    let files = source_files(engine, scope, at, source).await?;
+    check_same_columns(ctx, &scope.root, at, &files, source).await?;
     let count = files.len();
     let frame = match source.format {
-        Format::Csv => read_csv(ctx, &at, files, &source.options).await?,
+        Format::Csv => read_csv(ctx, at, files, &source.options).await?,
         Format::Parquet => {
             let options = ParquetReadOptions {
                 file_extension: "",
@@ -38,7 +39,7 @@ pub(super) async fn register(
             };
             ctx.read_parquet(files, options).await
         }
-        .map_err(|e| EngineError::invalid(&at, e))?,
+        .map_err(|e| EngineError::invalid(at, e))?,
         Format::Json => {
             let options = JsonReadOptions {
                 file_extension: "",
@@ -46,7 +47,7 @@ pub(super) async fn register(
             };
             ctx.read_json(files, options).await
         }
-        .map_err(|e| EngineError::invalid(&at, e))?,
+        .map_err(|e| EngineError::invalid(at, e))?,
         Format::Arrow => {
             let options = ArrowReadOptions {
                 file_extension: "",
@@ -54,7 +55,7 @@ pub(super) async fn register(
             };
             ctx.read_arrow(files, options).await
         }
-        .map_err(|e| EngineError::invalid(&at, e))?,
+        .map_err(|e| EngineError::invalid(at, e))?,
     };
     ctx.register_table(name, frame.into_view())?;
     Ok(count)

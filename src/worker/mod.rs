@@ -17,17 +17,14 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::domain::{
-    Capabilities, ErrorCode, Job, JobError, MlSummary, ModelInfo, Progress, StoredResult,
-    WorkerInfo,
+    Capabilities, ErrorCode, Job, JobError, MlSummary, ModelInfo, Progress, REPORT_EVERY,
+    StoredResult, WorkerInfo,
 };
 use crate::engine::{Engine, EngineError, scan_progress};
 use crate::ml::{self, MlError};
 use crate::results::{MAX_RESULT_FILES, OutputLimits, ResultError, ResultStore};
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{Claimed, Lease, Outcome, Store};
-
-/// How often a worker reports itself; `GET /v1/workers` lists those seen within three times this.
-pub const REPORT_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {

@@ -45,7 +45,7 @@ async fn inspect_shows_schema_files_and_first_rows() {
         .unwrap();
     assert_eq!(missing.status(), 422);
     let body: Value = missing.json().await.unwrap();
-    assert_eq!(body["error"]["details"]["path"], "sources.source.path");
+    assert_eq!(body["error"]["details"]["path"], "source.path");
 }
 
 #[tokio::test]

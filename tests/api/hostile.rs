@@ -49,7 +49,7 @@ async fn no_scheme_spelling_reads_outside_the_data_root() {
         let inspect = json!({"source": source_of(path), "n": 3});
         let (status, field, message) = refused(&app.client, app.url("/v1/inspect"), &inspect).await;
         assert_eq!(status, 422, "inspect {path}: {message}");
-        assert_eq!(field, "sources.source.path", "{path}");
+        assert_eq!(field, "source.path", "{path}");
         assert!(
             !message.contains("root:"),
             "{path} leaked /etc/passwd: {message}"

@@ -7,6 +7,7 @@ mod faults;
 mod formats;
 mod helpers;
 mod hostile;
+mod layering;
 mod lifecycle;
 mod limits;
 mod ml;

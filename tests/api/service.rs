@@ -23,6 +23,31 @@ async fn probes_answer() {
     assert_eq!(body["error"]["code"], "not_found");
 }
 
+/// Every response names its request: the caller's `x-request-id`, or a fresh one.
+#[tokio::test]
+async fn responses_carry_a_request_id() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let given = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+    let fresh = app
+        .client
+        .get(app.url("/v1/jobs/nope"))
+        .send()
+        .await
+        .unwrap();
+    let id = fresh.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+}
+
 /// `openapi/openapi.json` is what the server serves; regenerate it with
 /// `cargo run -- openapi > openapi/openapi.json`.
 #[tokio::test]
