@@ -1,17 +1,16 @@
 //! `/v1/inspect` and `/v1/explain`: look at a source or a plan without running a job.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::extract::{ApiJson, ValidSpec};
 use super::{Access, ApiError, AppState, ErrorBody, on_engine};
 use crate::domain::ColumnSchema;
 use crate::engine::TaskGraph;
 use crate::results::{Encoder, Encoding, columns};
-use crate::spec::{JobSpec, Source, parse_json};
+use crate::spec::{JobSpec, Source};
 
 const MAX_HEAD: usize = 1000;
 
@@ -45,10 +44,9 @@ pub struct InspectResponse {
 pub async fn inspect(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    body: Result<Bytes, BytesRejection>,
+    ApiJson(request): ApiJson<InspectRequest>,
 ) -> Result<Json<InspectResponse>, ApiError> {
     let tenant = access.tenant()?.to_string();
-    let request: InspectRequest = parse_json(&body?)?;
     request.source.validate_at("source")?;
     let n = request.n.unwrap_or(10);
     if n > MAX_HEAD {
@@ -95,10 +93,9 @@ pub struct ExplainResponse {
 pub async fn explain(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    body: Result<Bytes, BytesRejection>,
+    ValidSpec(spec): ValidSpec,
 ) -> Result<Json<ExplainResponse>, ApiError> {
     let tenant = access.tenant()?.to_string();
-    let spec = JobSpec::from_json(&body?)?;
     let explanation = on_engine(&state, |engine| async move {
         engine.explain(&spec, &tenant).await
     })

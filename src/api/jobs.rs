@@ -1,13 +1,12 @@
 //! `/v1/jobs`: submit, list, read, cancel, and fetch results.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::body::Body;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
@@ -15,9 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Access;
+use super::extract::{ApiPath, ApiQuery, JobId, ValidSpec, bad_cursor, next_cursor, page_limit};
 use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::domain::{Delivery, Job, JobState, Progress, StoredResult};
-use crate::results::{Encoder, Encoding, arrow_schema};
+use crate::results::{Encoding, reencode};
 use crate::spec::{Compression, JobSpec, MlSpec, OutputFormat};
 use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
 use crate::views::JobView;
@@ -54,10 +54,9 @@ pub async fn submit(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    ValidSpec(spec): ValidSpec,
 ) -> Result<Response, ApiError> {
     let tenant = access.tenant()?.to_string();
-    let spec = JobSpec::from_json(&body?)?;
     if let Some(own) = spec.max_result_bytes()
         && own > state.max_result_bytes
     {
@@ -208,19 +207,11 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<JobPage>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::InvalidParameter(
-            "limit must be from 1 to 1000".into(),
-        ));
-    }
+    let limit = page_limit(query.limit, 50)?;
     let before = match &query.cursor {
-        Some(cursor) => Some(Uuid::parse_str(cursor).map_err(|_| {
-            ApiError::InvalidParameter("cursor must be a next_cursor from an earlier page".into())
-        })?),
+        Some(cursor) => Some(Uuid::parse_str(cursor).map_err(|_| bad_cursor())?),
         None => None,
     };
     let filter = ListFilter {
@@ -229,10 +220,7 @@ pub async fn list(
         before,
     };
     let jobs = state.store.list(access.tenant()?, &filter).await?;
-    let next_cursor = match jobs.last() {
-        Some(last) if jobs.len() == limit as usize => Some(last.id.to_string()),
-        _ => None,
-    };
+    let next_cursor = next_cursor(&jobs, limit, |job| job.id.to_string());
     let base = base_url(&state, &headers);
     let mut views = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -240,11 +228,6 @@ pub async fn list(
     }
     let jobs = views;
     Ok(Json(JobPage { jobs, next_cursor }))
-}
-
-fn job_id(id: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
-    let Path(text) = id.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
-    Uuid::parse_str(&text).map_err(|_| ApiError::NotFound(format!("no job {text:?}")))
 }
 
 /// The job, if `access` may see it; another tenant's job is "not found", as if absent.
@@ -271,10 +254,10 @@ pub async fn get_job(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
+    JobId(id): JobId,
 ) -> Result<Json<JobView>, ApiError> {
     access.tenant()?;
-    let job = find(&state, &access, job_id(id)?).await?;
+    let job = find(&state, &access, id).await?;
     let attempts = state.store.attempts(job.id).await?;
     let mut view = JobView::new(job, &base_url(&state, &headers), &state.links).await;
     view.attempt_log = Some(attempts);
@@ -292,9 +275,8 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
+    JobId(id): JobId,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let id = job_id(id)?;
     match state.store.cancel(access.tenant()?, id).await? {
         Cancelled::Done(job) => Ok((
             StatusCode::ACCEPTED,
@@ -344,10 +326,9 @@ pub async fn result(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<ResultQuery>, QueryRejection>,
+    JobId(id): JobId,
+    ApiQuery(query): ApiQuery<ResultQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
     if let Some(limit) = query.limit
         && limit > MAX_RESULT_ROWS
     {
@@ -355,7 +336,7 @@ pub async fn result(
             "limit must be at most {MAX_RESULT_ROWS}; leave it out for the whole result"
         )));
     }
-    let job = find(&state, &access, job_id(id)?).await?;
+    let job = find(&state, &access, id).await?;
     let stored = succeeded(job)?;
     let format = query.format.unwrap_or_else(|| negotiate(&headers));
     let encoding = match format {
@@ -373,14 +354,10 @@ pub async fn result(
         let bytes = state.results.raw(file).await?;
         return Ok(download(encoding, Body::from_stream(bytes)));
     }
-    let body = encode(
-        &state,
-        stored,
-        encoding,
-        query.offset.unwrap_or(0),
-        query.limit,
-    )?;
-    Ok(download(encoding, body))
+    let offset = query.offset.unwrap_or(0);
+    let (produce, chunks) = reencode(&state.results, &stored, encoding, offset, query.limit)?;
+    state.engine.spawn(produce);
+    Ok(download(encoding, Body::from_stream(chunks)))
 }
 
 /// Download one result file as stored (`result.files[i].url`).
@@ -395,9 +372,8 @@ pub async fn result(
 pub async fn file(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    path: Result<Path<(String, usize)>, PathRejection>,
+    ApiPath((id, index)): ApiPath<(String, usize)>,
 ) -> Result<Response, ApiError> {
-    let Path((id, index)) = path.map_err(|e| ApiError::NotFound(e.body_text()))?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound(format!("no job {id:?}")))?;
     let stored = succeeded(find(&state, &access, id).await?)?;
     let file = stored.files.get(index).ok_or_else(|| {
@@ -441,57 +417,6 @@ fn negotiate(headers: &HeaderMap) -> ResultFormat {
 
 fn download(encoding: Encoding, body: Body) -> Response {
     ([(header::CONTENT_TYPE, encoding.content_type())], body).into_response()
-}
-
-/// Streams the result re-encoded, on the engine's threads; the body ends early with an error
-/// if reading fails midway.
-fn encode(
-    state: &AppState,
-    stored: StoredResult,
-    encoding: Encoding,
-    offset: u64,
-    limit: Option<u64>,
-) -> Result<Body, ApiError> {
-    let schema = arrow_schema(&stored)?;
-    let mut batches = state.results.read(&stored, offset, limit);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    state.engine.spawn(async move {
-        let failed = |e: &dyn std::fmt::Display| Err(std::io::Error::other(e.to_string()));
-        let mut encoder: Option<Encoder> = None;
-        while let Some(batch) = batches.next().await {
-            let chunk = match batch {
-                Ok(batch) => {
-                    let encoder = match &mut encoder {
-                        Some(e) => e,
-                        None => match Encoder::new(encoding, &batch.schema()) {
-                            Ok(e) => encoder.insert(e),
-                            Err(e) => return drop(tx.send(failed(&e)).await),
-                        },
-                    };
-                    encoder
-                        .write(&batch)
-                        .map_err(|e| std::io::Error::other(e.to_string()))
-                }
-                Err(e) => failed(&e),
-            };
-            let stop = chunk.is_err();
-            if tx.send(chunk).await.is_err() || stop {
-                return;
-            }
-        }
-        let encoder = match encoder {
-            Some(e) => Ok(e),
-            None => Encoder::new(encoding, &schema),
-        };
-        let tail = encoder
-            .and_then(Encoder::finish)
-            .map_err(|e| std::io::Error::other(e.to_string()));
-        let _ = tx.send(tail).await;
-    });
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
-    Ok(Body::from_stream(stream))
 }
 
 /// What a watcher last reported: a new state or attempt is a `state` event, anything else a
@@ -577,9 +502,8 @@ pub async fn events(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
+    JobId(id): JobId,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let id = job_id(id)?;
     let tenant = access.tenant()?.to_string();
     let first = find(&state, &access, id).await?;
     let watch = Watch {
@@ -608,10 +532,10 @@ const MAX_RESULT_ROWS: u64 = 1_000_000;
 pub async fn deliveries(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    id: Result<Path<String>, PathRejection>,
+    JobId(id): JobId,
 ) -> Result<Json<DeliveryPage>, ApiError> {
     access.tenant()?;
-    let job = find(&state, &access, job_id(id)?).await?;
+    let job = find(&state, &access, id).await?;
     let deliveries = state.store.deliveries(job.id).await?;
     Ok(Json(DeliveryPage { deliveries }))
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod explore;
+mod extract;
 mod health;
 mod jobs;
 mod models;

@@ -1,12 +1,12 @@
 //! `/v1/models`: models trained by `ml` jobs, the tenant's own only.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Access;
+use super::extract::{ApiPath, ApiQuery, bad_cursor, next_cursor, page_limit};
 use super::{ApiError, AppState, ErrorBody};
 use crate::domain::ModelInfo;
 use crate::store::ModelFilter;
@@ -36,31 +36,20 @@ pub struct ModelList {
 pub async fn list(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    query: Result<Query<ModelQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ModelQuery>,
 ) -> Result<Json<ModelList>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::InvalidParameter(
-            "limit must be from 1 to 1000".into(),
-        ));
-    }
+    let limit = page_limit(query.limit, 100)?;
     if let Some(cursor) = &query.cursor
         && !crate::results::valid_model_id(cursor)
     {
-        return Err(ApiError::InvalidParameter(
-            "cursor must be a next_cursor from an earlier page".into(),
-        ));
+        return Err(bad_cursor());
     }
     let filter = ModelFilter {
         limit,
         before: query.cursor,
     };
     let models = state.store.models(access.tenant()?, &filter).await?;
-    let next_cursor = match models.last() {
-        Some(last) if models.len() == limit as usize => Some(last.id.clone()),
-        _ => None,
-    };
+    let next_cursor = next_cursor(&models, limit, |model| model.id.clone());
     Ok(Json(ModelList {
         models,
         next_cursor,
@@ -76,9 +65,8 @@ pub async fn list(
 pub async fn get_model(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ModelInfo>, ApiError> {
-    let Path(id) = id.map_err(|e| ApiError::NotFound(e.body_text()))?;
     state
         .store
         .model(access.tenant()?, &id)

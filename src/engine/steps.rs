@@ -543,3 +543,182 @@ fn names(frame: &DataFrame) -> Vec<String> {
         .map(|f| f.name().clone())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::assert_batches_eq;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Four rows with a null in each nullable column:
+    /// (1, a, 1.5, 2), (2, null, null, 3), (3, a, 2.5, null), (4, b, 1.5, 2).
+    fn frame(ctx: &SessionContext) -> DataFrame {
+        let schema = Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("price", DataType::Float64, true),
+            Field::new("qty", DataType::Int64, true),
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("a"), Some("b")])),
+                Arc::new(Float64Array::from(vec![Some(1.5), None, Some(2.5), Some(1.5)])),
+                Arc::new(Int64Array::from(vec![Some(2), Some(3), None, Some(2)])),
+            ],
+        )
+        .unwrap();
+        ctx.read_batch(batch).unwrap()
+    }
+
+    /// The fixture after `steps` (JSON as in a job spec), collected in one partition.
+    async fn run(steps: serde_json::Value) -> Vec<RecordBatch> {
+        let ctx = SessionContext::new_with_config(
+            datafusion::prelude::SessionConfig::new().with_target_partitions(1),
+        );
+        let steps: Vec<Step> = serde_json::from_value(steps).unwrap();
+        let mut frame = frame(&ctx);
+        for step in &steps {
+            frame = match apply(&ctx, frame, step).await {
+                Ok(frame) => frame,
+                Err(e) => panic!("{}: {}", e.path("step"), e.message),
+            };
+        }
+        frame.collect().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn filter_keeps_matching_rows() {
+        let out = run(json!([{"op": "filter", "expr": "price > 1.5"}])).await;
+        assert_batches_eq!(
+            [
+                "+----+------+-------+-----+",
+                "| id | name | price | qty |",
+                "+----+------+-------+-----+",
+                "| 3  | a    | 2.5   |     |",
+                "+----+------+-------+-----+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn assign_computes_with_nulls_propagating() {
+        let out = run(json!([
+            {"op": "assign", "columns": {"total": "price * qty"}},
+            {"op": "select", "columns": ["id", "total"]}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+----+-------+",
+                "| id | total |",
+                "+----+-------+",
+                "| 1  | 3.0   |",
+                "| 2  |       |",
+                "| 3  |       |",
+                "| 4  | 3.0   |",
+                "+----+-------+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn dropna_drops_rows_with_any_null() {
+        let out = run(json!([{"op": "dropna"}])).await;
+        assert_batches_eq!(
+            [
+                "+----+------+-------+-----+",
+                "| id | name | price | qty |",
+                "+----+------+-------+-----+",
+                "| 1  | a    | 1.5   | 2   |",
+                "| 4  | b    | 1.5   | 2   |",
+                "+----+------+-------+-----+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn fillna_fills_named_columns_only() {
+        let out = run(json!([
+            {"op": "fillna", "columns": {"name": "unknown"}},
+            {"op": "select", "columns": ["id", "name", "price"]}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+----+---------+-------+",
+                "| id | name    | price |",
+                "+----+---------+-------+",
+                "| 1  | a       | 1.5   |",
+                "| 2  | unknown |       |",
+                "| 3  | a       | 2.5   |",
+                "| 4  | b       | 1.5   |",
+                "+----+---------+-------+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn sort_puts_nulls_last() {
+        let out = run(json!([
+            {"op": "sort", "by": ["price", "id"], "ascending": [false, true]},
+            {"op": "select", "columns": ["id", "price"]}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+----+-------+",
+                "| id | price |",
+                "+----+-------+",
+                "| 3  | 2.5   |",
+                "| 1  | 1.5   |",
+                "| 4  | 1.5   |",
+                "| 2  |       |",
+                "+----+-------+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn groupby_returns_keys_as_columns() {
+        let out = run(json!([
+            {"op": "filter", "expr": "name IS NOT NULL"},
+            {"op": "groupby", "by": "name", "agg": {"price": "sum", "qty": "max"}, "sort": true}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+------+-------+-----+",
+                "| name | price | qty |",
+                "+------+-------+-----+",
+                "| a    | 4.0   | 2   |",
+                "| b    | 1.5   | 2   |",
+                "+------+-------+-----+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_column_names_the_field() {
+        let ctx = SessionContext::new();
+        let step: Step =
+            serde_json::from_value(json!({"op": "select", "columns": ["id", "nope"]})).unwrap();
+        let Err(error) = apply(&ctx, frame(&ctx), &step).await else {
+            panic!("selecting a missing column must fail");
+        };
+        assert!(error.path("steps[0]").starts_with("steps[0]"), "{}", error.path("steps[0]"));
+        assert!(error.message.contains("nope"), "{}", error.message);
+    }
+}

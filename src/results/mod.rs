@@ -4,6 +4,7 @@
 mod encode;
 mod links;
 mod parquet_writer;
+mod reencode;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 pub use encode::{EncodeError, Encoder, Encoding};
 pub use links::{LinkError, LinkSigner};
+pub use reencode::reencode;
 
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;

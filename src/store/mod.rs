@@ -125,7 +125,7 @@ impl Claimed {
 pub enum Outcome {
     /// The result, and the progress figures at the end (written with it).
     Succeeded {
-        result: StoredResult,
+        result: Box<StoredResult>,
         progress: Progress,
         /// The model an ML job trained, recorded with the job's end (its artifact is already
         /// in the result store).
@@ -139,7 +139,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// How the attempt ended, as its log records it.
-    fn attempt_outcome(&self) -> AttemptOutcome {
+    pub fn attempt_outcome(&self) -> AttemptOutcome {
         match self {
             Outcome::Succeeded { .. } => AttemptOutcome::Succeeded,
             Outcome::Failed(_) => AttemptOutcome::Failed,

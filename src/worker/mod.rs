@@ -316,11 +316,7 @@ impl Worker {
     }
 
     async fn finish(&self, lease: &Lease, outcome: Outcome) {
-        let state = match &outcome {
-            Outcome::Succeeded { .. } => "succeeded",
-            Outcome::Failed(_) => "failed",
-            Outcome::Retry { .. } => "retry",
-        };
+        let state = crate::domain::Named::as_str(outcome.attempt_outcome());
         let mut wait = Duration::from_millis(200);
         for _ in 0..10 {
             match self.store.finish(lease, &outcome).await {
@@ -627,7 +623,7 @@ fn outcome_of(
 ) -> Outcome {
     match joined {
         Ok(Ok(finished)) => Outcome::Succeeded {
-            result: finished.result,
+            result: Box::new(finished.result),
             progress,
             model: finished.model,
         },

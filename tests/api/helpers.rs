@@ -487,7 +487,7 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
 /// Why a Postgres test fails where no Postgres is configured (such tests are `#[ignore]`d,
 /// so a plain `cargo test` lists them as ignored instead).
 pub const NEEDS_POSTGRES: &str = "this test needs Postgres: set \
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (see the README, \"Running every suite\")";
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (see the README, \"Running every test suite locally\")";
 
 /// The Python that has `modules` (e.g. `"pandas, pyarrow"`): `RUSK_PYTHON`, else `python3`.
 /// Tests that need it are `#[ignore]`d; run with `--include-ignored`, they fail without it.
@@ -499,7 +499,7 @@ pub fn python_with(modules: &str, test: &str) -> String {
         .is_ok_and(|s| s.success());
     assert!(
         ok,
-        "{test} needs a Python with {modules}: set RUSK_PYTHON (see the README, \"Running every suite\")"
+        "{test} needs a Python with {modules}: set RUSK_PYTHON (see the README, \"Running every test suite locally\")"
     );
     python
 }
