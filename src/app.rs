@@ -130,35 +130,7 @@ pub async fn start(
     role: Role,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Running> {
-    let store = connect_store(settings).await?;
-    let engine = engine(settings)?;
-    let results = match &settings.results_url {
-        Some(url) => ResultStore::at_url(url, &settings.stores())?,
-        None => ResultStore::local(&settings.data_dir.join("objects"))?,
-    };
-    let wake = Arc::new(Notify::new());
-    let links = LinkMaker {
-        signer: LinkSigner::new(
-            &store
-                .ensure_secret("link_signing", &keys::new_link_secret())
-                .await?,
-            Duration::from_secs(settings.link_ttl),
-        ),
-        results: results.clone(),
-    };
-    let default_webhook_secret = match &settings.webhook_secret {
-        Some(secret) => secret.clone(),
-        None => {
-            store
-                .ensure_tenant(DEFAULT_TENANT, &keys::new_webhook_secret())
-                .await?
-        }
-    };
-    let has_keys = store.has_keys().await?;
-    if role != Role::Worker {
-        import_models(store.as_ref(), &results).await?;
-    }
-    let webhook_guard = Guard::new(settings.webhook_allow.clone());
+    let services = Services::build(settings, role).await?;
     let listener = match role {
         Role::Worker => None,
         Role::Serve | Role::Api => Some(
@@ -170,60 +142,13 @@ pub async fn start(
     let addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let mut tasks = JoinSet::new();
     if role != Role::Api {
-        // Links inside webhooks: the public URL, else this process's own address.
-        let base = match (&settings.public_url, addr) {
-            (Some(url), _) => url.trim_end_matches('/').to_string(),
-            (None, Some(addr)) => format!("http://{addr}"),
-            (None, None) => format!("http://{}", settings.listen),
-        };
-        let deliverer = Deliverer::new(
-            store.clone(),
-            links.clone(),
-            base,
-            webhook_guard.clone(),
-            settings.webhook_secret.clone(),
-        )?;
-        let stop = shutdown.clone();
-        tasks.spawn(async move {
-            deliverer.run(stop).await;
-            Ok(())
-        });
-        let mut config = WorkerConfig::new(
-            settings.slots(),
-            settings.lease_ttl,
-            settings.shutdown_grace,
-        );
-        config.limits.max_bytes = settings.max_result_bytes;
-        config.default_timeout = Duration::from_secs(settings.default_timeout.max(1));
-        let worker = Worker::new(
-            store.clone(),
-            engine.clone(),
-            results.clone(),
-            config,
-            wake.clone(),
-        );
-        let handle = worker.start(shutdown.clone());
-        tasks.spawn(async move { handle.await.context("the worker panicked") });
+        spawn_deliverer(&mut tasks, settings, &services, addr, &shutdown)?;
+        spawn_worker(&mut tasks, settings, &services, &shutdown);
     }
+    let (has_keys, default_webhook_secret) =
+        (services.has_keys, services.default_webhook_secret.clone());
     if let Some(listener) = listener {
-        let router = api::router(AppState {
-            store,
-            engine,
-            results,
-            wake,
-            public_url: settings.public_url.clone(),
-            links,
-            webhook_guard,
-            origins: origin_policy(settings),
-            max_result_bytes: settings.max_result_bytes,
-        });
-        let router = router.into_make_service_with_connect_info::<SocketAddr>();
-        tasks.spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
-                .context("the HTTP server failed")
-        });
+        spawn_api(&mut tasks, settings, services, listener, shutdown);
     }
     Ok(Running {
         addr,
@@ -231,6 +156,141 @@ pub async fn start(
         default_webhook_secret,
         tasks,
     })
+}
+
+/// What every role shares: the store, the engine, the result store and its link signer.
+struct Services {
+    store: Arc<dyn Store>,
+    engine: Arc<Engine>,
+    results: ResultStore,
+    links: LinkMaker,
+    /// Rings when a job is submitted in this process, so its idle slots claim at once.
+    wake: Arc<Notify>,
+    webhook_guard: Guard,
+    has_keys: bool,
+    default_webhook_secret: String,
+}
+
+impl Services {
+    async fn build(settings: &Settings, role: Role) -> anyhow::Result<Services> {
+        let store = connect_store(settings).await?;
+        let engine = engine(settings)?;
+        let results = match &settings.results_url {
+            Some(url) => ResultStore::at_url(url, &settings.stores())?,
+            None => ResultStore::local(&settings.data_dir.join("objects"))?,
+        };
+        // One signing secret for every process, kept in the store.
+        let secret = store
+            .ensure_secret("link_signing", &keys::new_link_secret())
+            .await?;
+        let links = LinkMaker {
+            signer: LinkSigner::new(&secret, Duration::from_secs(settings.link_ttl)),
+            results: results.clone(),
+        };
+        let default_webhook_secret = match &settings.webhook_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                store
+                    .ensure_tenant(DEFAULT_TENANT, &keys::new_webhook_secret())
+                    .await?
+            }
+        };
+        let has_keys = store.has_keys().await?;
+        if role != Role::Worker {
+            import_models(store.as_ref(), &results).await?;
+        }
+        Ok(Services {
+            store,
+            engine,
+            results,
+            links,
+            wake: Arc::new(Notify::new()),
+            webhook_guard: Guard::new(settings.webhook_allow.clone()),
+            has_keys,
+            default_webhook_secret,
+        })
+    }
+}
+
+type Tasks = JoinSet<anyhow::Result<()>>;
+
+fn spawn_deliverer(
+    tasks: &mut Tasks,
+    settings: &Settings,
+    services: &Services,
+    addr: Option<SocketAddr>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    // Links inside webhooks: the public URL, else this process's own address.
+    let base = match (&settings.public_url, addr) {
+        (Some(url), _) => url.trim_end_matches('/').to_string(),
+        (None, Some(addr)) => format!("http://{addr}"),
+        (None, None) => format!("http://{}", settings.listen),
+    };
+    let deliverer = Deliverer::new(
+        services.store.clone(),
+        services.links.clone(),
+        base,
+        services.webhook_guard.clone(),
+        settings.webhook_secret.clone(),
+    )?;
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        deliverer.run(stop).await;
+        Ok(())
+    });
+    Ok(())
+}
+
+fn spawn_worker(
+    tasks: &mut Tasks,
+    settings: &Settings,
+    services: &Services,
+    shutdown: &CancellationToken,
+) {
+    let mut config = WorkerConfig::new(
+        settings.slots(),
+        settings.lease_ttl,
+        settings.shutdown_grace,
+    );
+    config.limits.max_bytes = settings.max_result_bytes;
+    config.default_timeout = Duration::from_secs(settings.default_timeout.max(1));
+    let worker = Worker::new(
+        services.store.clone(),
+        services.engine.clone(),
+        services.results.clone(),
+        config,
+        services.wake.clone(),
+    );
+    let handle = worker.start(shutdown.clone());
+    tasks.spawn(async move { handle.await.context("the worker panicked") });
+}
+
+fn spawn_api(
+    tasks: &mut Tasks,
+    settings: &Settings,
+    services: Services,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) {
+    let router = api::router(AppState {
+        store: services.store,
+        engine: services.engine,
+        results: services.results,
+        wake: services.wake,
+        public_url: settings.public_url.clone(),
+        links: services.links,
+        webhook_guard: services.webhook_guard,
+        origins: origin_policy(settings),
+        max_result_bytes: settings.max_result_bytes,
+    });
+    let router = router.into_make_service_with_connect_info::<SocketAddr>();
+    tasks.spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("the HTTP server failed")
+    });
 }
 
 /// Which web pages and host names may use the API.

@@ -568,8 +568,18 @@ mod tests {
             Arc::new(schema),
             vec![
                 Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
-                Arc::new(StringArray::from(vec![Some("a"), None, Some("a"), Some("b")])),
-                Arc::new(Float64Array::from(vec![Some(1.5), None, Some(2.5), Some(1.5)])),
+                Arc::new(StringArray::from(vec![
+                    Some("a"),
+                    None,
+                    Some("a"),
+                    Some("b"),
+                ])),
+                Arc::new(Float64Array::from(vec![
+                    Some(1.5),
+                    None,
+                    Some(2.5),
+                    Some(1.5),
+                ])),
                 Arc::new(Int64Array::from(vec![Some(2), Some(3), None, Some(2)])),
             ],
         )
@@ -718,7 +728,11 @@ mod tests {
         let Err(error) = apply(&ctx, frame(&ctx), &step).await else {
             panic!("selecting a missing column must fail");
         };
-        assert!(error.path("steps[0]").starts_with("steps[0]"), "{}", error.path("steps[0]"));
+        assert!(
+            error.path("steps[0]").starts_with("steps[0]"),
+            "{}",
+            error.path("steps[0]")
+        );
         assert!(error.message.contains("nope"), "{}", error.message);
     }
 }
