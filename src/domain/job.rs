@@ -39,12 +39,9 @@ impl Named for JobState {
 }
 
 impl JobState {
+    /// The state's name, without `Named` in scope (most callers only print it).
     pub fn as_str(self) -> &'static str {
         Named::as_str(self)
-    }
-
-    pub fn parse(text: &str) -> Option<JobState> {
-        <JobState as Named>::parse(text)
     }
 
     pub fn is_terminal(self) -> bool {

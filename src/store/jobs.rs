@@ -15,7 +15,8 @@ use super::{
     Submitted, models, outbox,
 };
 use crate::domain::{
-    Attempt, AttemptOutcome, ErrorCode, EventType, Job, JobError, JobState, Progress, WorkerInfo,
+    Attempt, AttemptOutcome, ErrorCode, EventType, Job, JobError, JobState, Named, Progress,
+    WorkerInfo,
 };
 
 use JobState::{Cancelled as CANCELLED, Failed as FAILED, Queued as QUEUED, Running as RUNNING};
@@ -283,7 +284,7 @@ impl JobStore for SqlStore {
             Outcome::Retry { .. } if state == FAILED => AttemptOutcome::Failed,
             _ => outcome.attempt_outcome(),
         };
-        end_attempt(&mut tx, lease, ended, outcome.error()).await?;
+        end_attempt(&mut tx, lease.job_id, lease.attempt, ended, outcome.error()).await?;
         if let Some(model) = outcome.model() {
             models::record(&mut tx, model).await?;
         }
@@ -379,14 +380,10 @@ impl JobStore for SqlStore {
                 .fetch_all(c)
                 .await)?;
         for (id, attempt, state) in &ended {
-            let lease = Lease {
-                job_id: uuid(id)?,
-                lease_id: Uuid::nil(),
-                attempt: *attempt,
-            };
-            end_attempt(&mut tx, &lease, AttemptOutcome::LeaseExpired, None).await?;
+            let job = uuid(id)?;
+            end_attempt(&mut tx, job, *attempt, AttemptOutcome::LeaseExpired, None).await?;
             if named::<JobState>(state)? == FAILED {
-                outbox::enqueue(&mut tx, lease.job_id, EventType::JobFailed).await?;
+                outbox::enqueue(&mut tx, job, EventType::JobFailed).await?;
             }
         }
         tx.commit().await?;
@@ -409,10 +406,11 @@ impl SqlStore {
     }
 }
 
-/// Records how an attempt ended.
+/// Records how attempt `attempt` of `job` ended.
 async fn end_attempt(
     tx: &mut Tx,
-    lease: &Lease,
+    job: Uuid,
+    attempt: i32,
     outcome: AttemptOutcome,
     error: Option<&JobError>,
 ) -> Result<(), StoreError> {
@@ -426,10 +424,10 @@ async fn end_attempt(
     );
     let error = error.map(to_json).transpose()?;
     on_tx!(tx, c => sqlx::query(AssertSqlSafe(sql))
-        .bind(crate::domain::Named::as_str(outcome))
+        .bind(outcome.as_str())
         .bind(&error)
-        .bind(lease.job_id.to_string())
-        .bind(lease.attempt)
+        .bind(job.to_string())
+        .bind(attempt)
         .execute(c)
         .await
         .map(|done| done.rows_affected()))?;
@@ -440,9 +438,9 @@ async fn end_attempt(
 async fn end_open_attempt(tx: &mut Tx, job: Uuid) -> Result<(), StoreError> {
     let d = tx.dialect();
     let sql = format!(
-        "UPDATE job_attempt SET ended_at = {}, outcome = '{}' WHERE job_id = {} AND ended_at IS NULL",
+        "UPDATE job_attempt SET ended_at = {}, outcome = {} WHERE job_id = {} AND ended_at IS NULL",
         d.now(),
-        crate::domain::Named::as_str(AttemptOutcome::Cancelled),
+        lit(AttemptOutcome::Cancelled),
         d.uuid("$1")
     );
     on_tx!(tx, c => sqlx::query(AssertSqlSafe(sql))
