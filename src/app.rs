@@ -89,6 +89,7 @@ pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
     let engine = Engine::new(EngineConfig {
         data_root: settings.data_root()?,
         source_allow: settings.source_allow.clone(),
+        output_allow: settings.output_allow.clone(),
         private: private_storage(settings)?,
         memory_limit: settings.memory_limit(),
         spill_dir: settings.data_dir.join("spill"),
@@ -177,7 +178,7 @@ impl Services {
         let engine = engine(settings)?;
         let results = match &settings.results_url {
             Some(url) => ResultStore::at_url(url, &settings.stores())?,
-            None => ResultStore::local(&settings.data_dir.join("objects"))?,
+            None => ResultStore::local(&settings.data_dir.join("objects"), &settings.stores())?,
         };
         // One signing secret for every process, kept in the store.
         let secret = store

@@ -12,7 +12,7 @@ use crate::app::{self, Role};
 use crate::config::Settings;
 use crate::engine::{Engine, EngineError};
 use crate::results::{Encoder, Encoding};
-use crate::spec::{Compression, JobSpec, OutputFormat};
+use crate::spec::{Compression, JobSpec};
 
 #[derive(Parser)]
 #[command(
@@ -252,9 +252,7 @@ fn encoding_for(output: &Path, spec: &JobSpec) -> Encoding {
         Some("arrows") => Encoding::ArrowStream,
         Some("csv") => Encoding::Csv,
         Some("json") => Encoding::Json,
-        _ => match spec.output.format {
-            OutputFormat::Parquet => parquet,
-            OutputFormat::Arrow => Encoding::ArrowFile,
-        },
+        Some("ndjson" | "jsonl") => Encoding::JsonLines,
+        _ => Encoding::stored(spec.output.format, spec.output.compression),
     }
 }

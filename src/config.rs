@@ -34,6 +34,10 @@ pub struct Settings {
     /// is the caller's tenant. Default: any public URL.
     #[arg(long, global = true, env = "RUSK_SOURCE_ALLOW", value_delimiter = ',')]
     pub source_allow: Vec<String>,
+    /// URL prefixes `output.path` may write to (`{tenant}` allowed). Unset: any URL while
+    /// the server has no API keys, none once it has.
+    #[arg(long, global = true, env = "RUSK_OUTPUT_ALLOW", value_delimiter = ',')]
+    pub output_allow: Vec<String>,
     /// `postgres://…` for Postgres; default a SQLite file in the data directory.
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
@@ -105,6 +109,7 @@ impl Settings {
             data_dir: data_dir.into(),
             data_root: None,
             source_allow: Vec::new(),
+            output_allow: Vec::new(),
             database_url: None,
             slots: None,
             shutdown_grace: 30,

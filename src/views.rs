@@ -70,6 +70,10 @@ pub struct ResultView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FileView {
     pub url: String,
+    /// Where the file is, for a job that wrote to its `output.path`: that path and the
+    /// file's name in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub rows: u64,
     pub bytes: u64,
 }
@@ -87,7 +91,10 @@ impl JobView {
     /// `base` is the absolute URL links start with, e.g. `https://rusk.example.com`.
     pub async fn new(job: Job, base: &str, links: &LinkMaker) -> JobView {
         let result = match job.result {
-            Some(stored) => Some(ResultView::new(job.id, stored, base, links).await),
+            Some(stored) => {
+                let path = job.spec.output.path.as_deref();
+                Some(ResultView::new(job.id, stored, path, base, links).await)
+            }
             None => None,
         };
         JobView {
@@ -110,12 +117,40 @@ impl JobView {
 }
 
 impl ResultView {
-    async fn new(job: Uuid, stored: StoredResult, base: &str, links: &LinkMaker) -> ResultView {
+    async fn new(
+        job: Uuid,
+        stored: StoredResult,
+        path: Option<&str>,
+        base: &str,
+        links: &LinkMaker,
+    ) -> ResultView {
         let expires_at = links.signer.expiry();
         let signed = |path: String| format!("{base}{}", links.signer.sign(&path, expires_at));
         let mut files = Vec::with_capacity(stored.files.len().min(MAX_VIEW_FILES));
+        let serving = links.results.serving(&stored);
+        let destination = stored
+            .destination
+            .as_deref()
+            .and_then(|url| links.results.destination(url).ok());
+        let named = |key: &str| {
+            let (path, destination) = (path?, destination.as_ref()?);
+            Some(format!(
+                "{}/{}",
+                path.trim_end_matches('/'),
+                destination.relative(key)
+            ))
+        };
         for (i, file) in stored.files.iter().enumerate().take(MAX_VIEW_FILES) {
-            let presigned = match links.results.presigned(file, links.signer.ttl()).await {
+            let presigned = match async {
+                serving
+                    .as_ref()
+                    .map_err(|e| e.to_string())?
+                    .presigned(file, links.signer.ttl())
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await
+            {
                 Ok(url) => url,
                 Err(error) => {
                     tracing::warn!(%error, "cannot presign a result file; linking via the API");
@@ -124,6 +159,7 @@ impl ResultView {
             };
             files.push(FileView {
                 url: presigned.unwrap_or_else(|| signed(format!("/v1/jobs/{job}/files/{i}"))),
+                path: named(&file.key),
                 rows: file.rows,
                 bytes: file.bytes,
             });

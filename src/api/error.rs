@@ -174,6 +174,21 @@ impl From<crate::results::EncodeError> for ApiError {
     }
 }
 
+impl From<crate::results::DestinationError> for ApiError {
+    fn from(e: crate::results::DestinationError) -> ApiError {
+        use crate::results::DestinationError;
+        match e {
+            DestinationError::Refused(message) => ApiError::InvalidSpec {
+                path: "output.path".into(),
+                message,
+            },
+            DestinationError::Unreadable(e) => {
+                ApiError::SourceUnavailable(format!("output.path: {e}"))
+            }
+        }
+    }
+}
+
 impl From<ResultError> for ApiError {
     fn from(e: ResultError) -> ApiError {
         ApiError::Internal(e.to_string())

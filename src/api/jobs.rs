@@ -18,7 +18,7 @@ use super::extract::{ApiPath, ApiQuery, JobId, ValidSpec, bad_cursor, next_curso
 use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::domain::{Delivery, Job, JobState, Progress, StoredResult};
 use crate::results::{Encoding, reencode};
-use crate::spec::{Compression, JobSpec, MlSpec, OutputFormat};
+use crate::spec::{Compression, JobSpec, MlSpec, OutputFormat, WriteMode};
 use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
 use crate::views::JobView;
 
@@ -80,6 +80,9 @@ pub async fn submit(
     if let Some(ml) = &spec.ml {
         check_ml(&state, &tenant, ml, &schema).await?;
     }
+    if let Some(path) = &spec.output.path {
+        check_destination(&state, &tenant, &spec, path, schema).await?;
+    }
     let idempotency = idempotency_key(&headers)?.map(|key| (key, request_hash(&spec)));
     let submitted = state
         .store
@@ -126,6 +129,35 @@ async fn check_webhook_host(state: &AppState, url: &str) -> Result<(), ApiError>
         .await
         .map(|_| ())
         .map_err(|e| invalid(format!("{e}; webhooks go to public addresses only")))
+}
+
+/// The destination is the caller's to write (confined like sources) and can take this
+/// result: empty for `mode: error`, the same columns for `mode: append`.
+async fn check_destination(
+    state: &AppState,
+    tenant: &str,
+    spec: &JobSpec,
+    path: &str,
+    schema: arrow::datatypes::Schema,
+) -> Result<(), ApiError> {
+    let trusted = !state.store.has_keys().await?;
+    let url = state.engine.destination(path, tenant, trusted)?;
+    let destination = state
+        .results
+        .destination(&url)
+        .map_err(|e| ApiError::InvalidSpec {
+            path: "output.path".into(),
+            message: e.to_string(),
+        })?;
+    // An ML job writes other columns than its pipeline's (a summary, predictions), known
+    // only once it runs.
+    if spec.ml.is_some() && spec.output.mode == WriteMode::Append {
+        return Ok(());
+    }
+    destination
+        .check(&spec.output, &std::sync::Arc::new(schema))
+        .await?;
+    Ok(())
 }
 
 /// What only the data or the model store can tell: the target and features exist (and are
@@ -351,7 +383,7 @@ pub async fn result(
         && as_stored
         && let [file] = stored.files.as_slice()
     {
-        let bytes = state.results.raw(file).await?;
+        let bytes = state.results.serving(&stored)?.raw(file).await?;
         return Ok(download(encoding, Body::from_stream(bytes)));
     }
     let offset = query.offset.unwrap_or(0);
@@ -366,7 +398,8 @@ pub async fn result(
            ("index" = usize, Path, description = "Position in `result.files`")),
     responses(
         (status = 200, description = "The file", content(
-            ("application/vnd.apache.parquet"), ("application/vnd.apache.arrow.file"))),
+            ("application/vnd.apache.parquet"), ("application/vnd.apache.arrow.file"),
+            ("text/csv"), ("application/x-ndjson"))),
         (status = 404, description = "No such job or file", body = ErrorBody),
         (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
 pub async fn file(
@@ -379,11 +412,8 @@ pub async fn file(
     let file = stored.files.get(index).ok_or_else(|| {
         ApiError::NotFound(format!("the result has {} files", stored.files.len()))
     })?;
-    let encoding = match stored.format {
-        OutputFormat::Parquet => Encoding::Parquet(Compression::Snappy),
-        OutputFormat::Arrow => Encoding::ArrowFile,
-    };
-    let bytes = state.results.raw(file).await?;
+    let encoding = Encoding::stored(stored.format, None);
+    let bytes = state.results.serving(&stored)?.raw(file).await?;
     Ok(download(encoding, Body::from_stream(bytes)))
 }
 

@@ -203,6 +203,10 @@ pub struct StoredResult {
     /// An ML job's `result.ml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ml: Option<MlSummary>,
+    /// Where the files are when the job wrote them to its `output.path`: the dataset
+    /// directory's absolute URL (file keys are then keys in that store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
 }
 
 /// How far a job has got. Partitions are the scans' units of parallel work.

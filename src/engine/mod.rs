@@ -98,6 +98,9 @@ pub struct EngineConfig {
     pub data_root: PathBuf,
     /// URL prefixes remote sources must start with (`{tenant}` allowed); empty: any.
     pub source_allow: Vec<String>,
+    /// URL prefixes `output.path` may write to (`{tenant}` allowed); empty: any where the
+    /// caller is trusted (no API keys), none otherwise.
+    pub output_allow: Vec<String>,
     /// Rusk's own storage, never a source.
     pub private: Private,
     /// Bytes the memory pool grants to all running plans together.
@@ -122,6 +125,7 @@ pub struct Engine {
     cpu: CpuRuntime,
     root: Root,
     source_allow: Vec<String>,
+    output_allow: Vec<String>,
     private: Private,
     threads: usize,
     memory_limit: u64,
@@ -131,7 +135,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let root = Root::new(&config.data_root)?;
-        for prefix in &config.source_allow {
+        for prefix in config.source_allow.iter().chain(&config.output_allow) {
             paths::normalise_url(&prefix.replace(TENANT, "tenant"))
                 .map_err(|e| EngineError::Internal(format!("a source allow-list entry: {e}")))?;
         }
@@ -163,6 +167,7 @@ impl Engine {
             cpu: CpuRuntime::new(threads)?,
             root,
             source_allow: config.source_allow,
+            output_allow: config.output_allow,
             private: config.private,
             threads,
             memory_limit: config.memory_limit,
@@ -185,6 +190,31 @@ impl Engine {
             Some(prefixes)
         };
         Ok(Scope { root, allow })
+    }
+
+    /// Where `tenant`'s `output.path` writes, as an absolute URL. `trusted`: the server has
+    /// no API keys, so any object-store URL is allowed when `RUSK_OUTPUT_ALLOW` is unset.
+    pub fn destination(
+        &self,
+        path: &str,
+        tenant: &str,
+        trusted: bool,
+    ) -> Result<String, EngineError> {
+        let scope = self.scope(tenant)?;
+        let allow = match (self.output_allow.is_empty(), trusted) {
+            (true, true) => None,
+            (true, false) => Some(Vec::new()),
+            (false, _) => Some(
+                self.output_allow
+                    .iter()
+                    .map(|p| paths::normalise_url(&p.replace(TENANT, tenant)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(EngineError::Internal)?,
+            ),
+        };
+        paths::destination(&scope, &self.private, allow.as_deref(), path).map_err(|message| {
+            EngineError::invalid("output.path", message).relative_to(&scope.root)
+        })
     }
 
     /// A fresh session over the shared runtime: each job gets its own.

@@ -141,6 +141,86 @@ pub(super) async fn locate(
     }
 }
 
+/// Where an `output.path` writes, as an absolute URL: a directory under the data root
+/// (`file:///…`), or an object-store URL under `allow` (`None`: any). Never Rusk's own
+/// storage, nor a directory that holds it (`overwrite` would delete it), nor the root itself.
+pub(super) fn destination(
+    scope: &Scope,
+    private: &Private,
+    allow: Option<&[String]>,
+    path: &str,
+) -> Result<String, String> {
+    if path.contains(['*', '?', '[']) {
+        return Err(format!("{path:?} is a glob; expected one directory"));
+    }
+    match Location::parse(path)? {
+        Location::Local(local) => local_destination(scope, private, &local, path),
+        Location::Remote { url, key } => {
+            let url = normalise_url(&url)?;
+            if key.trim_matches('/').is_empty() {
+                return Err(format!("{path:?} names a bucket; expected a prefix in it"));
+            }
+            let holds = |prefix: &String| url_under(&url, prefix) || url_under(prefix, &url);
+            if private.urls.iter().any(holds) {
+                return Err(format!("{path:?} overlaps Rusk's own result store"));
+            }
+            match allow {
+                Some(allow) if !allow.iter().any(|prefix| url_under(&url, prefix)) => Err(format!(
+                    "{path:?} is outside the URLs this caller may write to ({allow:?}: \
+                         RUSK_OUTPUT_ALLOW)"
+                )),
+                _ => Ok(url),
+            }
+        }
+    }
+}
+
+fn local_destination(
+    scope: &Scope,
+    private: &Private,
+    local: &Path,
+    asked: &str,
+) -> Result<String, String> {
+    if local
+        .components()
+        .any(|c| matches!(c, Component::ParentDir))
+    {
+        return Err(format!("{asked:?} may not contain `..`"));
+    }
+    let full = if local.is_absolute() {
+        local.to_path_buf()
+    } else {
+        scope.root.join(local)
+    };
+    // The directory may not exist yet: its deepest existing ancestor, links resolved, is
+    // what must lie under the root.
+    let mut existing = full.as_path();
+    while !existing.exists() {
+        existing = existing
+            .parent()
+            .ok_or_else(|| format!("{asked:?} is not under the data root"))?;
+    }
+    let real = existing
+        .canonicalize()
+        .map_err(|e| format!("{asked:?}: {e}"))?
+        .join(full.strip_prefix(existing).unwrap_or(Path::new("")));
+    if !real.starts_with(&scope.root) || real == scope.root {
+        return Err(format!(
+            "{asked:?} is not a directory below the data root; destinations are confined \
+             like sources"
+        ));
+    }
+    if private.holds_file(&real) || private.dirs.iter().any(|dir| dir.starts_with(&real)) {
+        return Err(format!("{asked:?} overlaps Rusk's own storage"));
+    }
+    if real.is_file() {
+        return Err(format!("{asked:?} is a file; expected a directory"));
+    }
+    url::Url::from_directory_path(&real)
+        .map(|url| url.to_string().trim_end_matches('/').to_string())
+        .map_err(|()| format!("{asked:?} cannot be written as a URL"))
+}
+
 /// The objects a URL names: one object, every object under it (a "directory"), or a glob's
 /// matches. Registers the bucket's store with the engine on first use.
 async fn list_remote(engine: &Engine, url: &str, key: &str) -> Result<Vec<String>, String> {

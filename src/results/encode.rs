@@ -13,7 +13,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as ParquetCompression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::spec::Compression;
+use super::categoricals::Dictionaries;
+use crate::spec::{Compression, OutputFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -24,17 +25,30 @@ pub enum Encoding {
     Parquet(Compression),
     /// One JSON array of row objects.
     Json,
+    /// One JSON object per line (how `json` results are stored).
+    JsonLines,
     /// CSV with a header row.
     Csv,
 }
 
 impl Encoding {
+    /// How result files of `format` are written.
+    pub fn stored(format: OutputFormat, compression: Option<Compression>) -> Encoding {
+        match format {
+            OutputFormat::Parquet => Encoding::Parquet(compression.unwrap_or(Compression::Snappy)),
+            OutputFormat::Arrow => Encoding::ArrowFile,
+            OutputFormat::Csv => Encoding::Csv,
+            OutputFormat::Json => Encoding::JsonLines,
+        }
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             Encoding::ArrowStream => "application/vnd.apache.arrow.stream",
             Encoding::ArrowFile => "application/vnd.apache.arrow.file",
             Encoding::Parquet(_) => "application/vnd.apache.parquet",
             Encoding::Json => "application/json",
+            Encoding::JsonLines => "application/x-ndjson",
             Encoding::Csv => "text/csv; charset=utf-8",
         }
     }
@@ -44,7 +58,7 @@ impl Encoding {
             Encoding::ArrowStream => "arrows",
             Encoding::ArrowFile => "arrow",
             Encoding::Parquet(_) => "parquet",
-            Encoding::Json => "json",
+            Encoding::Json | Encoding::JsonLines => "json",
             Encoding::Csv => "csv",
         }
     }
@@ -76,14 +90,23 @@ impl Write for SharedBuf {
 enum Writer {
     ArrowStream(StreamWriter<SharedBuf>),
     ArrowFile(FileWriter<SharedBuf>),
+    /// An Arrow file with categorical columns, held until it closes: a file may have one
+    /// dictionary per column only (no replacements; polars reads no deltas), so it is written
+    /// once every value is known.
+    ArrowFileHeld {
+        held: Vec<RecordBatch>,
+        bytes: usize,
+    },
     Parquet(ArrowWriter<SharedBuf>),
     Json(arrow::json::ArrayWriter<SharedBuf>),
+    JsonLines(arrow::json::LineDelimitedWriter<SharedBuf>),
     Csv(arrow::csv::Writer<SharedBuf>),
 }
 
 pub struct Encoder {
     buf: SharedBuf,
     writer: Writer,
+    dictionaries: Dictionaries,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,8 +135,16 @@ impl Encoder {
     pub fn new(encoding: Encoding, schema: &SchemaRef) -> Result<Encoder, EncodeError> {
         let buf = SharedBuf::default();
         let sink = buf.clone();
+        let dictionaries = Dictionaries::new(schema)?;
+        let schema = dictionaries.schema();
+        // A stream resends a categorical column's dictionary when it has grown (readers
+        // replace it; polars reads no delta dictionaries).
         let writer = match encoding {
             Encoding::ArrowStream => Writer::ArrowStream(StreamWriter::try_new(sink, schema)?),
+            Encoding::ArrowFile if !dictionaries.is_noop() => Writer::ArrowFileHeld {
+                held: Vec::new(),
+                bytes: 0,
+            },
             Encoding::ArrowFile => Writer::ArrowFile(FileWriter::try_new(sink, schema)?),
             Encoding::Parquet(compression) => Writer::Parquet(ArrowWriter::try_new(
                 sink,
@@ -121,18 +152,29 @@ impl Encoder {
                 Some(parquet_properties(compression)),
             )?),
             Encoding::Json => Writer::Json(arrow::json::ArrayWriter::new(sink)),
+            Encoding::JsonLines => Writer::JsonLines(arrow::json::LineDelimitedWriter::new(sink)),
             Encoding::Csv => Writer::Csv(arrow::csv::Writer::new(sink)),
         };
-        Ok(Encoder { buf, writer })
+        Ok(Encoder {
+            buf,
+            writer,
+            dictionaries,
+        })
     }
 
     /// Encodes a batch and returns the bytes ready so far (Parquet holds a row group back).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<Bytes, EncodeError> {
+        let batch = &self.dictionaries.unify(batch)?;
         match &mut self.writer {
             Writer::ArrowStream(w) => w.write(batch)?,
             Writer::ArrowFile(w) => w.write(batch)?,
+            Writer::ArrowFileHeld { held, bytes } => {
+                *bytes += Dictionaries::held_bytes(batch);
+                held.push(batch.clone());
+            }
             Writer::Parquet(w) => w.write(batch)?,
             Writer::Json(w) => w.write(batch)?,
+            Writer::JsonLines(w) => w.write(batch)?,
             Writer::Csv(w) => w.write(batch)?,
         }
         Ok(self.buf.take())
@@ -142,6 +184,7 @@ impl Encoder {
     pub fn pending_bytes(&self) -> usize {
         match &self.writer {
             Writer::Parquet(w) => w.in_progress_size(),
+            Writer::ArrowFileHeld { bytes, .. } => *bytes,
             _ => 0,
         }
     }
@@ -151,10 +194,18 @@ impl Encoder {
         match &mut self.writer {
             Writer::ArrowStream(w) => w.finish()?,
             Writer::ArrowFile(w) => w.finish()?,
+            Writer::ArrowFileHeld { held, .. } => {
+                let mut file = FileWriter::try_new(self.buf.clone(), self.dictionaries.schema())?;
+                for batch in held.iter() {
+                    file.write(&self.dictionaries.complete(batch)?)?;
+                }
+                file.finish()?;
+            }
             Writer::Parquet(w) => {
                 w.finish()?;
             }
             Writer::Json(w) => w.finish()?,
+            Writer::JsonLines(w) => w.finish()?,
             Writer::Csv(_) => {}
         }
         Ok(self.buf.take())

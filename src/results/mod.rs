@@ -1,10 +1,13 @@
 //! Result files: written to the object store under `results/{job}/{attempt}/` while a job runs,
 //! then read back and served in any format, whole or as a window of rows.
 
+mod categoricals;
+mod destination;
 mod encode;
 mod links;
 mod parquet_writer;
 mod reencode;
+mod text;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,6 +27,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+pub use categoricals::unified_schema;
+pub use destination::{Destination, DestinationError};
 pub use encode::{EncodeError, Encoder, Encoding};
 pub use links::{LinkError, LinkSigner};
 pub use reencode::reencode;
@@ -34,7 +39,7 @@ const BATCH_ROWS: usize = 8192;
 use crate::domain::{ColumnSchema, ModelInfo, StoredFile, StoredResult};
 use crate::ml::Artifact;
 use crate::objects::StoreConfig;
-use crate::spec::{Compression, FileLayout, Output, OutputFormat};
+use crate::spec::{FileLayout, Output, OutputFormat};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultError {
@@ -49,6 +54,9 @@ pub enum ResultError {
     /// The result passed a limit of the job or the server.
     #[error("{0}")]
     TooLarge(String),
+    /// The job's `output.path` cannot take the result (it is not empty, say).
+    #[error("output.path: {0}")]
+    Destination(String),
 }
 
 /// The most files one result may have (`npartitions` is capped at this too).
@@ -70,11 +78,13 @@ pub struct ResultStore {
     prefix: String,
     /// Presigns download URLs, where the store can.
     signer: Option<Arc<dyn Signer>>,
+    /// How to open the stores of jobs' own destinations.
+    stores: StoreConfig,
 }
 
 impl ResultStore {
     /// Results as files under a local directory (the embedded default).
-    pub fn local(dir: &Path) -> Result<ResultStore, ResultError> {
+    pub fn local(dir: &Path, stores: &StoreConfig) -> Result<ResultStore, ResultError> {
         let setup = |e: &dyn std::fmt::Display| {
             ResultError::Setup(dir.display().to_string(), e.to_string())
         };
@@ -84,6 +94,7 @@ impl ResultStore {
             store: Arc::new(store),
             prefix: String::new(),
             signer: None,
+            stores: stores.clone(),
         })
     }
 
@@ -103,7 +114,21 @@ impl ResultStore {
             store,
             prefix,
             signer,
+            stores: stores.clone(),
         })
+    }
+
+    /// The store that holds `result`'s files: this one, or the job's own destination.
+    pub fn serving(&self, result: &StoredResult) -> Result<ResultStore, ResultError> {
+        match &result.destination {
+            None => Ok(self.clone()),
+            Some(url) => ResultStore::at_url(url, &self.stores),
+        }
+    }
+
+    /// A job's own destination (`output.path`), at a URL the engine has checked.
+    pub fn destination(&self, url: &str) -> Result<Destination, ResultError> {
+        Destination::open(url, &self.stores)
     }
 
     fn model_key(&self, id: &str, part: &str) -> ObjectPath {
@@ -228,38 +253,20 @@ impl ResultStore {
 
     pub fn writer(
         &self,
-        job: Uuid,
-        attempt: i32,
+        (job, attempt): (Uuid, i32),
         output: &Output,
         layout: FileLayout,
         schema: SchemaRef,
         limits: OutputLimits,
     ) -> ResultWriter {
-        let encoding = match output.format {
-            OutputFormat::Parquet => {
-                Encoding::Parquet(output.compression.unwrap_or(Compression::Snappy))
-            }
-            OutputFormat::Arrow => Encoding::ArrowFile,
-        };
-        ResultWriter {
-            format: output.format,
-            factory: FileFactory {
-                store: self.store.clone(),
-                prefix: format!("{}results/{job}/{attempt}", self.prefix),
-                encoding,
-                schema: schema.clone(),
-            },
+        ResultWriter::new(
+            self.store.clone(),
+            format!("{}results/{job}/{attempt}", self.prefix),
+            output,
+            layout,
             schema,
-            files: Vec::new(),
             limits,
-            open: match layout {
-                FileLayout::Size(target) => Open::BySize { target, file: None },
-                FileLayout::Count(n) => Open::ByCount {
-                    slots: (0..n).map(|_| None).collect(),
-                    next: 0,
-                },
-            },
-        }
+        )
     }
 
     /// A stored file's bytes as a stream, for serving it unchanged.
@@ -297,10 +304,14 @@ impl ResultStore {
         };
         let store = self.clone();
         let format = result.format;
+        let schema = arrow_schema(result).map_err(|e| e.to_string());
         futures::stream::iter(files)
             .then(move |file| {
-                let store = store.clone();
-                async move { store.read_file(format, &file).await }
+                let (store, schema) = (store.clone(), schema.clone());
+                async move {
+                    let schema = schema.map_err(ResultError::Decode)?;
+                    store.read_file(format, &schema, &file).await
+                }
             })
             .try_flatten()
             .scan(window, |window, item| {
@@ -317,6 +328,7 @@ impl ResultStore {
     async fn read_file(
         &self,
         format: OutputFormat,
+        schema: &SchemaRef,
         file: &StoredFile,
     ) -> Result<BoxStream<'static, Result<RecordBatch, ResultError>>, ResultError> {
         let path = ObjectPath::from(file.key.as_str());
@@ -330,6 +342,11 @@ impl ResultStore {
             OutputFormat::Arrow => FileReader::try_new(std::io::Cursor::new(bytes), None)
                 .map_err(|e| decode(&e))?
                 .map(|b| b.map_err(|e| decode(&e)))
+                .collect(),
+            OutputFormat::Csv | OutputFormat::Json => text::read(format, schema, bytes)
+                .map_err(|e| decode(&e))?
+                .into_iter()
+                .map(Ok)
                 .collect(),
         };
         Ok(futures::stream::iter(batches).boxed())
@@ -389,7 +406,10 @@ struct OpenFile {
 
 /// Result files are Parquet, encoded column-parallel, or Arrow IPC.
 enum FileEncoder {
-    Parquet(Box<parquet_writer::ParallelParquet>),
+    Parquet(
+        Box<parquet_writer::ParallelParquet>,
+        categoricals::Dictionaries,
+    ),
     Other(Box<Encoder>),
 }
 
@@ -398,9 +418,14 @@ impl FileEncoder {
         Ok(match encoding {
             Encoding::Parquet(compression) => {
                 let props = encode::parquet_properties(compression);
-                FileEncoder::Parquet(Box::new(parquet_writer::ParallelParquet::new(
-                    schema, props,
-                )?))
+                let dictionaries = categoricals::Dictionaries::new(schema)?;
+                FileEncoder::Parquet(
+                    Box::new(parquet_writer::ParallelParquet::new(
+                        dictionaries.schema(),
+                        props,
+                    )?),
+                    dictionaries,
+                )
             }
             other => FileEncoder::Other(Box::new(Encoder::new(other, schema)?)),
         })
@@ -408,27 +433,58 @@ impl FileEncoder {
 
     async fn write(&mut self, batch: &RecordBatch) -> Result<Bytes, EncodeError> {
         match self {
-            FileEncoder::Parquet(p) => p.write(batch).await,
+            FileEncoder::Parquet(p, dictionaries) => p.write(&dictionaries.unify(batch)?).await,
             FileEncoder::Other(e) => e.write(batch),
         }
     }
 
     fn pending_bytes(&self) -> usize {
         match self {
-            FileEncoder::Parquet(p) => p.pending_bytes(),
+            FileEncoder::Parquet(p, _) => p.pending_bytes(),
             FileEncoder::Other(e) => e.pending_bytes(),
         }
     }
 
     async fn finish(self) -> Result<Bytes, EncodeError> {
         match self {
-            FileEncoder::Parquet(p) => (*p).finish().await,
+            FileEncoder::Parquet(p, _) => (*p).finish().await,
             FileEncoder::Other(e) => (*e).finish(),
         }
     }
 }
 
 impl ResultWriter {
+    fn new(
+        store: Arc<dyn ObjectStore>,
+        prefix: String,
+        output: &Output,
+        layout: FileLayout,
+        schema: SchemaRef,
+        limits: OutputLimits,
+    ) -> ResultWriter {
+        // Files are written, and the result recorded, with categoricals keyed by int32.
+        let schema = unified_schema(&schema);
+        ResultWriter {
+            format: output.format,
+            factory: FileFactory {
+                store,
+                prefix,
+                encoding: Encoding::stored(output.format, output.compression),
+                schema: schema.clone(),
+            },
+            schema,
+            files: Vec::new(),
+            limits,
+            open: match layout {
+                FileLayout::Size(target) => Open::BySize { target, file: None },
+                FileLayout::Count(n) => Open::ByCount {
+                    slots: (0..n).map(|_| None).collect(),
+                    next: 0,
+                },
+            },
+        }
+    }
+
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
         if batch.num_rows() == 0 {
             return Ok(());
@@ -541,6 +597,7 @@ impl ResultWriter {
             schema: columns(&self.schema),
             files: self.files,
             ml: None,
+            destination: None,
         })
     }
 }

@@ -28,7 +28,7 @@ pub fn reencode(
     ResultError,
 > {
     let schema = arrow_schema(stored)?;
-    let mut batches = results.read(stored, offset, limit);
+    let mut batches = results.serving(stored)?.read(stored, offset, limit);
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
     let produce = async move {
         let failed = |e: &dyn std::fmt::Display| Err(std::io::Error::other(e.to_string()));

@@ -443,6 +443,38 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 1000)]
     pub npartitions: Option<u32>,
+    /// Write one file (as Dask's `to_csv(single_file=True)`); the same as `npartitions: 1`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub single_file: bool,
+    /// Write the result dataset here instead of Rusk's result store: a directory under the
+    /// data root (`out/daily`, `file:///…`) or an object-store URL (`s3://bucket/prefix`).
+    /// The files appear only when the job succeeds; they are the caller's, never deleted by
+    /// Rusk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "s3://processed-data/dataset.parquet")]
+    pub path: Option<String>,
+    /// What to do when `path` already holds files.
+    #[serde(default, skip_serializing_if = "WriteMode::is_default")]
+    pub mode: WriteMode,
+}
+
+/// How a job writes to an `output.path` that already holds files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteMode {
+    /// Refuse the job (at submission, and again before the files are published).
+    #[default]
+    Error,
+    /// Replace the dataset's files with the new ones.
+    Overwrite,
+    /// Add new files beside the existing ones (the schema must match theirs).
+    Append,
+}
+
+impl WriteMode {
+    fn is_default(&self) -> bool {
+        *self == WriteMode::Error
+    }
 }
 
 /// How a result is split into files.
@@ -465,6 +497,10 @@ pub enum OutputFormat {
     Parquet,
     /// Arrow IPC files (Feather v2).
     Arrow,
+    /// CSV files with a header row, as Dask's `to_csv`.
+    Csv,
+    /// Newline-delimited JSON records, as Dask's `to_json`.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -543,6 +579,9 @@ impl JobSpec {
     pub fn file_layout(&self) -> FileLayout {
         if let Some(n) = self.output.npartitions {
             return FileLayout::Count(n);
+        }
+        if self.output.single_file {
+            return FileLayout::Count(1);
         }
         let from_steps = self
             .steps

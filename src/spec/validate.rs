@@ -1,7 +1,7 @@
 //! Structural checks on a parsed spec: everything that can be judged without reading data.
 
 use super::limits::{self, at_most, check_expression};
-use super::{Format, JobSpec, Names, Source, Step, parse_size};
+use super::{Format, JobSpec, Names, Output, Source, Step, WriteMode, parse_size};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpecError {
@@ -76,26 +76,9 @@ impl JobSpec {
             (None, Some(sql)) => self.check_sql(sql),
             (Some(steps), None) => self.check_steps(steps),
         }?;
-        if let Some(size) = &self.output.partition_size {
-            parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
-        }
+        self.output.check()?;
         if let Some(size) = &self.max_result_bytes {
             parse_size(size).map_err(|m| SpecError::invalid("max_result_bytes", m))?;
-        }
-        match self.output.npartitions {
-            Some(_) if self.output.partition_size.is_some() => {
-                return Err(SpecError::invalid(
-                    "output.npartitions",
-                    "give `partition_size` or `npartitions`, not both",
-                ));
-            }
-            Some(n) if !(1..=MAX_OUTPUT_FILES).contains(&n) => {
-                return Err(SpecError::invalid(
-                    "output.npartitions",
-                    format!("expected 1 to {MAX_OUTPUT_FILES}"),
-                ));
-            }
-            _ => {}
         }
         if !(1..=100).contains(&self.max_attempts) {
             return Err(SpecError::invalid(
@@ -503,5 +486,49 @@ mod tests {
             JobSpec::from_json(b"{not json"),
             Err(SpecError::NotJson(_))
         ));
+    }
+}
+
+impl Output {
+    /// The file layout asks for one thing only, and `mode` comes with a `path`.
+    fn check(&self) -> Check {
+        if let Some(size) = &self.partition_size {
+            parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
+        }
+        let layouts = [
+            self.partition_size.is_some(),
+            self.npartitions.is_some(),
+            self.single_file,
+        ];
+        if layouts.iter().filter(|given| **given).count() > 1 {
+            let at = if self.single_file {
+                "output.single_file"
+            } else {
+                "output.npartitions"
+            };
+            return Err(SpecError::invalid(
+                at,
+                "give one of `partition_size`, `npartitions` and `single_file`",
+            ));
+        }
+        if let Some(n) = self.npartitions
+            && !(1..=MAX_OUTPUT_FILES).contains(&n)
+        {
+            return Err(SpecError::invalid(
+                "output.npartitions",
+                format!("expected 1 to {MAX_OUTPUT_FILES}"),
+            ));
+        }
+        match &self.path {
+            None if self.mode != WriteMode::Error => Err(SpecError::invalid(
+                "output.mode",
+                "`mode` applies to an `output.path` only",
+            )),
+            Some(path) if path.trim().is_empty() => Err(SpecError::invalid(
+                "output.path",
+                "expected a directory under the data root or an object-store URL",
+            )),
+            _ => Ok(()),
+        }
     }
 }

@@ -22,7 +22,9 @@ use crate::domain::{
 };
 use crate::engine::{Engine, EngineError, scan_progress};
 use crate::ml::{self, MlError};
-use crate::results::{MAX_RESULT_FILES, OutputLimits, ResultError, ResultStore};
+use crate::results::{
+    Destination, MAX_RESULT_FILES, OutputLimits, ResultError, ResultStore, ResultWriter,
+};
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{Claimed, Lease, Outcome, Store};
 
@@ -218,6 +220,18 @@ impl Worker {
                 }),
             ..self.config.limits
         };
+        let destination = match self.destination_of(&job).await {
+            Ok(destination) => destination,
+            Err(error) => {
+                self.finish(&lease, Outcome::Failed(error)).await;
+                return;
+            }
+        };
+        let allowance = Allowance {
+            limits,
+            lease_ttl: self.config.lease_ttl,
+            destination: destination.clone(),
+        };
         let mut task = self.engine.spawn(execute(
             self.engine.clone(),
             self.store.clone(),
@@ -225,7 +239,7 @@ impl Worker {
             job,
             lease,
             tracker.clone(),
-            limits,
+            allowance,
         ));
         let mut release_at = None;
         let mut beat = tokio::time::interval(self.config.heartbeat_every);
@@ -239,7 +253,7 @@ impl Worker {
                         // Its files go once it has stopped writing them.
                         let _ = (&mut task).await;
                         tracing::info!(job = %lease.job_id, "job cancelled or reclaimed; stopped");
-                        self.discard(&lease, false).await;
+                        self.discard(&lease, destination.as_ref(), false).await;
                         return;
                     }
                 }
@@ -276,12 +290,37 @@ impl Worker {
         };
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
         self.finish(&lease, outcome).await;
-        self.discard(&lease, succeeded).await;
+        self.discard(&lease, destination.as_ref(), succeeded).await;
+    }
+
+    /// The job's own destination (`output.path`), checked again as at submission.
+    async fn destination_of(&self, job: &Job) -> Result<Option<Destination>, JobError> {
+        let Some(path) = &job.spec.output.path else {
+            return Ok(None);
+        };
+        // Without certainty that the server has no keys, the stricter rule applies.
+        let trusted = matches!(self.store.has_keys().await, Ok(false));
+        let url = self
+            .engine
+            .destination(path, &job.tenant, trusted)
+            .map_err(|e| JobError::new(engine_code(&e), e.to_string()))?;
+        let destination = self
+            .results
+            .destination(&url)
+            .map_err(|e| JobError::new(ErrorCode::IoError, e.to_string()))?;
+        Ok(Some(destination))
     }
 
     /// Deletes result files nobody will read: after a success, those of the job's earlier
     /// attempts (a worker that died mid-write leaves its files); otherwise this attempt's.
-    async fn discard(&self, lease: &Lease, succeeded: bool) {
+    /// In a destination, only the staged files: the published ones are the caller's.
+    async fn discard(&self, lease: &Lease, destination: Option<&Destination>, succeeded: bool) {
+        if let Some(destination) = destination {
+            let attempt = (!succeeded).then_some(lease.attempt);
+            if let Err(error) = destination.discard_staging(lease.job_id, attempt).await {
+                tracing::warn!(%error, job = %lease.job_id, "cannot delete staged files");
+            }
+        }
         let outcome = if succeeded {
             self.results
                 .discard_attempts(lease.job_id, Some(lease.attempt))
@@ -354,6 +393,12 @@ enum RunError {
     Results(#[from] ResultError),
     #[error(transparent)]
     Ml(#[from] MlError),
+    /// Another attempt took over before this one published its files.
+    #[error("the job's lease was lost before its files were published; they were dropped")]
+    LeaseLost,
+    /// The store could not confirm the lease before publishing; worth another attempt.
+    #[error("cannot confirm the job's lease before publishing its files: {0}")]
+    LeaseUnknown(String),
 }
 
 fn engine_code(error: &EngineError) -> ErrorCode {
@@ -372,6 +417,9 @@ impl RunError {
             RunError::Engine(e) => engine_code(e),
             RunError::Results(ResultError::Store(_)) => ErrorCode::IoError,
             RunError::Results(ResultError::TooLarge(_)) => ErrorCode::ResultTooLarge,
+            RunError::Results(ResultError::Destination(_)) => ErrorCode::InvalidSpec,
+            RunError::LeaseLost => ErrorCode::LeaseExpired,
+            RunError::LeaseUnknown(_) => ErrorCode::IoError,
             RunError::Results(_) => ErrorCode::Internal,
             RunError::Ml(MlError::Input(_)) => ErrorCode::DataError,
             RunError::Ml(_) => ErrorCode::MlError,
@@ -383,7 +431,8 @@ impl RunError {
         match self {
             RunError::Engine(e) => e.is_transient(),
             RunError::Results(e) => matches!(e, ResultError::Store(_)),
-            RunError::Ml(_) => false,
+            RunError::Ml(_) | RunError::LeaseLost => false,
+            RunError::LeaseUnknown(_) => true,
         }
     }
 }
@@ -435,11 +484,13 @@ async fn execute(
     job: Job,
     lease: Lease,
     tracker: Arc<Tracker>,
-    limits: OutputLimits,
+    allowance: Allowance,
 ) -> Result<Finished, RunError> {
     let Job { spec, tenant, .. } = job;
     let run = Run {
-        limits,
+        limits: allowance.limits,
+        lease_ttl: allowance.lease_ttl,
+        destination: allowance.destination.as_ref(),
         engine: &engine,
         store: store.as_ref(),
         results: &results,
@@ -465,8 +516,18 @@ async fn execute(
     }
 }
 
+/// What an attempt may write, and where.
+struct Allowance {
+    limits: OutputLimits,
+    lease_ttl: Duration,
+    /// The job's `output.path`, if it has one.
+    destination: Option<Destination>,
+}
+
 /// One attempt at a job.
 struct Run<'a> {
+    lease_ttl: Duration,
+    destination: Option<&'a Destination>,
     engine: &'a Engine,
     store: &'a dyn Store,
     results: &'a ResultStore,
@@ -502,12 +563,33 @@ impl Run<'_> {
             let batch = batch.map_err(EngineError::from)?;
             self.write_batch(&mut writer, &batch).await?;
         }
-        Ok(writer.finish().await?)
+        self.close(writer).await
+    }
+
+    /// Closes the files; in a destination, publishes them while the lease is still held.
+    async fn close(&self, writer: ResultWriter) -> Result<StoredResult, RunError> {
+        let written = writer.finish().await?;
+        let Some(destination) = self.destination else {
+            return Ok(written);
+        };
+        // Publishing is the one step a superseded attempt must not take.
+        let held = self
+            .store
+            .heartbeat(&self.lease, self.lease_ttl, &self.tracker.progress())
+            .await
+            .map_err(|e| RunError::LeaseUnknown(e.to_string()))?;
+        if !held {
+            return Err(RunError::LeaseLost);
+        }
+        let mode = self.spec.output.mode;
+        Ok(destination
+            .publish(written, mode, self.lease.job_id)
+            .await?)
     }
 
     async fn write_batch(
         &self,
-        writer: &mut crate::results::ResultWriter,
+        writer: &mut ResultWriter,
         batch: &arrow::array::RecordBatch,
     ) -> Result<(), RunError> {
         writer.write(batch).await?;
@@ -517,15 +599,13 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn writer(&self, schema: arrow::datatypes::SchemaRef) -> crate::results::ResultWriter {
-        self.results.writer(
-            self.lease.job_id,
-            self.lease.attempt,
-            &self.spec.output,
-            self.spec.file_layout(),
-            schema,
-            self.limits,
-        )
+    fn writer(&self, schema: arrow::datatypes::SchemaRef) -> ResultWriter {
+        let at = (self.lease.job_id, self.lease.attempt);
+        let (output, layout) = (&self.spec.output, self.spec.file_layout());
+        match self.destination {
+            Some(d) => d.writer(at, output, layout, schema, self.limits),
+            None => self.results.writer(at, output, layout, schema, self.limits),
+        }
     }
 
     /// Applies a stored model to the pipeline's output as it streams: any number of rows.
@@ -549,7 +629,7 @@ impl Run<'_> {
             rows += batch.num_rows();
             self.write_batch(&mut writer, &batch).await?;
         }
-        let mut result = writer.finish().await?;
+        let mut result = self.close(writer).await?;
         result.ml = Some(MlSummary {
             model_id: id.to_string(),
             rows: Some(rows as u64),
@@ -597,7 +677,7 @@ impl Run<'_> {
         .map_err(|e| MlError::Fit(e.to_string()))??;
         let mut writer = self.writer(outcome.rows.schema());
         self.write_batch(&mut writer, &outcome.rows).await?;
-        let mut result = writer.finish().await?;
+        let mut result = self.close(writer).await?;
         self.results.save_model(&outcome.artifact).await?;
         result.ml = Some(outcome.summary);
         Ok(Finished {

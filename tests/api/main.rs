@@ -1,7 +1,9 @@
 //! API tests: a real Rusk over real HTTP, on SQLite and on Postgres.
 
+mod categoricals;
 mod csv_errors;
 mod data;
+mod destinations;
 mod explore;
 mod faults;
 mod formats;
