@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, read_arrow_stream, read_parquet};
 use crate::on_both_stores;
 
-on_both_stores!(formats_and_windows);
+on_both_stores!(formats_and_windows, csv_and_json_lines_results);
 
 async fn formats_and_windows(app: TestApp) {
     let mut csv = String::from("n,word\n");
@@ -95,4 +95,74 @@ async fn formats_and_windows(app: TestApp) {
     assert_eq!(bad.status(), 400);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_parameter");
+}
+
+/// `output.format` csv and json store text files, as Dask's `to_csv`/`to_json` write them,
+/// and are still served in every format and by windows; `single_file` gives one file.
+async fn csv_and_json_lines_results(app: TestApp) {
+    let mut csv = String::from("n,word,when\n");
+    for n in 0..120 {
+        csv.push_str(&format!("{n},w{n},2026-01-{:02}\n", n % 28 + 1));
+    }
+    app.write("numbers.csv", &csv);
+    let spec = |output: Value| {
+        json!({
+            "sources": {"t": {"format": "csv", "path": "numbers.csv",
+                              "options": {"dtype": {"when": "date"}}}},
+            "steps": [{"op": "sort", "by": "n"}],
+            "output": output
+        })
+    };
+    let csv_job = app
+        .run(&spec(json!({"format": "csv", "partition_size": "1KB"})))
+        .await;
+    let files = csv_job["result"]["files"].as_array().unwrap();
+    assert!(files.len() > 1, "{csv_job}");
+    let mut lines = Vec::new();
+    for file in files {
+        let (status, content_type, body) = app.get_bytes(file["url"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        assert!(content_type.starts_with("text/csv"), "{content_type}");
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        let mut rows = text.lines();
+        assert_eq!(rows.next(), Some("n,word,when"), "each file has its header");
+        lines.extend(rows.map(str::to_string));
+    }
+    assert_eq!(lines.len(), 120);
+    assert_eq!(lines[7], "7,w7,2026-01-08");
+
+    let json_job = app
+        .run(&spec(json!({"format": "json", "single_file": true})))
+        .await;
+    let files = json_job["result"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{json_job}");
+    let (_, content_type, body) = app.get_bytes(files[0]["url"].as_str().unwrap()).await;
+    assert_eq!(content_type, "application/x-ndjson");
+    let records: Vec<Value> = std::str::from_utf8(&body)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 120);
+    assert_eq!(records[3], json!({"n": 3, "word": "w3", "when": "2026-01-04"}));
+
+    // Read back by the recorded schema, typed, whatever is asked for.
+    for job in [&csv_job, &json_job] {
+        let id = job["id"].as_str().unwrap();
+        let window = app.result_json(id, "&offset=50&limit=2").await;
+        assert_eq!(
+            window,
+            json!([{"n": 50, "word": "w50", "when": "2026-01-23"},
+                   {"n": 51, "word": "w51", "when": "2026-01-24"}])
+        );
+        let (_, _, body) = app
+            .get_bytes(job["result"]["links"]["parquet"].as_str().unwrap())
+            .await;
+        let batches = read_parquet(body);
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 120);
+        assert_eq!(
+            batches[0].schema().field_with_name("when").unwrap().data_type(),
+            &arrow::datatypes::DataType::Date32
+        );
+    }
 }

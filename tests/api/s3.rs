@@ -166,3 +166,67 @@ async fn csv_glob_from_a_bucket_and_results_to_a_bucket() {
         .await;
     assert_eq!(missing.status(), 422);
 }
+
+/// `output.path` in a bucket: the guide's CSV to Parquet conversion lands there, `append`
+/// adds a second day, nothing staged is left, and the dataset is a source for the next job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server beside RUSK_PYTHON (pip install 'moto[server]'): run with --include-ignored"]
+async fn a_dataset_written_to_a_bucket_and_appended_to() {
+    let s3 = start_s3().await;
+    let client = reqwest::Client::new();
+    for bucket in ["results", "processed-data"] {
+        put(&client, format!("{}/{bucket}", s3.endpoint), String::new()).await;
+    }
+    let app = app_on(&s3).await;
+    let days = data::logs(2, 300, 40);
+    for (day, rows) in days.iter().enumerate() {
+        app.write(&format!("days/{day}.csv"), &data::to_csv(rows));
+    }
+    let day = |n: usize, mode: &str| {
+        json!({
+            "sources": {"logs": {"format": "csv", "path": format!("days/{n}.csv")}},
+            "steps": [],
+            "output": {"format": "parquet", "compression": "snappy", "partition_size": "8KB",
+                       "path": "s3://processed-data/dataset.parquet", "mode": mode}
+        })
+    };
+    let first = app.run(&day(0, "error")).await;
+    assert!(first["result"]["files"].as_array().unwrap().len() > 1, "{first}");
+    assert_eq!(
+        first["result"]["files"][0]["path"],
+        "s3://processed-data/dataset.parquet/part-00000.parquet"
+    );
+    // Not empty now: `error` refuses, `append` adds.
+    assert_eq!(app.post_job(&day(1, "error")).await.status(), 422);
+    let second = app.run(&day(1, "append")).await;
+    assert_eq!(second["state"], "succeeded", "{second}");
+
+    let listing = client
+        .get(format!("{}/processed-data?list-type=2", s3.endpoint))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listing.contains("_rusk_staging"), "{listing}");
+    let second_id = second["id"].as_str().unwrap().replace('-', "");
+    assert!(listing.contains(&format!("dataset.parquet/part-{second_id}-00000.parquet")), "{listing}");
+
+    let both = app
+        .run(&json!({
+            "sources": {"d": {"format": "parquet", "path": "s3://processed-data/dataset.parquet"}},
+            "sql": "SELECT count(*) AS n, sum(click_count) AS clicks FROM d"
+        }))
+        .await;
+    let counted = app.result_json(both["id"].as_str().unwrap(), "").await;
+    let clicks: i64 = days.iter().flatten().map(|r| r.click_count).sum();
+    assert_eq!(counted[0]["n"], 600);
+    assert_eq!(counted[0]["clicks"], clicks);
+    // The job's own links read the files from the bucket.
+    let (status, _, body) = app
+        .get_bytes(first["result"]["links"]["parquet"].as_str().unwrap())
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(read_parquet(body).iter().map(|b| b.num_rows()).sum::<usize>(), 300);
+}
