@@ -17,7 +17,7 @@ use super::auth::Access;
 use super::extract::{ApiPath, ApiQuery, JobId, ValidSpec, bad_cursor, next_cursor, page_limit};
 use super::{ApiError, AppState, ErrorBody, on_engine};
 use crate::domain::{Delivery, Job, JobState, Progress, StoredResult};
-use crate::results::{Encoding, reencode};
+use crate::results::{Encoding, check_partition_on, reencode};
 use crate::spec::{Compression, JobSpec, MlSpec, OutputFormat, WriteMode};
 use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
 use crate::views::JobView;
@@ -79,6 +79,14 @@ pub async fn submit(
     .await?;
     if let Some(ml) = &spec.ml {
         check_ml(&state, &tenant, ml, &schema).await?;
+    }
+    if !spec.output.partition_on.is_empty() && spec.ml.is_none() {
+        check_partition_on(&schema, &spec.output.partition_on).map_err(|message| {
+            ApiError::InvalidSpec {
+                path: "output.partition_on".into(),
+                message,
+            }
+        })?;
     }
     if let Some(path) = &spec.output.path {
         check_destination(&state, &tenant, &spec, path, schema).await?;

@@ -5,6 +5,7 @@
 mod dense_groupby;
 mod diagnose;
 mod explore;
+mod hive;
 mod paths;
 mod pipeline;
 mod progress;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -151,8 +153,10 @@ impl Engine {
         let runtime_env = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(pool))
             .with_disk_manager_builder(disk)
+            .with_cache_manager(caches())
             .build_arc()?;
         let unspilled_env = RuntimeEnvBuilder::new()
+            .with_cache_manager(caches())
             .with_memory_pool(runtime_env.memory_pool.clone())
             .with_object_store_registry(runtime_env.object_store_registry.clone())
             .with_disk_manager_builder(
@@ -302,6 +306,12 @@ impl Engine {
     pub fn runtime_env(&self) -> &Arc<RuntimeEnv> {
         &self.runtime_env
     }
+}
+
+/// DataFusion's caches, less the directory listings: it keeps those forever by default, and
+/// a dataset gains files (an `append` job, another writer) while Rusk runs.
+fn caches() -> CacheManagerConfig {
+    CacheManagerConfig::default().with_list_files_cache_limit(0)
 }
 
 /// The placeholder for the tenant's name in `RUSK_DATA_ROOT` and `RUSK_SOURCE_ALLOW`.

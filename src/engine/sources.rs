@@ -14,6 +14,7 @@ use datafusion::prelude::{
     lit,
 };
 
+use super::hive::{self, Tables};
 use super::paths::{Location, Scope, locate};
 use super::{Engine, EngineError};
 use crate::spec::{CsvOptions, DType, FileCompression, Format, Source};
@@ -30,30 +31,37 @@ pub(super) async fn register(
     let files = source_files(engine, scope, at, source).await?;
     check_same_columns(ctx, &scope.root, at, &files, source).await?;
     let count = files.len();
+    let (tables, partitions) = match hive::layout(&files) {
+        Some((tables, partitions)) => (tables, partitions),
+        None => (Tables::Files(files), Vec::new()),
+    };
     let frame = match source.format {
-        Format::Csv => read_csv(ctx, at, files, &source.options).await?,
+        Format::Csv => read_csv(ctx, at, tables, partitions, &source.options).await?,
         Format::Parquet => {
             let options = ParquetReadOptions {
                 file_extension: "",
+                table_partition_cols: partitions,
                 ..Default::default()
             };
-            ctx.read_parquet(files, options).await
+            ctx.read_parquet(tables, options).await
         }
         .map_err(|e| EngineError::invalid(at, e))?,
         Format::Json => {
             let options = JsonReadOptions {
                 file_extension: "",
+                table_partition_cols: partitions,
                 ..Default::default()
             };
-            ctx.read_json(files, options).await
+            ctx.read_json(tables, options).await
         }
         .map_err(|e| EngineError::invalid(at, e))?,
         Format::Arrow => {
             let options = ArrowReadOptions {
                 file_extension: "",
+                table_partition_cols: partitions,
                 ..Default::default()
             };
-            ctx.read_arrow(files, options).await
+            ctx.read_arrow(tables, options).await
         }
         .map_err(|e| EngineError::invalid(at, e))?,
     };
@@ -178,13 +186,15 @@ pub(crate) fn shown(root: &Path, file: &str) -> String {
 async fn read_csv(
     ctx: &SessionContext,
     at: &str,
-    files: Vec<String>,
+    files: Tables,
+    partitions: Vec<(String, DataType)>,
     options: &CsvOptions,
 ) -> Result<DataFrame, EngineError> {
     let null_values = options.null_values.clone().unwrap_or_default();
     let mut read = CsvReadOptions::new()
         .has_header(options.has_header.unwrap_or(true))
-        .file_extension("");
+        .file_extension("")
+        .table_partition_cols(partitions.clone());
     if !null_values.is_empty() {
         // Used by type inference only: DataFusion 55's CSV reader ignores it (see below).
         read = read.null_regex(Some(null_regex(&null_values)));
@@ -209,7 +219,18 @@ async fn read_csv(
     if options.dtype.is_empty() && null_values.is_empty() {
         return Ok(inferred);
     }
-    let schema = override_types(inferred.schema().as_arrow(), options)
+    // A given schema is the files' own: DataFusion adds the partition columns to it.
+    let in_files = Schema::new(
+        inferred
+            .schema()
+            .as_arrow()
+            .fields()
+            .iter()
+            .filter(|f| !partitions.iter().any(|(name, _)| name == f.name()))
+            .map(|f| f.as_ref().clone())
+            .collect::<Vec<_>>(),
+    );
+    let schema = override_types(&in_files, options)
         .map_err(|m| EngineError::invalid(format!("{at}.options.dtype"), m))?;
     if null_values.is_empty() {
         return ctx
@@ -231,7 +252,7 @@ async fn read_csv(
         .await
         .map_err(invalid)?;
     let markers: Vec<Expr> = null_values.iter().map(|v| lit(v.as_str())).collect();
-    let columns = schema
+    let mut columns = schema
         .fields()
         .iter()
         .map(|f| {
@@ -246,6 +267,7 @@ async fn read_csv(
         })
         .collect::<Result<Vec<Expr>, DataFusionError>>()
         .map_err(invalid)?;
+    columns.extend(partitions.iter().map(|(name, _)| ident(name)));
     frame.select(columns).map_err(invalid)
 }
 

@@ -89,7 +89,7 @@ impl Destination {
         layout: FileLayout,
         schema: SchemaRef,
         limits: OutputLimits,
-    ) -> ResultWriter {
+    ) -> Result<ResultWriter, ResultError> {
         ResultWriter::new(
             self.store.clone(),
             self.staging(job, attempt),
@@ -112,13 +112,24 @@ impl Destination {
         if mode == WriteMode::Error && !existing.is_empty() {
             return Err(not_empty(&existing));
         }
+        let staging = match staged.files.first() {
+            Some(file) => staging_of(&file.key),
+            None => String::new(),
+        };
         let mut files = Vec::with_capacity(staged.files.len());
-        for (index, file) in staged.files.iter().enumerate() {
-            let extension = file.key.rsplit_once('.').map_or("", |(_, e)| e);
+        for file in &staged.files {
+            // Relative to the staging directory: `part-00000.parquet`, or
+            // `country=de/part-00000.parquet` for a partitioned result.
+            let relative = file
+                .key
+                .strip_prefix(&staging)
+                .map_or(file.key.as_str(), |r| r.trim_start_matches('/'));
             // Appended files are named by job, so a retried publish replaces its own files.
             let name = match mode {
-                WriteMode::Append => format!("part-{}-{index:05}.{extension}", job.simple()),
-                WriteMode::Error | WriteMode::Overwrite => format!("part-{index:05}.{extension}"),
+                WriteMode::Append => {
+                    relative.replacen("part-", &format!("part-{}-", job.simple()), 1)
+                }
+                WriteMode::Error | WriteMode::Overwrite => relative.to_string(),
             };
             let key = self.key(&name);
             self.store
@@ -182,7 +193,7 @@ impl Destination {
                 Err(DestinationError::Refused(not_empty(&existing).to_string()))
             }
             WriteMode::Append => match existing.first() {
-                Some(file) => self.check_schema(output.format, file, schema).await,
+                Some(file) => self.check_schema(output, file, schema).await,
                 None => Ok(()),
             },
             _ => Ok(()),
@@ -191,10 +202,11 @@ impl Destination {
 
     async fn check_schema(
         &self,
-        format: OutputFormat,
+        output: &Output,
         file: &ObjectMeta,
         schema: &SchemaRef,
     ) -> Result<(), DestinationError> {
+        let format = output.format;
         let theirs = match self.file_schema(format, file).await {
             Ok(Some(theirs)) => theirs,
             Ok(None) => return Ok(()),
@@ -206,7 +218,15 @@ impl Destination {
                 )));
             }
         };
+        // Partition columns are in the directory names, not the files.
         let ours = super::categoricals::unified_schema(schema);
+        let ours = Schema::new(
+            ours.fields()
+                .iter()
+                .filter(|f| !output.partition_on.contains(f.name()))
+                .map(|f| f.as_ref().clone())
+                .collect::<Vec<_>>(),
+        );
         let names = |s: &Schema| {
             s.fields()
                 .iter()
@@ -314,6 +334,18 @@ pub enum DestinationError {
     Refused(String),
     #[error(transparent)]
     Unreadable(ResultError),
+}
+
+/// The staging directory (`…/_rusk_staging/{job}-{attempt}`) a staged file's key lies in.
+fn staging_of(key: &str) -> String {
+    match key.find(&format!("{STAGING}/")) {
+        Some(at) => {
+            let rest = &key[at + STAGING.len() + 1..];
+            let attempt_dir = rest.split('/').next().unwrap_or_default();
+            format!("{}{STAGING}/{attempt_dir}", &key[..at])
+        }
+        None => String::new(),
+    }
 }
 
 fn not_empty(existing: &[ObjectMeta]) -> ResultError {

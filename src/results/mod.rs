@@ -6,6 +6,7 @@ mod destination;
 mod encode;
 mod links;
 mod parquet_writer;
+mod partitions;
 mod reencode;
 mod text;
 
@@ -31,6 +32,7 @@ pub use categoricals::unified_schema;
 pub use destination::{Destination, DestinationError};
 pub use encode::{EncodeError, Encoder, Encoding};
 pub use links::{LinkError, LinkSigner};
+pub use partitions::check_partition_on;
 pub use reencode::reencode;
 
 /// Rows per batch when reading result files back.
@@ -258,7 +260,7 @@ impl ResultStore {
         layout: FileLayout,
         schema: SchemaRef,
         limits: OutputLimits,
-    ) -> ResultWriter {
+    ) -> Result<ResultWriter, ResultError> {
         ResultWriter::new(
             self.store.clone(),
             format!("{}results/{job}/{attempt}", self.prefix),
@@ -334,6 +336,7 @@ impl ResultStore {
         let path = ObjectPath::from(file.key.as_str());
         let bytes = self.store.get(&path).await?.bytes().await?;
         let decode = |e: &dyn std::fmt::Display| ResultError::Decode(format!("{}: {e}", file.key));
+        let in_file = partitions::file_schema(schema, &file.key);
         let batches: Vec<Result<RecordBatch, ResultError>> = match format {
             OutputFormat::Parquet => ParquetRecordBatchReader::try_new(bytes, BATCH_ROWS)
                 .map_err(|e| decode(&e))?
@@ -343,13 +346,20 @@ impl ResultStore {
                 .map_err(|e| decode(&e))?
                 .map(|b| b.map_err(|e| decode(&e)))
                 .collect(),
-            OutputFormat::Csv | OutputFormat::Json => text::read(format, schema, bytes)
+            OutputFormat::Csv | OutputFormat::Json => text::read(format, &in_file, bytes)
                 .map_err(|e| decode(&e))?
                 .into_iter()
                 .map(Ok)
                 .collect(),
         };
-        Ok(futures::stream::iter(batches).boxed())
+        let (key, schema) = (file.key.clone(), schema.clone());
+        let whole = move |batch: Result<RecordBatch, ResultError>| {
+            batch.and_then(|b| {
+                partitions::attach(b, &key, &schema)
+                    .map_err(|e| ResultError::Decode(format!("{key}: {e}")))
+            })
+        };
+        Ok(futures::stream::iter(batches).map(whole).boxed())
     }
 }
 
@@ -381,6 +391,16 @@ pub struct ResultWriter {
     /// Closed files, in row order.
     files: Vec<StoredFile>,
     limits: OutputLimits,
+    /// With `partition_on`: a writer per directory, which this one only feeds.
+    partitioned: Option<Partitioned>,
+}
+
+struct Partitioned {
+    split: partitions::Split,
+    store: Arc<dyn ObjectStore>,
+    output: Output,
+    target: u64,
+    writers: std::collections::BTreeMap<String, ResultWriter>,
 }
 
 enum Open {
@@ -461,9 +481,40 @@ impl ResultWriter {
         layout: FileLayout,
         schema: SchemaRef,
         limits: OutputLimits,
-    ) -> ResultWriter {
+    ) -> Result<ResultWriter, ResultError> {
         // Files are written, and the result recorded, with categoricals keyed by int32.
         let schema = unified_schema(&schema);
+        let mut writer =
+            ResultWriter::files(store.clone(), prefix, output, layout, &schema, limits);
+        if !output.partition_on.is_empty() {
+            let split = partitions::Split::new(&schema, &output.partition_on)
+                .map_err(|m| ResultError::Destination(format!("partition_on: {m}")))?;
+            let target = match layout {
+                FileLayout::Size(target) => target,
+                FileLayout::Count(_) => Output::DEFAULT_PARTITION_SIZE,
+            };
+            writer.schema = split.full_schema().clone();
+            writer.partitioned = Some(Partitioned {
+                split,
+                store,
+                output: output.clone(),
+                target,
+                writers: Default::default(),
+            });
+        }
+        Ok(writer)
+    }
+
+    /// A writer of one set of files under `prefix`.
+    fn files(
+        store: Arc<dyn ObjectStore>,
+        prefix: String,
+        output: &Output,
+        layout: FileLayout,
+        schema: &SchemaRef,
+        limits: OutputLimits,
+    ) -> ResultWriter {
+        let schema = schema.clone();
         ResultWriter {
             format: output.format,
             factory: FileFactory {
@@ -475,6 +526,7 @@ impl ResultWriter {
             schema,
             files: Vec::new(),
             limits,
+            partitioned: None,
             open: match layout {
                 FileLayout::Size(target) => Open::BySize { target, file: None },
                 FileLayout::Count(n) => Open::ByCount {
@@ -488,6 +540,11 @@ impl ResultWriter {
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<(), ResultError> {
         if batch.num_rows() == 0 {
             return Ok(());
+        }
+        if let Some(partitioned) = &mut self.partitioned {
+            return partitioned
+                .write(batch, &self.factory.prefix, self.limits)
+                .await;
         }
         let target = match &mut self.open {
             Open::BySize { target, .. } => *target,
@@ -518,19 +575,21 @@ impl ResultWriter {
 
     /// Fails once the files written so far pass the job's byte limit.
     fn check_bytes(&self) -> Result<(), ResultError> {
-        let open: u64 = match &self.open {
-            Open::BySize { file, .. } => file.iter().map(|f| f.bytes).sum(),
-            Open::ByCount { slots, .. } => slots.iter().flatten().map(|f| f.bytes).sum(),
-        };
-        let written = self.files.iter().map(|f| f.bytes).sum::<u64>() + open;
-        if written > self.limits.max_bytes {
-            return Err(ResultError::TooLarge(format!(
-                "the result passed its limit of {} bytes (max_result_bytes, or the server's \
-                 RUSK_MAX_RESULT_BYTES); filter or aggregate more, or raise the limit",
-                self.limits.max_bytes
-            )));
+        if self.written().1 > self.limits.max_bytes {
+            return Err(too_large(self.limits.max_bytes));
         }
         Ok(())
+    }
+
+    /// Files begun and bytes written so far.
+    fn written(&self) -> (usize, u64) {
+        let open: Vec<&OpenFile> = match &self.open {
+            Open::BySize { file, .. } => file.iter().map(|f| f.as_ref()).collect(),
+            Open::ByCount { slots, .. } => slots.iter().flatten().collect(),
+        };
+        let bytes = self.files.iter().map(|f| f.bytes).sum::<u64>()
+            + open.iter().map(|f| f.bytes).sum::<u64>();
+        (self.files.len() + open.len(), bytes)
     }
 
     async fn write_sized(&mut self, batch: &RecordBatch, target: u64) -> Result<(), ResultError> {
@@ -541,11 +600,7 @@ impl ResultWriter {
             Some(open) => open,
             None => {
                 if self.files.len() >= self.limits.max_files {
-                    return Err(ResultError::TooLarge(format!(
-                        "the result would need more than {} files; use a larger \
-                         partition_size",
-                        self.limits.max_files
-                    )));
+                    return Err(too_many_files(self.limits.max_files));
                 }
                 file.insert(Box::new(self.factory.open(self.files.len())?))
             }
@@ -562,6 +617,15 @@ impl ResultWriter {
     /// Closes the open files and describes what was written. An empty result still gets
     /// a file (and `npartitions` always gets that many), so it reads like any other.
     pub async fn finish(mut self) -> Result<StoredResult, ResultError> {
+        if let Some(partitioned) = self.partitioned.take() {
+            for (_, writer) in partitioned.writers {
+                self.files.extend(Box::pin(writer.finish()).await?.files);
+            }
+            self.open = Open::ByCount {
+                slots: Vec::new(),
+                next: 0,
+            };
+        }
         let open = std::mem::replace(
             &mut self.open,
             Open::ByCount {
@@ -600,6 +664,68 @@ impl ResultWriter {
             destination: None,
         })
     }
+}
+
+impl Partitioned {
+    /// Deals the batch's rows to their directories' writers; fails once all of them together
+    /// pass the job's limits.
+    async fn write(
+        &mut self,
+        batch: &RecordBatch,
+        prefix: &str,
+        limits: OutputLimits,
+    ) -> Result<(), ResultError> {
+        let parts = self
+            .split
+            .split(batch)
+            .map_err(|e| ResultError::Encode(e.into()))?;
+        for (dir, part) in parts {
+            let open_dirs = self.writers.len();
+            let writer = match self.writers.entry(dir) {
+                std::collections::btree_map::Entry::Occupied(found) => found.into_mut(),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    if open_dirs >= limits.max_files {
+                        return Err(too_many_files(limits.max_files));
+                    }
+                    let at = format!("{prefix}/{}", slot.key());
+                    slot.insert(ResultWriter::files(
+                        self.store.clone(),
+                        at,
+                        &self.output,
+                        FileLayout::Size(self.target),
+                        self.split.data_schema(),
+                        limits,
+                    ))
+                }
+            };
+            Box::pin(writer.write(&part)).await?;
+        }
+        let (files, bytes) = self.writers.values().fold((0, 0), |(f, b), w| {
+            let (wf, wb) = w.written();
+            (f + wf, b + wb)
+        });
+        if files > limits.max_files {
+            return Err(too_many_files(limits.max_files));
+        }
+        if bytes > limits.max_bytes {
+            return Err(too_large(limits.max_bytes));
+        }
+        Ok(())
+    }
+}
+
+fn too_many_files(max: usize) -> ResultError {
+    ResultError::TooLarge(format!(
+        "the result would need more than {max} files; use a larger partition_size, or \
+         partition by fewer values"
+    ))
+}
+
+fn too_large(max: u64) -> ResultError {
+    ResultError::TooLarge(format!(
+        "the result passed its limit of {max} bytes (max_result_bytes, or the server's \
+         RUSK_MAX_RESULT_BYTES); filter or aggregate more, or raise the limit"
+    ))
 }
 
 /// Model ids are made by Rusk (`model_` + hex); anything else cannot name an object.

@@ -456,6 +456,12 @@ pub struct Output {
     /// What to do when `path` already holds files.
     #[serde(default, skip_serializing_if = "WriteMode::is_default")]
     pub mode: WriteMode,
+    /// Write Hive-style directories by these columns (`country=de/part-00000.parquet`), as
+    /// Dask's `to_parquet(partition_on=…)`: the columns are in the directory names, not the
+    /// files, and a filter on them reads only the matching directories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 8)]
+    pub partition_on: Vec<String>,
 }
 
 /// How a job writes to an `output.path` that already holds files.

@@ -489,7 +489,40 @@ mod tests {
     }
 }
 
+/// The most columns `output.partition_on` may name.
+pub const MAX_PARTITION_COLUMNS: usize = 8;
+
 impl Output {
+    /// Columns named once each; files per directory are sized, never counted.
+    fn check_partition_on(&self) -> Check {
+        if self.partition_on.is_empty() {
+            return Ok(());
+        }
+        let at = "output.partition_on";
+        if self.partition_on.len() > MAX_PARTITION_COLUMNS {
+            return Err(SpecError::invalid(
+                at,
+                format!("at most {MAX_PARTITION_COLUMNS} columns"),
+            ));
+        }
+        for (i, name) in self.partition_on.iter().enumerate() {
+            if name.is_empty() || self.partition_on[..i].contains(name) {
+                return Err(SpecError::invalid(
+                    format!("{at}[{i}]"),
+                    "expected distinct column names",
+                ));
+            }
+        }
+        if self.npartitions.is_some() || self.single_file {
+            return Err(SpecError::invalid(
+                at,
+                "files per directory follow `partition_size`; leave out `npartitions` and \
+                 `single_file`",
+            ));
+        }
+        Ok(())
+    }
+
     /// The file layout asks for one thing only, and `mode` comes with a `path`.
     fn check(&self) -> Check {
         if let Some(size) = &self.partition_size {
@@ -511,6 +544,7 @@ impl Output {
                 "give one of `partition_size`, `npartitions` and `single_file`",
             ));
         }
+        self.check_partition_on()?;
         if let Some(n) = self.npartitions
             && !(1..=MAX_OUTPUT_FILES).contains(&n)
         {

@@ -558,7 +558,7 @@ impl Run<'_> {
         &self,
         mut batches: SendableRecordBatchStream,
     ) -> Result<StoredResult, RunError> {
-        let mut writer = self.writer(batches.schema());
+        let mut writer = self.writer(batches.schema())?;
         while let Some(batch) = batches.next().await {
             let batch = batch.map_err(EngineError::from)?;
             self.write_batch(&mut writer, &batch).await?;
@@ -599,7 +599,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn writer(&self, schema: arrow::datatypes::SchemaRef) -> ResultWriter {
+    fn writer(&self, schema: arrow::datatypes::SchemaRef) -> Result<ResultWriter, ResultError> {
         let at = (self.lease.job_id, self.lease.attempt);
         let (output, layout) = (&self.spec.output, self.spec.file_layout());
         match self.destination {
@@ -622,7 +622,7 @@ impl Run<'_> {
             .map_err(|e| MlError::Artifact(e.to_string()))?
             .ok_or_else(missing)?;
         let model = self.results.load_model(id).await?.ok_or_else(missing)?;
-        let mut writer = self.writer(model.predicted_schema(&batches.schema()));
+        let mut writer = self.writer(model.predicted_schema(&batches.schema()))?;
         let mut rows = 0;
         while let Some(batch) = batches.next().await {
             let batch = ml::predict(&model, &batch.map_err(EngineError::from)?)?;
@@ -675,7 +675,7 @@ impl Run<'_> {
         })
         .await
         .map_err(|e| MlError::Fit(e.to_string()))??;
-        let mut writer = self.writer(outcome.rows.schema());
+        let mut writer = self.writer(outcome.rows.schema())?;
         self.write_batch(&mut writer, &outcome.rows).await?;
         let mut result = self.close(writer).await?;
         self.results.save_model(&outcome.artifact).await?;

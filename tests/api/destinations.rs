@@ -353,6 +353,10 @@ async fn pandas_and_dask_read_the_dataset_back(app: TestApp) {
         .run(&convert("processed/dataset.parquet", "error"))
         .await;
     assert_eq!(job["state"], "succeeded", "{job}");
+    // And partitioned by a column, which the readers take from the directory names.
+    let mut partitioned = convert("processed/by_status", "error");
+    partitioned["output"]["partition_on"] = json!(["status"]);
+    assert_eq!(app.run(&partitioned).await["state"], "succeeded");
     let output = Command::new(python)
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -360,6 +364,7 @@ async fn pandas_and_dask_read_the_dataset_back(app: TestApp) {
         ))
         .arg(app.root.join("logs"))
         .arg(app.root.join("processed/dataset.parquet"))
+        .arg(app.root.join("processed/by_status"))
         .output()
         .unwrap();
     assert!(

@@ -16,6 +16,7 @@ mod ml;
 mod out_of_core;
 mod outage;
 mod pandas;
+mod partitioned;
 mod pipelines;
 mod postgres_server;
 mod progress;

@@ -144,7 +144,10 @@ async fn csv_and_json_lines_results(app: TestApp) {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(records.len(), 120);
-    assert_eq!(records[3], json!({"n": 3, "word": "w3", "when": "2026-01-04"}));
+    assert_eq!(
+        records[3],
+        json!({"n": 3, "word": "w3", "when": "2026-01-04"})
+    );
 
     // Read back by the recorded schema, typed, whatever is asked for.
     for job in [&csv_job, &json_job] {
@@ -161,7 +164,11 @@ async fn csv_and_json_lines_results(app: TestApp) {
         let batches = read_parquet(body);
         assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 120);
         assert_eq!(
-            batches[0].schema().field_with_name("when").unwrap().data_type(),
+            batches[0]
+                .schema()
+                .field_with_name("when")
+                .unwrap()
+                .data_type(),
             &arrow::datatypes::DataType::Date32
         );
     }

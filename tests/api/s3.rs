@@ -191,7 +191,10 @@ async fn a_dataset_written_to_a_bucket_and_appended_to() {
         })
     };
     let first = app.run(&day(0, "error")).await;
-    assert!(first["result"]["files"].as_array().unwrap().len() > 1, "{first}");
+    assert!(
+        first["result"]["files"].as_array().unwrap().len() > 1,
+        "{first}"
+    );
     assert_eq!(
         first["result"]["files"][0]["path"],
         "s3://processed-data/dataset.parquet/part-00000.parquet"
@@ -211,7 +214,10 @@ async fn a_dataset_written_to_a_bucket_and_appended_to() {
         .unwrap();
     assert!(!listing.contains("_rusk_staging"), "{listing}");
     let second_id = second["id"].as_str().unwrap().replace('-', "");
-    assert!(listing.contains(&format!("dataset.parquet/part-{second_id}-00000.parquet")), "{listing}");
+    assert!(
+        listing.contains(&format!("dataset.parquet/part-{second_id}-00000.parquet")),
+        "{listing}"
+    );
 
     let both = app
         .run(&json!({
@@ -228,5 +234,11 @@ async fn a_dataset_written_to_a_bucket_and_appended_to() {
         .get_bytes(first["result"]["links"]["parquet"].as_str().unwrap())
         .await;
     assert_eq!(status, 200);
-    assert_eq!(read_parquet(body).iter().map(|b| b.num_rows()).sum::<usize>(), 300);
+    assert_eq!(
+        read_parquet(body)
+            .iter()
+            .map(|b| b.num_rows())
+            .sum::<usize>(),
+        300
+    );
 }

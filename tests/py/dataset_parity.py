@@ -2,7 +2,7 @@
 guide does (`pd.read_parquet(dir)`, `dd.read_parquet(dir)`), equals the CSV files it was
 converted from, read by pandas.
 
-usage: dataset_parity.py CSV_DIR DATASET_DIR
+usage: dataset_parity.py CSV_DIR DATASET_DIR...
 """
 import glob
 import os
@@ -22,17 +22,18 @@ def normal(frame):
 
 
 def main():
-    csv_dir, dataset = sys.argv[1], sys.argv[2]
+    csv_dir, datasets = sys.argv[1], sys.argv[2:]
     source = pd.concat(pd.read_csv(f) for f in sorted(glob.glob(os.path.join(csv_dir, "*.csv"))))
     expected = normal(source)
-    readers = {
-        "pandas": lambda: pd.read_parquet(dataset),
-        "dask": lambda: dd.read_parquet(dataset).compute(),
-    }
-    for name, read in readers.items():
-        got = normal(read())
-        pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)
-        print(f"{name}: {len(got)} rows equal to the input")
+    for dataset in datasets:
+        readers = {
+            "pandas": lambda: pd.read_parquet(dataset),
+            "dask": lambda: dd.read_parquet(dataset).compute(),
+        }
+        for name, read in readers.items():
+            got = normal(read())
+            pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=f"{name} {dataset}")
+            print(f"{name}: {dataset}: {len(got)} rows equal to the input")
 
 
 if __name__ == "__main__":
