@@ -256,6 +256,11 @@ fn spawn_worker(
     );
     config.limits.max_bytes = settings.max_result_bytes;
     config.default_timeout = Duration::from_secs(settings.default_timeout.max(1));
+    config.retention = crate::worker::Retention {
+        result_ttl: settings.result_ttl.map(Duration::from_secs),
+        job_ttl: settings.job_ttl.map(Duration::from_secs),
+        every: Duration::from_secs(settings.janitor_interval.max(1)),
+    };
     let worker = Worker::new(
         services.store.clone(),
         services.engine.clone(),
@@ -284,6 +289,8 @@ fn spawn_api(
         webhook_guard: services.webhook_guard,
         origins: origin_policy(settings),
         max_result_bytes: settings.max_result_bytes,
+        result_ttl: settings.result_ttl,
+        result_quota: settings.result_quota,
     });
     let router = router.into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(async move {

@@ -56,6 +56,24 @@ pub struct Settings {
           default_value = "10GB")]
     pub max_result_bytes: u64,
     /// Seconds an attempt of a job without `timeout_s` may run.
+    /// Seconds a result's files are kept after its job ends; unset: until the job is deleted.
+    #[arg(long, global = true, env = "RUSK_RESULT_TTL")]
+    pub result_ttl: Option<u64>,
+    /// Seconds an ended job's row is kept (its result files go with it); unset: for ever.
+    #[arg(long, global = true, env = "RUSK_JOB_TTL")]
+    pub job_ttl: Option<u64>,
+    /// Bytes of results one tenant may keep in the result store, e.g. `50GB`; unset: no
+    /// limit. Past it, submissions are refused with `quota_exceeded`.
+    #[arg(long, global = true, env = "RUSK_RESULT_QUOTA", value_parser = parse_size)]
+    pub result_quota: Option<u64>,
+    /// Seconds between the workers' retention sweeps.
+    #[arg(
+        long,
+        global = true,
+        env = "RUSK_JANITOR_INTERVAL",
+        default_value_t = 60
+    )]
+    pub janitor_interval: u64,
     #[arg(long, global = true, env = "RUSK_DEFAULT_TIMEOUT", default_value_t = 6 * 3600)]
     pub default_timeout: u64,
     /// Engine memory pool, e.g. `4GB`; default half of the machine's memory.
@@ -117,6 +135,10 @@ impl Settings {
             memory_limit: None,
             max_result_bytes: 10_000_000_000,
             default_timeout: 6 * 3600,
+            result_ttl: None,
+            job_ttl: None,
+            result_quota: None,
+            janitor_interval: 60,
             results_url: None,
             store_env: None,
             public_url: None,

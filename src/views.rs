@@ -65,6 +65,12 @@ pub struct ResultView {
     pub ml: Option<MlSummary>,
     /// When the links stop working (`RUSK_LINK_TTL` after this response was made).
     pub expires_at: DateTime<Utc>,
+    /// When the result's files are deleted (`result_ttl_s`, `RUSK_RESULT_TTL`); `null`:
+    /// kept until the job is deleted.
+    pub retained_until: Option<DateTime<Utc>>,
+    /// When they were: downloads answer 410 since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,7 +99,10 @@ impl JobView {
         let result = match job.result {
             Some(stored) => {
                 let path = job.spec.output.path.as_deref();
-                Some(ResultView::new(job.id, stored, path, base, links).await)
+                let mut view = ResultView::new(job.id, stored, path, base, links).await;
+                view.retained_until = job.result_expires_at;
+                view.expired_at = job.result_expired_at;
+                Some(view)
             }
             None => None,
         };
@@ -175,6 +184,8 @@ impl ResultView {
                 parquet: signed(format!("/v1/jobs/{job}/result?format=parquet")),
             },
             expires_at,
+            retained_until: None,
+            expired_at: None,
             ml: stored.ml,
         }
     }

@@ -28,6 +28,12 @@ pub enum ApiError {
     NotSucceeded(JobState),
     #[error("the job already ended ({}); only queued or running jobs can be cancelled", .0.as_str())]
     AlreadyEnded(JobState),
+    /// The result's files were deleted by its retention.
+    #[error("{0}")]
+    ResultExpired(String),
+    /// The tenant keeps as many result bytes as `RUSK_RESULT_QUOTA` allows.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -76,6 +82,8 @@ impl ApiError {
             }
             ApiError::NotSucceeded(_) => (StatusCode::CONFLICT, "job_not_succeeded"),
             ApiError::AlreadyEnded(_) => (StatusCode::CONFLICT, "job_already_ended"),
+            ApiError::ResultExpired(_) => (StatusCode::GONE, "result_expired"),
+            ApiError::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota_exceeded"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),

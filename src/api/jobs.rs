@@ -48,6 +48,7 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         (status = 200, description = "Seen before with this Idempotency-Key", body = JobView),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 413, description = "Body too large"),
+        (status = 403, description = "The tenant's quota of stored results is used up", body = ErrorBody),
         (status = 422, description = "Invalid spec, or a reused Idempotency-Key", body = ErrorBody),
         (status = 503, description = "Job store unavailable", body = ErrorBody)))]
 pub async fn submit(
@@ -68,6 +69,7 @@ pub async fn submit(
             ),
         });
     }
+    check_retention(&state, &tenant, &spec).await?;
     if let Some(hook) = &spec.webhook {
         check_webhook_host(&state, &hook.url).await?;
     }
@@ -119,6 +121,34 @@ pub async fn submit(
         }
         Submitted::KeyReused => Err(ApiError::IdempotencyKeyReused),
     }
+}
+
+/// A job's own retention stays within the server's, and a tenant over its quota of stored
+/// results may submit only jobs that write elsewhere (`output.path`).
+async fn check_retention(state: &AppState, tenant: &str, spec: &JobSpec) -> Result<(), ApiError> {
+    if let (Some(own), Some(server)) = (spec.result_ttl_s, state.result_ttl)
+        && own > server
+    {
+        return Err(ApiError::InvalidSpec {
+            path: "result_ttl_s".into(),
+            message: format!("at most {server} seconds on this server (RUSK_RESULT_TTL)"),
+        });
+    }
+    let Some(quota) = state.result_quota else {
+        return Ok(());
+    };
+    if spec.output.path.is_some() {
+        return Ok(());
+    }
+    let stored = state.store.stored_bytes(tenant).await?;
+    if stored >= quota {
+        return Err(ApiError::QuotaExceeded(format!(
+            "tenant {tenant:?} keeps {stored} bytes of results, its quota is {quota} \
+             (RUSK_RESULT_QUOTA); delete jobs it no longer needs (DELETE /v1/jobs/{{id}}), or \
+             write the result to your own storage with output.path"
+        )));
+    }
+    Ok(())
 }
 
 /// The receiver must be on the public internet (or in `RUSK_WEBHOOK_ALLOW`); checked again
@@ -327,6 +357,35 @@ pub async fn cancel(
     }
 }
 
+/// Delete a job: its row, its result files and the models it trained (files it wrote to its
+/// own `output.path` are the caller's and stay). A queued or running job is cancelled first.
+#[utoipa::path(delete, path = "/v1/jobs/{id}", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such job", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    JobId(id): JobId,
+) -> Result<StatusCode, ApiError> {
+    let tenant = access.tenant()?;
+    if let Cancelled::NotFound = state.store.cancel(tenant, id).await? {
+        return Err(ApiError::NotFound(format!("no job {id}")));
+    }
+    // Models first: a failure leaves the job in place for another DELETE, not its models
+    // without a job.
+    for model in state.store.delete_models_of(id).await? {
+        state.results.delete_model(&model).await?;
+    }
+    let Some(job) = state.store.delete(tenant, id).await? else {
+        return Err(ApiError::NotFound(format!("no job {id}")));
+    };
+    let files = state.results.discard_attempts(job.id, None).await?;
+    tracing::info!(job = %job.id, files, "deleted a job");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultFormat {
@@ -361,7 +420,8 @@ pub struct ResultQuery {
             ("application/json"),
             ("text/csv"))),
         (status = 404, description = "No such job", body = ErrorBody),
-        (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
+        (status = 409, description = "The job has not succeeded", body = ErrorBody),
+        (status = 410, description = "The result's retention has passed", body = ErrorBody)))]
 pub async fn result(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
@@ -409,7 +469,8 @@ pub async fn result(
             ("application/vnd.apache.parquet"), ("application/vnd.apache.arrow.file"),
             ("text/csv"), ("application/x-ndjson"))),
         (status = 404, description = "No such job or file", body = ErrorBody),
-        (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
+        (status = 409, description = "The job has not succeeded", body = ErrorBody),
+        (status = 410, description = "The result's retention has passed", body = ErrorBody)))]
 pub async fn file(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
@@ -426,6 +487,13 @@ pub async fn file(
 }
 
 fn succeeded(job: Job) -> Result<StoredResult, ApiError> {
+    if let Some(at) = job.result_expired_at {
+        return Err(ApiError::ResultExpired(format!(
+            "the result of job {} was deleted at {at} after its retention (result_ttl_s, or \
+             the server's RUSK_RESULT_TTL); run the job again",
+            job.id
+        )));
+    }
     match (job.state, job.result) {
         (JobState::Succeeded, Some(result)) => Ok(result),
         (state, _) => Err(ApiError::NotSucceeded(state)),

@@ -53,6 +53,10 @@ pub struct AppState {
     pub origins: OriginPolicy,
     /// The most a job's `max_result_bytes` may ask for (`RUSK_MAX_RESULT_BYTES`).
     pub max_result_bytes: u64,
+    /// The most a job's `result_ttl_s` may ask for (`RUSK_RESULT_TTL`).
+    pub result_ttl: Option<u64>,
+    /// Bytes of results a tenant may keep (`RUSK_RESULT_QUOTA`).
+    pub result_quota: Option<u64>,
 }
 
 #[derive(OpenApi)]
@@ -102,6 +106,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::submit, jobs::list))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::delete))
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::file))
         .routes(routes!(jobs::events))

@@ -234,6 +234,10 @@ pub struct Job {
     pub error: Option<JobError>,
     pub result: Option<StoredResult>,
     pub progress: Option<Progress>,
+    /// When the janitor deletes the result's files (`RUSK_RESULT_TTL`, `result_ttl_s`).
+    pub result_expires_at: Option<DateTime<Utc>>,
+    /// When it did: the result's downloads answer 410 since.
+    pub result_expired_at: Option<DateTime<Utc>>,
 }
 
 /// One attempt at a job.

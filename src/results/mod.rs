@@ -179,6 +179,15 @@ impl ResultStore {
         Ok(doomed.len())
     }
 
+    /// Deletes a model's artifact and record.
+    pub async fn delete_model(&self, id: &str) -> Result<usize, ResultError> {
+        if !valid_model_id(id) {
+            return Ok(0);
+        }
+        self.delete_under(&format!("{}models/{id}", self.prefix), None)
+            .await
+    }
+
     /// Stores a trained model: `models/{id}/model.json`, and its record in `info.json` (from
     /// which the model table can be rebuilt).
     pub async fn save_model(&self, artifact: &Artifact) -> Result<(), ResultError> {

@@ -58,6 +58,12 @@ pub struct JobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "1GB")]
     pub max_result_bytes: Option<String>,
+    /// Seconds the result's files are kept after the job ends (at most the server's
+    /// `RUSK_RESULT_TTL`, its default); then they are deleted and downloads answer 410.
+    /// Files written to an `output.path` are the caller's and are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub result_ttl_s: Option<u64>,
     /// Attempts before a job whose worker keeps disappearing is failed (1–100).
     #[serde(default = "default_max_attempts")]
     #[schema(minimum = 1, maximum = 100, default = 3)]

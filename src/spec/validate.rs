@@ -86,6 +86,12 @@ impl JobSpec {
                 "expected a number from 1 to 100",
             ));
         }
+        if self.result_ttl_s == Some(0) {
+            return Err(SpecError::invalid(
+                "result_ttl_s",
+                "expected at least 1 second; leave it out to keep the server's retention",
+            ));
+        }
         if let Some(t) = self.timeout_s
             && !(1..=MAX_TIMEOUT_S).contains(&t)
         {

@@ -246,13 +246,26 @@ impl JobStore for SqlStore {
             Outcome::Failed(error) => (None, Some(to_json(error)?), None),
             Outcome::Retry { error, after } => (None, Some(to_json(error)?), Some(millis(*after))),
         };
+        // What the result keeps in the result store, and for how long.
+        let (stored, keep_for) = match outcome {
+            Outcome::Succeeded {
+                result, keep_for, ..
+            } => {
+                let in_store = result.destination.is_none();
+                let bytes = if in_store { result.bytes } else { 0 };
+                let keep_for = keep_for.filter(|_| in_store).map(millis);
+                (i64::try_from(bytes).unwrap_or(i64::MAX), keep_for)
+            }
+            _ => (0, None),
+        };
         let progress = outcome.progress().map(to_json).transpose()?;
         let retry = "$4 IS NOT NULL AND attempts < max_attempts";
         let sql = format!(
             "UPDATE job SET state = CASE WHEN {retry} THEN {} ELSE $1 END, \
              finished_at = CASE WHEN {retry} THEN NULL ELSE {} END, \
              run_after = COALESCE({}, run_after), result = {}, error = {}, \
-             progress = COALESCE({}, progress), lease_id = NULL, lease_expires_at = NULL \
+             progress = COALESCE({}, progress), lease_id = NULL, lease_expires_at = NULL, \
+             result_bytes = $8, result_expires_at = {} \
              WHERE id = {} AND lease_id = {} AND state = {} RETURNING state",
             lit(QUEUED),
             d.now(),
@@ -260,6 +273,7 @@ impl JobStore for SqlStore {
             d.jsonb("$2"),
             d.jsonb("$3"),
             d.jsonb("$7"),
+            d.later("$9"),
             d.uuid("$5"),
             d.uuid("$6"),
             lit(RUNNING),
@@ -273,6 +287,8 @@ impl JobStore for SqlStore {
             .bind(lease.job_id.to_string())
             .bind(lease.lease_id.to_string())
             .bind(&progress)
+            .bind(stored)
+            .bind(keep_for)
             .fetch_optional(c)
             .await)?;
         let Some(state) = state else {
@@ -389,9 +405,86 @@ impl JobStore for SqlStore {
         tx.commit().await?;
         Ok(ended.len() as u64)
     }
+
+    async fn delete(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "DELETE FROM job WHERE tenant = $1 AND id = {} AND state NOT IN ({}, {}) \
+             RETURNING {}",
+            d.uuid("$2"),
+            lit(QUEUED),
+            lit(RUNNING),
+            job_columns(d)
+        );
+        let mut tx = self.pool.begin().await?;
+        let row: Option<JobRow> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id.to_string())
+            .fetch_optional(c)
+            .await)?;
+        tx.commit().await?;
+        row.map(JobRow::into_job).transpose()
+    }
+
+    async fn expire_results(&self, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "UPDATE job SET result_expired_at = {now}, result_bytes = 0 WHERE id IN \
+             (SELECT id FROM job WHERE result_expires_at IS NOT NULL \
+             AND result_expired_at IS NULL AND result_expires_at < {now} LIMIT $1{}) \
+             AND result_expired_at IS NULL RETURNING {}",
+            d.skip_locked(),
+            d.text("id"),
+            now = d.now(),
+        );
+        self.ids_of(sql, i64::from(limit), None).await
+    }
+
+    async fn delete_ended(&self, age: Duration, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "DELETE FROM job WHERE id IN (SELECT id FROM job WHERE finished_at IS NOT NULL \
+             AND state NOT IN ({}, {}) AND finished_at < {} LIMIT $1{}) RETURNING {}",
+            lit(QUEUED),
+            lit(RUNNING),
+            d.earlier("$2"),
+            d.skip_locked(),
+            d.text("id"),
+        );
+        self.ids_of(sql, i64::from(limit), Some(millis(age))).await
+    }
+
+    async fn stored_bytes(&self, tenant: &str) -> Result<u64, StoreError> {
+        let sql =
+            "SELECT CAST(COALESCE(SUM(result_bytes), 0) AS BIGINT) FROM job WHERE tenant = $1";
+        let bytes: i64 = on_pool!(&self.pool, c => sqlx::query_scalar(sql)
+            .bind(tenant)
+            .fetch_one(c)
+            .await)?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
 }
 
 impl SqlStore {
+    /// Runs a write returning job ids, with `$1` and (if given) `$2` bound.
+    async fn ids_of(
+        &self,
+        sql: String,
+        first: i64,
+        second: Option<i64>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = on_tx!(&mut tx, c => {
+            let query = sqlx::query_scalar(AssertSqlSafe(sql.clone())).bind(first);
+            match second {
+                Some(second) => query.bind(second).fetch_all(c).await,
+                None => query.fetch_all(c).await,
+            }
+        })?;
+        tx.commit().await?;
+        ids.iter().map(|id| uuid(id)).collect()
+    }
+
     /// The job a tenant submitted with this idempotency key, and the request's hash.
     async fn keyed(&self, tenant: &str, key: Option<&str>) -> Result<Option<KeyedRow>, StoreError> {
         let sql = format!(

@@ -130,6 +130,8 @@ pub enum Outcome {
         /// The model an ML job trained, recorded with the job's end (its artifact is already
         /// in the result store).
         model: Option<Box<ModelInfo>>,
+        /// How long the result's files are kept; `None`: until the job is deleted.
+        keep_for: Option<Duration>,
     },
     /// Fails the job now.
     Failed(JobError),
@@ -223,6 +225,16 @@ pub trait JobStore: Send + Sync {
     /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of
     /// attempts); returns how many.
     async fn requeue_expired(&self) -> Result<u64, StoreError>;
+    /// Removes an ended job of `tenant` (its attempts and deliveries go with it); the row as
+    /// it was, to delete its files.
+    async fn delete(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError>;
+    /// Marks up to `limit` results past their retention as expired (each to one caller only);
+    /// their ids, whose files the caller deletes.
+    async fn expire_results(&self, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+    /// Removes up to `limit` jobs that ended longer than `age` ago; their ids.
+    async fn delete_ended(&self, age: Duration, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+    /// Bytes of results `tenant` keeps in the result store.
+    async fn stored_bytes(&self, tenant: &str) -> Result<u64, StoreError>;
 }
 
 /// Tenants, their API keys (as hashes) and shared secrets.
@@ -287,6 +299,8 @@ pub trait ModelStore: Send + Sync {
     ) -> Result<Vec<ModelInfo>, StoreError>;
     /// Whether any tenant has a model.
     async fn has_models(&self) -> Result<bool, StoreError>;
+    /// Removes the models a job trained; their ids, whose artifacts the caller deletes.
+    async fn delete_models_of(&self, job: Uuid) -> Result<Vec<String>, StoreError>;
     /// Records models found in the result store from before the table existed; ids already
     /// present are left alone. Returns how many were added.
     async fn import_models(&self, models: &[ModelInfo]) -> Result<u64, StoreError>;

@@ -1,6 +1,7 @@
 //! The model table: written when an ML job succeeds, read to list and to check `predict`.
 
 use sqlx::AssertSqlSafe;
+use uuid::Uuid;
 
 use super::rows::{from_json, to_json};
 use super::sql::Tx;
@@ -68,6 +69,21 @@ impl ModelStore for SqlStore {
         let any: Option<String> = on_pool!(&self.pool, c =>
             sqlx::query_scalar("SELECT id FROM model LIMIT 1").fetch_optional(c).await)?;
         Ok(any.is_some())
+    }
+
+    async fn delete_models_of(&self, job: Uuid) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "DELETE FROM model WHERE job_id = {} RETURNING id",
+            self.pool.dialect().uuid("$1")
+        );
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = on_tx!(&mut tx, c =>
+            sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(job.to_string())
+                .fetch_all(c)
+                .await)?;
+        tx.commit().await?;
+        Ok(ids)
     }
 
     async fn import_models(&self, models: &[ModelInfo]) -> Result<u64, StoreError> {

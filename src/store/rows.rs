@@ -16,7 +16,7 @@ use crate::domain::{
 /// The `job` columns a `JobRow` decodes.
 pub(super) fn job_columns(d: Dialect) -> String {
     format!(
-        "{}, tenant, {}, state, priority, attempts, max_attempts, {}, {}, {}, {}, {}, {}",
+        "{}, tenant, {}, state, priority, attempts, max_attempts, {}, {}, {}, {}, {}, {}, {}, {}",
         d.text("id"),
         d.text("spec"),
         d.millis("created_at"),
@@ -25,6 +25,8 @@ pub(super) fn job_columns(d: Dialect) -> String {
         d.text("error"),
         d.text("result"),
         d.text("progress"),
+        d.millis("result_expires_at"),
+        d.millis("result_expired_at"),
     )
 }
 
@@ -43,6 +45,8 @@ pub(super) struct JobRow {
     error: Option<String>,
     result: Option<String>,
     progress: Option<String>,
+    result_expires_at: Option<i64>,
+    result_expired_at: Option<i64>,
 }
 
 impl JobRow {
@@ -61,6 +65,8 @@ impl JobRow {
             error: self.error.as_deref().map(from_json).transpose()?,
             result: self.result.as_deref().map(from_json).transpose()?,
             progress: self.progress.as_deref().map(from_json).transpose()?,
+            result_expires_at: self.result_expires_at.map(time).transpose()?,
+            result_expired_at: self.result_expired_at.map(time).transpose()?,
         })
     }
 }

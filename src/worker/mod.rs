@@ -42,6 +42,18 @@ pub struct WorkerConfig {
     pub limits: OutputLimits,
     /// How long an attempt of a job without `timeout_s` may run.
     pub default_timeout: Duration,
+    /// How long results and ended jobs are kept, and how often that is enforced.
+    pub retention: Retention,
+}
+
+/// What the janitor deletes, and how often it looks.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    /// A result's files, this long after its job ends (unless the job asks for less).
+    pub result_ttl: Option<Duration>,
+    /// An ended job's row and files, this long after it ends.
+    pub job_ttl: Option<Duration>,
+    pub every: Duration,
 }
 
 impl WorkerConfig {
@@ -59,6 +71,11 @@ impl WorkerConfig {
                 max_files: MAX_RESULT_FILES,
             },
             default_timeout: Duration::from_secs(crate::spec::MAX_TIMEOUT_S),
+            retention: Retention {
+                result_ttl: None,
+                job_ttl: None,
+                every: Duration::from_secs(60),
+            },
         }
     }
 }
@@ -109,6 +126,7 @@ impl Worker {
             }
             tasks.spawn(worker.clone().reaper(shutdown.clone()));
             tasks.spawn(worker.clone().reporter(shutdown.clone()));
+            tasks.spawn(worker.clone().janitor(shutdown.clone()));
             let (store, wake, stop) = (worker.store.clone(), worker.wake.clone(), shutdown.clone());
             tasks.spawn(async move { store.watch_queue(wake, stop).await });
             while tasks.join_next().await.is_some() {}
@@ -173,6 +191,44 @@ impl Worker {
         }
     }
 
+    /// Deletes what is kept no longer: results past their retention (their downloads answer
+    /// 410 since), and jobs past `RUSK_JOB_TTL`. Files in a job's `output.path` are the
+    /// caller's and are never touched.
+    async fn janitor(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut every = tokio::time::interval(self.config.retention.every);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.cancelled() => return,
+            }
+            self.sweep().await;
+        }
+    }
+
+    async fn sweep(&self) {
+        const BATCH: u32 = 100;
+        match self.store.expire_results(BATCH).await {
+            Ok(expired) => self.delete_files(&expired, "expired result").await,
+            Err(error) => tracing::warn!(%error, "cannot expire results"),
+        }
+        let Some(age) = self.config.retention.job_ttl else {
+            return;
+        };
+        match self.store.delete_ended(age, BATCH).await {
+            Ok(deleted) => self.delete_files(&deleted, "old job").await,
+            Err(error) => tracing::warn!(%error, "cannot delete old jobs"),
+        }
+    }
+
+    async fn delete_files(&self, jobs: &[Uuid], why: &str) {
+        for job in jobs {
+            match self.results.discard_attempts(*job, None).await {
+                Ok(files) => tracing::info!(%job, files, "deleted the files of an {why}"),
+                Err(error) => tracing::warn!(%error, %job, "cannot delete the files of an {why}"),
+            }
+        }
+    }
+
     fn info(&self) -> WorkerInfo {
         let current_jobs: Vec<Uuid> = self.running_jobs().iter().copied().collect();
         WorkerInfo {
@@ -210,6 +266,11 @@ impl Worker {
             .timeout_s
             .map_or(self.config.default_timeout, Duration::from_secs);
         let deadline = Some(Instant::now() + timeout);
+        let keep_for = job
+            .spec
+            .result_ttl_s
+            .map(Duration::from_secs)
+            .or(self.config.retention.result_ttl);
         let tracker = Arc::new(Tracker::default());
         let limits = OutputLimits {
             max_bytes: job
@@ -246,7 +307,9 @@ impl Worker {
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let outcome = loop {
             tokio::select! {
-                joined = &mut task => break outcome_of(joined, lease.attempt, tracker.progress()),
+                joined = &mut task => {
+                    break outcome_of(joined, lease.attempt, tracker.progress(), keep_for)
+                }
                 _ = beat.tick() => {
                     if !self.still_held(&lease, &tracker.progress()).await {
                         task.abort();
@@ -700,12 +763,14 @@ fn outcome_of(
     joined: Result<Result<Finished, RunError>, tokio::task::JoinError>,
     attempt: i32,
     progress: Progress,
+    keep_for: Option<Duration>,
 ) -> Outcome {
     match joined {
         Ok(Ok(finished)) => Outcome::Succeeded {
             result: Box::new(finished.result),
             progress,
             model: finished.model,
+            keep_for,
         },
         Ok(Err(error)) if error.is_transient() => Outcome::Retry {
             error: error.job_error(),

@@ -22,6 +22,7 @@ mod postgres_server;
 mod progress;
 mod receiver;
 mod results;
+mod retention;
 mod running;
 mod s3;
 mod schemathesis;
