@@ -121,6 +121,7 @@ fn private_storage(settings: &Settings) -> anyhow::Result<Private> {
             Location::Remote { .. } => private
                 .urls
                 .push(normalise_url(url).map_err(anyhow::Error::msg)?),
+            Location::Job(_) => anyhow::bail!("RUSK_RESULTS_URL cannot be a job:// reference"),
         }
     }
     Ok(private)
@@ -196,6 +197,10 @@ impl Services {
                     .await?
             }
         };
+        engine.read_earlier_results(Arc::new(JobResults {
+            store: store.clone(),
+            results: results.clone(),
+        }));
         let has_keys = store.has_keys().await?;
         if role != Role::Worker {
             import_models(store.as_ref(), &results).await?;
@@ -210,6 +215,61 @@ impl Services {
             has_keys,
             default_webhook_secret,
         })
+    }
+}
+
+/// `job://` sources: where a tenant's earlier result is, from the job store.
+struct JobResults {
+    store: Arc<dyn Store>,
+    results: ResultStore,
+}
+
+#[async_trait::async_trait]
+impl crate::engine::EarlierResults for JobResults {
+    async fn files(
+        &self,
+        tenant: &str,
+        id: uuid::Uuid,
+        format: crate::spec::Format,
+    ) -> Result<Vec<String>, String> {
+        use crate::domain::JobState;
+        use crate::spec::{Format, OutputFormat};
+        let job = self
+            .store
+            .get(Some(tenant), id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no job {id}"))?;
+        if job.result_expired_at.is_some() {
+            return Err(format!("the result of job {id} expired and was deleted"));
+        }
+        let stored = match (job.state, job.result) {
+            (JobState::Succeeded, Some(stored)) => stored,
+            (state, _) => {
+                return Err(format!(
+                    "job {id} is {}; only a succeeded job's result can be read",
+                    state.as_str()
+                ));
+            }
+        };
+        let written = match stored.format {
+            OutputFormat::Parquet => Format::Parquet,
+            OutputFormat::Arrow => Format::Arrow,
+            OutputFormat::Csv => Format::Csv,
+            OutputFormat::Json => Format::Json,
+        };
+        if written != format {
+            let name = serde_json::to_value(written).unwrap_or_default();
+            return Err(format!(
+                "job {id} wrote {name} files; give \"format\": {name}"
+            ));
+        }
+        let serving = self.results.serving(&stored).map_err(|e| e.to_string())?;
+        Ok(stored
+            .files
+            .iter()
+            .map(|f| serving.location(&f.key))
+            .collect())
     }
 }
 

@@ -14,6 +14,20 @@ mod steps;
 
 pub use explore::{Explanation, Inspection, TaskEdge, TaskGraph, TaskNode};
 pub use paths::{Location, Private, Scope, normalise_url};
+
+/// Where `job://{id}` sources find an earlier job's result files; given by the process that
+/// has the job store (the engine knows none).
+#[async_trait::async_trait]
+pub trait EarlierResults: Send + Sync {
+    /// The files (absolute local paths or URLs) of `tenant`'s succeeded job `id`, which must
+    /// have been written as `format`; the message says why not (for the caller).
+    async fn files(
+        &self,
+        tenant: &str,
+        id: uuid::Uuid,
+        format: crate::spec::Format,
+    ) -> Result<Vec<String>, String>;
+}
 pub use progress::{Prepared, ScanProgress, scan_progress};
 
 use std::future::Future;
@@ -132,9 +146,15 @@ pub struct Engine {
     threads: usize,
     memory_limit: u64,
     stores: StoreConfig,
+    earlier: std::sync::OnceLock<Arc<dyn EarlierResults>>,
 }
 
 impl Engine {
+    /// Lets `job://` sources read earlier results (set once, at start).
+    pub fn read_earlier_results(&self, earlier: Arc<dyn EarlierResults>) {
+        let _ = self.earlier.set(earlier);
+    }
+
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let root = Root::new(&config.data_root)?;
         for prefix in config.source_allow.iter().chain(&config.output_allow) {
@@ -176,6 +196,7 @@ impl Engine {
             threads,
             memory_limit: config.memory_limit,
             stores: config.stores,
+            earlier: std::sync::OnceLock::new(),
         })
     }
 
@@ -193,7 +214,11 @@ impl Engine {
                 .map_err(EngineError::Internal)?;
             Some(prefixes)
         };
-        Ok(Scope { root, allow })
+        Ok(Scope {
+            tenant: tenant.to_string(),
+            root,
+            allow,
+        })
     }
 
     /// Where `tenant`'s `output.path` writes, as an absolute URL. `trusted`: the server has

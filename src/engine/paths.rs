@@ -25,6 +25,8 @@ pub enum Location {
     /// An object-store URL: `url` with its scheme in lower case, and the object key (or
     /// glob) after the bucket or host, as written.
     Remote { url: String, key: String },
+    /// `job://{id}`: the result of an earlier job of the same tenant.
+    Job(uuid::Uuid),
 }
 
 impl Location {
@@ -36,10 +38,15 @@ impl Location {
         if scheme == "file" {
             return Ok(Location::Local(PathBuf::from(rest)));
         }
+        if scheme == "job" {
+            let id = uuid::Uuid::parse_str(rest.trim_end_matches('/'))
+                .map_err(|_| format!("{path:?}: expected job://{{job id}}"))?;
+            return Ok(Location::Job(id));
+        }
         if !REMOTE_SCHEMES.contains(&scheme.as_str()) {
             return Err(format!(
                 "unsupported URL scheme {scheme:?}; expected a path under the data root, \
-                 file://, or one of {REMOTE_SCHEMES:?}"
+                 file://, job://, or one of {REMOTE_SCHEMES:?}"
             ));
         }
         let key = rest.split_once('/').map_or("", |(_, key)| key);
@@ -67,6 +74,8 @@ fn split_scheme(path: &str) -> Option<(&str, &str)> {
 /// What one caller (a tenant) may read.
 #[derive(Debug, Clone)]
 pub struct Scope {
+    /// Whose earlier results `job://` sources read.
+    pub tenant: String,
     /// Local sources resolve under this directory (canonical) and may not leave it.
     pub root: PathBuf,
     /// URL prefixes remote sources must start with; `None`: any public URL.
@@ -109,7 +118,9 @@ pub fn normalise_url(text: &str) -> Result<String, String> {
             let root = root.as_str().trim_end_matches('/').to_ascii_lowercase();
             Ok(format!("{root}/{key}"))
         }
-        Location::Local(_) => Err(format!("{text:?} is not an object-store URL")),
+        Location::Local(_) | Location::Job(_) => {
+            Err(format!("{text:?} is not an object-store URL"))
+        }
     }
 }
 
@@ -118,6 +129,7 @@ pub(super) async fn locate(
     engine: &Engine,
     scope: &Scope,
     path: &str,
+    format: crate::spec::Format,
 ) -> Result<Vec<String>, String> {
     match Location::parse(path)? {
         Location::Local(local) => Ok(resolve(&scope.root, &engine.private, &local, path)?
@@ -138,7 +150,44 @@ pub(super) async fn locate(
             }
             list_remote(engine, &url, &key).await
         }
+        Location::Job(id) => earlier_result(engine, scope, id, format).await,
     }
+}
+
+/// The files of the tenant's earlier result: in Rusk's own storage (which sources may not
+/// otherwise name) or the job's `output.path`, as the job store records them.
+async fn earlier_result(
+    engine: &Engine,
+    scope: &Scope,
+    id: uuid::Uuid,
+    format: crate::spec::Format,
+) -> Result<Vec<String>, String> {
+    let Some(earlier) = engine.earlier.get() else {
+        return Err("job:// sources are not available in this process".into());
+    };
+    let files = earlier.files(&scope.tenant, id, format).await?;
+    for file in &files {
+        if let Location::Remote { url, .. } = Location::parse(file)? {
+            store_for(engine, &store_root(&url).map_err(|e| e.to_string())?)?;
+        }
+    }
+    Ok(files)
+}
+
+/// The object store of a bucket or host, registered with the engine on first use.
+fn store_for(engine: &Engine, root: &url::Url) -> Result<std::sync::Arc<dyn ObjectStore>, String> {
+    let key_url = ObjectStoreUrl::parse(root.as_str()).map_err(|e| e.strip_backtrace())?;
+    if let Ok(store) = engine.runtime_env.object_store(&key_url) {
+        return Ok(store);
+    }
+    let (store, _) = engine
+        .stores
+        .open(root.as_str())
+        .map_err(|e| e.to_string())?;
+    engine
+        .runtime_env
+        .register_object_store(root, store.clone());
+    Ok(store)
 }
 
 /// Where an `output.path` writes, as an absolute URL: a directory under the data root
@@ -154,6 +203,7 @@ pub(super) fn destination(
         return Err(format!("{path:?} is a glob; expected one directory"));
     }
     match Location::parse(path)? {
+        Location::Job(_) => Err(format!("{path:?}: a job's result cannot be written to")),
         Location::Local(local) => local_destination(scope, private, &local, path),
         Location::Remote { url, key } => {
             let url = normalise_url(&url)?;
@@ -228,20 +278,7 @@ async fn list_remote(engine: &Engine, url: &str, key: &str) -> Result<Vec<String
     if matches!(root.scheme(), "http" | "https") {
         refuse_internal_hosts(&root).await?;
     }
-    let key_url = ObjectStoreUrl::parse(root.as_str()).map_err(|e| e.strip_backtrace())?;
-    let store = match engine.runtime_env.object_store(&key_url) {
-        Ok(store) => store,
-        Err(_) => {
-            let (store, _) = engine
-                .stores
-                .open(root.as_str())
-                .map_err(|e| e.to_string())?;
-            engine
-                .runtime_env
-                .register_object_store(&root, store.clone());
-            store
-        }
-    };
+    let store = store_for(engine, &root)?;
     let keys = match key.find(['*', '?', '[']) {
         Some(at) => {
             let prefix = &key[..key[..at].rfind('/').map_or(0, |slash| slash + 1)];

@@ -78,7 +78,7 @@ pub(super) async fn source_files(
 ) -> Result<Vec<String>, EngineError> {
     let mut files = Vec::new();
     for pattern in source.path.to_vec() {
-        let found = locate(engine, scope, pattern)
+        let found = locate(engine, scope, pattern, source.format)
             .await
             .map_err(|m| EngineError::invalid(format!("{at}.path"), m))?;
         files.extend(found);

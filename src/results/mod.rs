@@ -82,6 +82,8 @@ pub struct ResultStore {
     signer: Option<Arc<dyn Signer>>,
     /// How to open the stores of jobs' own destinations.
     stores: StoreConfig,
+    /// What a key is below, for `location`: a local directory, or `scheme://bucket`.
+    base: String,
 }
 
 impl ResultStore {
@@ -92,11 +94,13 @@ impl ResultStore {
         };
         std::fs::create_dir_all(dir).map_err(|e| setup(&e))?;
         let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| setup(&e))?;
+        let base = dir.canonicalize().map_err(|e| setup(&e))?;
         Ok(ResultStore {
             store: Arc::new(store),
             prefix: String::new(),
             signer: None,
             stores: stores.clone(),
+            base: base.display().to_string(),
         })
     }
 
@@ -112,12 +116,25 @@ impl ResultStore {
         let signer = stores
             .signer(url)
             .map_err(|e| ResultError::Setup(url.to_string(), e.to_string()))?;
+        let root = crate::objects::store_root(url)
+            .map_err(|e| ResultError::Setup(url.to_string(), e.to_string()))?;
+        let base = match root.scheme() {
+            // Keys of a local store are absolute paths without their leading `/`.
+            "file" => String::new(),
+            _ => root.as_str().trim_end_matches('/').to_string(),
+        };
         Ok(ResultStore {
             store,
             prefix,
             signer,
             stores: stores.clone(),
+            base,
         })
+    }
+
+    /// Where the object `key` is, as a source names it: an absolute path or a URL.
+    pub fn location(&self, key: &str) -> String {
+        format!("{}/{key}", self.base)
     }
 
     /// The store that holds `result`'s files: this one, or the job's own destination.

@@ -19,6 +19,7 @@ on_both_stores!(
     append_adds_files_and_checks_the_columns,
     a_failed_or_cancelled_job_leaves_the_destination_as_it_was,
     destinations_are_confined,
+    job_sources_read_an_earlier_result,
 );
 on_both_stores!(needs "needs RUSK_PYTHON with pandas, pyarrow and dask (and Postgres): run with --include-ignored": pandas_and_dask_read_the_dataset_back);
 
@@ -373,4 +374,84 @@ async fn pandas_and_dask_read_the_dataset_back(app: TestApp) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `job://{id}` reads an earlier job's result where Rusk keeps it, so pipelines chain without
+/// copying data out (Dask's `persist`); only the tenant's own, succeeded, in its format.
+async fn job_sources_read_an_earlier_result(app: TestApp) {
+    let rows = data::write_logs(&app, 2, 300);
+    let seed = app.run(&data::seed_spec()).await;
+    let seed_id = seed["id"].as_str().unwrap();
+    let chained = app
+        .run(&json!({
+            "sources": {"users": {"format": "parquet", "path": format!("job://{seed_id}")}},
+            "sql": "SELECT count(*) AS n, max(click_count) AS clicks FROM users"
+        }))
+        .await;
+    let answer = app.result_json(chained["id"].as_str().unwrap(), "").await;
+    let expected = data::seed_answer(&rows);
+    assert_eq!(answer[0]["n"], expected.len());
+    assert_eq!(
+        answer[0]["clicks"],
+        expected.values().map(|v| v.2).max().unwrap()
+    );
+
+    // A partitioned result reads back with its partition column.
+    let split = app
+        .run(&json!({
+            "sources": {"logs": {"format": "csv", "path": "logs/large-data-*.csv"}},
+            "steps": [], "output": {"format": "csv", "partition_on": ["status"]}
+        }))
+        .await;
+    let split_id = split["id"].as_str().unwrap();
+    let counted = app
+        .run(&json!({
+            "sources": {"s": {"format": "csv", "path": format!("job://{split_id}")}},
+            "sql": "SELECT count(*) AS n FROM s WHERE status = 'trial'"
+        }))
+        .await;
+    let trials = rows.iter().filter(|r| r.status == "trial").count();
+    assert_eq!(
+        app.result_json(counted["id"].as_str().unwrap(), "").await[0]["n"],
+        trials
+    );
+
+    let refuse = |path: String, format: &str| json!({"sources": {"e": {"format": format, "path": path}}, "sql": "SELECT * FROM e"});
+    for (spec, expected) in [
+        (refuse(format!("job://{seed_id}"), "csv"), "\"parquet\""),
+        (
+            refuse(format!("job://{}", uuid_like()), "parquet"),
+            "no job",
+        ),
+        (
+            refuse("job://not-a-uuid".into(), "parquet"),
+            "job://{job id}",
+        ),
+    ] {
+        let body = refused(&app, &spec).await;
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{expected}: {body}");
+        assert_eq!(body["error"]["details"]["path"], "sources.e.path", "{body}");
+    }
+    // Not another tenant's.
+    let (key, _) = create_key(&app.settings, "other");
+    let response = client_with_key(&key)
+        .post(app.url("/v1/jobs"))
+        .json(&refuse(format!("job://{seed_id}"), "parquet"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no job"),
+        "{body}"
+    );
+}
+
+fn uuid_like() -> String {
+    "0190c3a4-0000-7000-8000-000000000000".into()
 }

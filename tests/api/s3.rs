@@ -165,6 +165,16 @@ async fn csv_glob_from_a_bucket_and_results_to_a_bucket() {
         .post_job(&json!({"sources": {"l": {"format": "csv", "path": "s3://data/nothing/*.csv"}}, "sql": "SELECT 1"}))
         .await;
     assert_eq!(missing.status(), 422);
+
+    // An earlier result in the results bucket is a source by its job id.
+    let chained = app
+        .run(&json!({
+            "sources": {"r": {"format": "parquet", "path": format!("job://{id}")}},
+            "sql": "SELECT count(*) AS n FROM r"
+        }))
+        .await;
+    let counted = app.result_json(chained["id"].as_str().unwrap(), "").await;
+    assert_eq!(counted[0]["n"], data::seed_answer(&rows).len());
 }
 
 /// `output.path` in a bucket: the guide's CSV to Parquet conversion lands there, `append`
