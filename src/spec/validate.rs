@@ -368,6 +368,84 @@ fn check_source_fields(at: &str, source: &Source) -> Check {
     Ok(())
 }
 
+/// The most columns `output.partition_on` may name.
+pub const MAX_PARTITION_COLUMNS: usize = 8;
+
+impl Output {
+    /// Columns named once each; files per directory are sized, never counted.
+    fn check_partition_on(&self) -> Check {
+        if self.partition_on.is_empty() {
+            return Ok(());
+        }
+        let at = "output.partition_on";
+        if self.partition_on.len() > MAX_PARTITION_COLUMNS {
+            return Err(SpecError::invalid(
+                at,
+                format!("at most {MAX_PARTITION_COLUMNS} columns"),
+            ));
+        }
+        for (i, name) in self.partition_on.iter().enumerate() {
+            if name.is_empty() || self.partition_on[..i].contains(name) {
+                return Err(SpecError::invalid(
+                    format!("{at}[{i}]"),
+                    "expected distinct column names",
+                ));
+            }
+        }
+        if self.npartitions.is_some() || self.single_file {
+            return Err(SpecError::invalid(
+                at,
+                "files per directory follow `partition_size`; leave out `npartitions` and \
+                 `single_file`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The file layout asks for one thing only, and `mode` comes with a `path`.
+    fn check(&self) -> Check {
+        if let Some(size) = &self.partition_size {
+            parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
+        }
+        let layouts = [
+            self.partition_size.is_some(),
+            self.npartitions.is_some(),
+            self.single_file,
+        ];
+        if layouts.iter().filter(|given| **given).count() > 1 {
+            let at = if self.single_file {
+                "output.single_file"
+            } else {
+                "output.npartitions"
+            };
+            return Err(SpecError::invalid(
+                at,
+                "give one of `partition_size`, `npartitions` and `single_file`",
+            ));
+        }
+        self.check_partition_on()?;
+        if let Some(n) = self.npartitions
+            && !(1..=MAX_OUTPUT_FILES).contains(&n)
+        {
+            return Err(SpecError::invalid(
+                "output.npartitions",
+                format!("expected 1 to {MAX_OUTPUT_FILES}"),
+            ));
+        }
+        match &self.path {
+            None if self.mode != WriteMode::Error => Err(SpecError::invalid(
+                "output.mode",
+                "`mode` applies to an `output.path` only",
+            )),
+            Some(path) if path.trim().is_empty() => Err(SpecError::invalid(
+                "output.path",
+                "expected a directory under the data root or an object-store URL",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,83 +570,5 @@ mod tests {
             JobSpec::from_json(b"{not json"),
             Err(SpecError::NotJson(_))
         ));
-    }
-}
-
-/// The most columns `output.partition_on` may name.
-pub const MAX_PARTITION_COLUMNS: usize = 8;
-
-impl Output {
-    /// Columns named once each; files per directory are sized, never counted.
-    fn check_partition_on(&self) -> Check {
-        if self.partition_on.is_empty() {
-            return Ok(());
-        }
-        let at = "output.partition_on";
-        if self.partition_on.len() > MAX_PARTITION_COLUMNS {
-            return Err(SpecError::invalid(
-                at,
-                format!("at most {MAX_PARTITION_COLUMNS} columns"),
-            ));
-        }
-        for (i, name) in self.partition_on.iter().enumerate() {
-            if name.is_empty() || self.partition_on[..i].contains(name) {
-                return Err(SpecError::invalid(
-                    format!("{at}[{i}]"),
-                    "expected distinct column names",
-                ));
-            }
-        }
-        if self.npartitions.is_some() || self.single_file {
-            return Err(SpecError::invalid(
-                at,
-                "files per directory follow `partition_size`; leave out `npartitions` and \
-                 `single_file`",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The file layout asks for one thing only, and `mode` comes with a `path`.
-    fn check(&self) -> Check {
-        if let Some(size) = &self.partition_size {
-            parse_size(size).map_err(|m| SpecError::invalid("output.partition_size", m))?;
-        }
-        let layouts = [
-            self.partition_size.is_some(),
-            self.npartitions.is_some(),
-            self.single_file,
-        ];
-        if layouts.iter().filter(|given| **given).count() > 1 {
-            let at = if self.single_file {
-                "output.single_file"
-            } else {
-                "output.npartitions"
-            };
-            return Err(SpecError::invalid(
-                at,
-                "give one of `partition_size`, `npartitions` and `single_file`",
-            ));
-        }
-        self.check_partition_on()?;
-        if let Some(n) = self.npartitions
-            && !(1..=MAX_OUTPUT_FILES).contains(&n)
-        {
-            return Err(SpecError::invalid(
-                "output.npartitions",
-                format!("expected 1 to {MAX_OUTPUT_FILES}"),
-            ));
-        }
-        match &self.path {
-            None if self.mode != WriteMode::Error => Err(SpecError::invalid(
-                "output.mode",
-                "`mode` applies to an `output.path` only",
-            )),
-            Some(path) if path.trim().is_empty() => Err(SpecError::invalid(
-                "output.path",
-                "expected a directory under the data root or an object-store URL",
-            )),
-            _ => Ok(()),
-        }
     }
 }

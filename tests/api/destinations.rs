@@ -90,8 +90,8 @@ fn rows_of(files: &BTreeMap<String, Vec<u8>>) -> Vec<(i64, i64, i64)> {
                 .as_any()
                 .downcast_ref::<arrow::array::Int64Array>()
                 .unwrap();
-            for i in 0..batch.num_rows() {
-                let tenths = (durations[i].unwrap() * 10.0).round() as i64;
+            for (i, duration) in durations.iter().enumerate() {
+                let tenths = (duration.unwrap() * 10.0).round() as i64;
                 rows.push((users.value(i), clicks.value(i), tenths));
             }
         }
