@@ -159,7 +159,7 @@ fn with_common_errors(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Ope
         if !path.starts_with("/v1/") {
             continue;
         }
-        let operations = [&mut item.get, &mut item.post];
+        let operations = [&mut item.get, &mut item.post, &mut item.delete];
         for (i, operation) in operations.into_iter().enumerate() {
             let Some(operation) = operation else { continue };
             let mut common = vec![
