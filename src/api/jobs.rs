@@ -76,6 +76,7 @@ pub async fn submit(
     let (checked, owner) = (spec.clone(), tenant.clone());
     let schema = on_engine(&state, |engine| async move {
         let frame = engine.plan(&checked, &owner).await?;
+        engine.check_constants(&frame)?;
         Ok(frame.schema().as_arrow().clone())
     })
     .await?;

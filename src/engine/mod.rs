@@ -2,6 +2,7 @@
 //! stores) shared by every job, and a dedicated thread pool that runs plans. Knows nothing of
 //! HTTP or the job table.
 
+mod bounded;
 mod dense_groupby;
 mod diagnose;
 mod explore;
@@ -269,7 +270,22 @@ impl Engine {
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(dense_groupby::DenseGroupBy))
             .build();
-        SessionContext::new_with_state(state)
+        let ctx = SessionContext::new_with_state(state);
+        bounded::bound_amplifiers(&ctx, self.amplifier_budget());
+        ctx
+    }
+
+    /// Bytes one call of an amplifying function may make: a quarter of the pool, at most
+    /// 256 MiB.
+    fn amplifier_budget(&self) -> u64 {
+        (self.memory_limit / 4).min(256 << 20)
+    }
+
+    /// Refuses a planned job whose constant expressions cannot be computed within bounds
+    /// (`repeat('a', 10^9)`): the submission-time half of the amplifier bounds.
+    pub fn check_constants(&self, frame: &DataFrame) -> Result<(), EngineError> {
+        bounded::check_constants(frame.logical_plan(), self.amplifier_budget())
+            .map_err(EngineError::from)
     }
 
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,

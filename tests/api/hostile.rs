@@ -257,6 +257,46 @@ async fn misleading_errors_are_named_at_submission() {
     assert!(app.jobs().await.is_empty());
 }
 
+/// Functions whose output dwarfs their input allocate outside the memory pool: each call is
+/// bounded by its arguments instead, constant or per row, and reasonable calls still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amplifying_functions_cannot_exhaust_memory() {
+    let app = sqlite_app(|settings| settings.memory_limit = Some(64 << 20)).await;
+    let mut csv = String::from("n,word\n");
+    for i in 0..2000 {
+        csv.push_str(&format!("{},w{i}\n", 40_000 + i));
+    }
+    app.write("t.csv", &csv);
+    let source = json!({"t": {"format": "csv", "path": "t.csv"}});
+    let assign = |expr: &str| json!({"sources": source, "steps": [{"op": "assign", "columns": {"big": expr}}]});
+    // Constant calls are folded while planning: refused at submission.
+    for expr in [
+        "repeat('a', 100000000)",
+        "cardinality(range(1, 50000000))",
+        "cardinality(generate_series(1, 50000000))",
+        "lpad('a', 100000000)",
+        "cardinality(array_repeat(1, 50000000))",
+    ] {
+        let (status, _, message) = refused(&app.client, app.url("/v1/jobs"), &assign(expr)).await;
+        assert_eq!(status, 422, "{expr}: {message}");
+        assert!(message.contains("would produce"), "{expr}: {message}");
+    }
+    assert!(app.jobs().await.is_empty());
+    // Per row: 2000 rows × ~40,000 × 200 bytes is over a quarter of a 64 MB pool.
+    let id = app.submit(&assign("repeat(repeat(word, 40), n)")).await;
+    let job = app.wait(&id).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "resources_exhausted", "{job}");
+    // Small calls are what they always were.
+    let fine = app
+        .run(&json!({"sources": source, "sql":
+            "SELECT repeat('ab', 3) AS r, cardinality(range(1, 11)) AS c, lpad('7', 3, '0') AS p FROM t LIMIT 1"}))
+        .await;
+    let rows = app.result_json(fine["id"].as_str().unwrap(), "").await;
+    assert_eq!(rows, json!([{"r": "ababab", "c": 10, "p": "007"}]));
+    assert_eq!(app.get_json("/healthz").await["status"], "ok");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_are_bounded_and_unused_files_deleted() {
     let app = sqlite_app(|settings| settings.max_result_bytes = 50_000_000).await;
