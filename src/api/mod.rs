@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers over the job store, the engine (to validate) and the result
 //! store. Stateless: every fact lives in the job store or the object store.
 
+mod admission;
 mod auth;
 mod error;
 mod explore;

@@ -27,4 +27,5 @@ async fn categoricals_round_trip_in_every_format(app: TestApp) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    print!("{}", String::from_utf8_lossy(&output.stdout));
 }
