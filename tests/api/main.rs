@@ -30,6 +30,7 @@ mod service;
 mod sizing;
 mod steps;
 mod store;
+mod store_conformance;
 mod tenants;
 mod validation;
 mod webhooks;
