@@ -592,6 +592,20 @@ mod tests {
         let ctx = SessionContext::new_with_config(
             datafusion::prelude::SessionConfig::new().with_target_partitions(1),
         );
+        // A second frame, `right`, for merge and concat.
+        let right = RecordBatch::try_from_iter([
+            ("id", Arc::new(Int64Array::from(vec![2, 4, 5])) as _),
+            (
+                "name",
+                Arc::new(StringArray::from(vec!["x", "y", "z"])) as _,
+            ),
+            (
+                "tier",
+                Arc::new(StringArray::from(vec!["t2", "t4", "t5"])) as _,
+            ),
+        ])
+        .unwrap();
+        ctx.register_batch("right", right).unwrap();
         let steps: Vec<Step> = serde_json::from_value(steps).unwrap();
         let mut frame = frame(&ctx);
         for step in &steps {
@@ -734,5 +748,96 @@ mod tests {
             error.path("steps[0]")
         );
         assert!(error.message.contains("nope"), "{}", error.message);
+    }
+
+    #[tokio::test]
+    async fn an_outer_merge_keeps_every_key_and_suffixes_clashes() {
+        let out = run(json!([
+            {"op": "merge", "right": "right", "on": "id", "how": "outer"},
+            {"op": "select", "columns": ["id", "name_x", "name_y", "tier"]},
+            {"op": "sort", "by": "id"}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+----+--------+--------+------+",
+                "| id | name_x | name_y | tier |",
+                "+----+--------+--------+------+",
+                "| 1  | a      |        |      |",
+                "| 2  |        | x      | t2   |",
+                "| 3  | a      |        |      |",
+                "| 4  | b      | y      | t4   |",
+                "| 5  |        | z      | t5   |",
+                "+----+--------+--------+------+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn concat_lines_up_columns_by_name() {
+        let out = run(json!([
+            {"op": "concat", "others": ["right"]},
+            {"op": "select", "columns": ["id", "name", "tier"]},
+            {"op": "sort", "by": ["id", "name"]}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+----+------+------+",
+                "| id | name | tier |",
+                "+----+------+------+",
+                "| 1  | a    |      |",
+                "| 2  | x    | t2   |",
+                "| 2  |      |      |",
+                "| 3  | a    |      |",
+                "| 4  | b    |      |",
+                "| 4  | y    | t4   |",
+                "| 5  | z    | t5   |",
+                "+----+------+------+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn value_counts_counts_non_null_values_most_first() {
+        let out = run(json!([{"op": "value_counts", "column": "name"}])).await;
+        assert_batches_eq!(
+            [
+                "+------+-------+",
+                "| name | count |",
+                "+------+-------+",
+                "| a    | 2     |",
+                "| b    | 1     |",
+                "+------+-------+",
+            ],
+            &out
+        );
+    }
+
+    /// The expected figures are what pandas 3.1 prints for `df[["id", "price"]].describe()`
+    /// of the fixture (with `repr` for the digits).
+    #[tokio::test]
+    async fn describe_gives_pandas_statistics() {
+        let out =
+            run(json!([{"op": "select", "columns": ["id", "price"]}, {"op": "describe"}])).await;
+        assert_batches_eq!(
+            [
+                "+-----------+--------------------+--------------------+",
+                "| statistic | id                 | price              |",
+                "+-----------+--------------------+--------------------+",
+                "| count     | 4.0                | 3.0                |",
+                "| mean      | 2.5                | 1.8333333333333333 |",
+                "| std       | 1.2909944487358056 | 0.5773502691896257 |",
+                "| min       | 1.0                | 1.5                |",
+                "| 25%       | 1.75               | 1.5                |",
+                "| 50%       | 2.5                | 1.5                |",
+                "| 75%       | 3.25               | 2.0                |",
+                "| max       | 4.0                | 2.5                |",
+                "+-----------+--------------------+--------------------+",
+            ],
+            &out
+        );
     }
 }
