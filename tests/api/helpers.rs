@@ -386,96 +386,61 @@ impl Drop for TestDatabase {
 /// against Postgres (for tests that configure their app).
 #[macro_export]
 macro_rules! on_both_backends {
-    // Tests that need a tool beyond the crate (a Python library): ignored unless asked for.
-    (needs $why:literal: $($name:ident),* $(,)?) => {
+    ($($tests:tt)*) => { $crate::on_each_backend!(call_with_backend; $($tests)*); };
+}
+
+/// Runs one async test body, given a fresh app, against SQLite and against Postgres.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($tests:tt)*) => { $crate::on_each_backend!(call_with_app; $($tests)*); };
+}
+
+/// The test functions `on_both_backends!` and `on_both_stores!` generate: `mod sqlite` and
+/// `mod postgres` (the Postgres half ignored unless asked for), or, for tests that also need
+/// a tool beyond the crate (`needs "why": …`), both halves ignored, under `mod with_tools`.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($call:ident; needs $why:literal: $($name:ident),* $(,)?) => {
         mod with_tools {
-            mod sqlite {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = $why]
-                    async fn $name() {
-                        super::super::$name($crate::helpers::Backend::Sqlite).await;
-                    }
-                )*
-            }
-            mod postgres {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = $why]
-                    async fn $name() {
-                        super::super::$name($crate::helpers::Backend::Postgres).await;
-                    }
-                )*
-            }
+            $crate::on_each_backend!(@emit $call, [super::super], [#[ignore = $why]],
+                [#[ignore = $why]]; $($name),*);
         }
     };
-    ($($name:ident),* $(,)?) => {
+    ($call:ident; $($name:ident),* $(,)?) => {
+        $crate::on_each_backend!(@emit $call, [super], [],
+            [#[ignore = "needs Postgres: set DATABASE_URL, run with --include-ignored"]];
+            $($name),*);
+    };
+    (@emit $call:ident, $up:tt, $sqlite:tt, $postgres:tt; $($name:ident),*) => {
         mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-            )*
+            $($crate::on_each_backend!(@one $call, $up, $sqlite, $name, Sqlite);)*
         }
         mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs Postgres: set DATABASE_URL, run with --include-ignored"]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
-            )*
+            $($crate::on_each_backend!(@one $call, $up, $postgres, $name, Postgres);)*
+        }
+    };
+    (@one $call:ident, [$($up:tt)*], [$($attr:tt)*], $name:ident, $backend:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $($attr)*
+        async fn $name() {
+            $crate::$call!($($up)*::$name, $backend);
         }
     };
 }
 
-/// Runs one async test body against SQLite and against Postgres.
+/// Calls a test function with the backend.
 #[macro_export]
-macro_rules! on_both_stores {
-    // Tests that need a tool beyond the crate (a Python library): ignored unless asked for.
-    (needs $why:literal: $($name:ident),* $(,)?) => {
-        mod with_tools {
-            mod sqlite {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = $why]
-                    async fn $name() {
-                        super::super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await;
-                    }
-                )*
-            }
-            mod postgres {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = $why]
-                    async fn $name() {
-                        super::super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await;
-                    }
-                )*
-            }
-        }
+macro_rules! call_with_backend {
+    ($test:path, $backend:ident) => {
+        $test($crate::helpers::Backend::$backend).await
     };
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
-                    super::$name(app).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs Postgres: set DATABASE_URL, run with --include-ignored"]
-                async fn $name() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
-                    super::$name(app).await;
-                }
-            )*
-        }
+}
+
+/// Calls a test function with a fresh app on the backend.
+#[macro_export]
+macro_rules! call_with_app {
+    ($test:path, $backend:ident) => {
+        $test($crate::helpers::spawn_app($crate::helpers::Backend::$backend).await).await
     };
 }
 
