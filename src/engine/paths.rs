@@ -595,6 +595,44 @@ mod tests {
     }
 
     #[test]
+    fn object_keys_come_after_the_host() {
+        let key = |path: &str| match Location::parse(path).unwrap() {
+            Location::Remote { key, .. } => key,
+            other => panic!("{path}: {other:?}"),
+        };
+        assert_eq!(
+            key("https://user:secret@data.example:8443/a/b.csv"),
+            "a/b.csv"
+        );
+        assert_eq!(key("https://bücher.example/x.csv"), "x.csv");
+        assert_eq!(key("s3://bucket"), "");
+        assert_eq!(key("s3://bucket/dir/"), "dir/");
+        assert_eq!(key("gs://bucket//double"), "double");
+        // Prefixes compare by scheme and host in lower case, IDNA hosts in their ASCII form.
+        assert_eq!(
+            normalise_url("S3://Bucket/Logs").unwrap(),
+            "s3://bucket/Logs"
+        );
+        assert_eq!(
+            normalise_url("https://Bücher.Example/x").unwrap(),
+            "https://xn--bcher-kva.example/x"
+        );
+        assert!(url_under("s3://b/rusk/x", "s3://b/rusk"));
+        assert!(!url_under("s3://b/rusky", "s3://b/rusk"));
+        // `job://` names a job by id, in any case of the scheme.
+        let id = "0190c3a4-0000-7000-8000-000000000000";
+        assert_eq!(
+            Location::parse(&format!("JOB://{id}")).unwrap(),
+            Location::Job(uuid::Uuid::parse_str(id).unwrap())
+        );
+        assert!(
+            Location::parse("job://42")
+                .unwrap_err()
+                .contains("job://{job id}")
+        );
+    }
+
+    #[test]
     fn never_reads_rusks_own_storage() {
         let (_dir, root) = tree();
         std::fs::create_dir_all(root.join("rusk-data/objects")).unwrap();
