@@ -840,4 +840,95 @@ mod tests {
             &out
         );
     }
+
+    #[tokio::test]
+    async fn drop_rename_and_head_shape_the_frame() {
+        let out = run(json!([
+            {"op": "drop", "columns": ["price", "qty"]},
+            {"op": "rename", "columns": {"name": "label"}},
+            {"op": "head", "n": 2}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+----+-------+",
+                "| id | label |",
+                "+----+-------+",
+                "| 1  | a     |",
+                "| 2  |       |",
+                "+----+-------+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn astype_casts_by_pandas_names() {
+        let out = run(json!([
+            {"op": "astype", "columns": {"qty": "float64", "id": "string"}},
+            {"op": "select", "columns": ["id", "qty"]}
+        ]))
+        .await;
+        let schema = out[0].schema();
+        assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+        assert_eq!(schema.field(1).data_type(), &DataType::Float64);
+        assert_batches_eq!(
+            [
+                "+----+-----+",
+                "| id | qty |",
+                "+----+-----+",
+                "| 1  | 2.0 |",
+                "| 2  | 3.0 |",
+                "| 3  |     |",
+                "| 4  | 2.0 |",
+                "+----+-----+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn drop_duplicates_keeps_one_row_per_subset() {
+        let out = run(json!([
+            {"op": "drop_duplicates", "subset": ["price", "qty"]},
+            {"op": "select", "columns": ["price", "qty"]},
+            {"op": "sort", "by": ["price", "qty"]}
+        ]))
+        .await;
+        assert_batches_eq!(
+            [
+                "+-------+-----+",
+                "| price | qty |",
+                "+-------+-----+",
+                "| 1.5   | 2   |",
+                "| 2.5   |     |",
+                "|       | 3   |",
+                "+-------+-----+",
+            ],
+            &out
+        );
+    }
+
+    #[tokio::test]
+    async fn sample_depends_on_the_seed_and_rows_only() {
+        let ids = |batches: Vec<RecordBatch>| -> Vec<i64> {
+            batches
+                .iter()
+                .flat_map(|b| {
+                    let column = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+                    column.values().to_vec()
+                })
+                .collect()
+        };
+        let all = ids(run(json!([{"op": "sample", "frac": 1.0, "seed": 7}])).await);
+        assert_eq!(all, [1, 2, 3, 4]);
+        let none = ids(run(json!([{"op": "sample", "frac": 0.0, "seed": 7}])).await);
+        assert!(none.is_empty());
+        let half = json!([{"op": "sample", "frac": 0.5, "seed": 7}, {"op": "repartition", "npartitions": 3}]);
+        let mut once = ids(run(half.clone()).await);
+        let mut again = ids(run(half).await);
+        once.sort_unstable();
+        again.sort_unstable();
+        assert_eq!(once, again, "the same rows, whatever the partitioning");
+    }
 }
