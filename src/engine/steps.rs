@@ -924,9 +924,10 @@ mod tests {
         assert_eq!(all, [1, 2, 3, 4]);
         let none = ids(run(json!([{"op": "sample", "frac": 0.0, "seed": 7}])).await);
         assert!(none.is_empty());
-        let half = json!([{"op": "sample", "frac": 0.5, "seed": 7}, {"op": "repartition", "npartitions": 3}]);
-        let mut once = ids(run(half.clone()).await);
-        let mut again = ids(run(half).await);
+        let sample = json!({"op": "sample", "frac": 0.5, "seed": 7});
+        let mut once = ids(run(json!([sample])).await);
+        let spread = json!([{"op": "repartition", "npartitions": 3}, sample]);
+        let mut again = ids(run(spread).await);
         once.sort_unstable();
         again.sort_unstable();
         assert_eq!(once, again, "the same rows, whatever the partitioning");
