@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, AppState, OriginPolicy};
+use crate::api::{self, AppState, OriginPolicy, Scrape};
 use crate::config::{Settings, cores};
 use crate::domain::DEFAULT_TENANT;
 use crate::engine::{Engine, EngineConfig, Location, Private, normalise_url};
@@ -18,6 +18,7 @@ use crate::keys;
 use crate::netguard::Guard;
 use crate::results::{LinkSigner, ResultStore};
 use crate::store::{self, Store};
+use crate::telemetry::Metrics;
 use crate::views::LinkMaker;
 use crate::webhooks::Deliverer;
 use crate::worker::{Worker, WorkerConfig};
@@ -35,6 +36,8 @@ pub enum Role {
 /// A started process: where it listens, and the tasks to wait for.
 pub struct Running {
     pub addr: Option<SocketAddr>,
+    /// Where `RUSK_METRICS_LISTEN` serves `GET /metrics`, when set.
+    pub metrics_addr: Option<SocketAddr>,
     /// Whether any API key exists (without one, only loopback clients are served).
     pub has_keys: bool,
     /// The secret that signs webhooks of jobs submitted without a key.
@@ -143,6 +146,10 @@ pub async fn start(
     };
     let addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let mut tasks = JoinSet::new();
+    let metrics_addr = match settings.metrics_listen {
+        Some(at) => Some(spawn_metrics(&mut tasks, &services, at, &shutdown).await?),
+        None => None,
+    };
     if role != Role::Api {
         spawn_deliverer(&mut tasks, settings, &services, addr, &shutdown)?;
         spawn_worker(&mut tasks, settings, &services, &shutdown);
@@ -154,6 +161,7 @@ pub async fn start(
     }
     Ok(Running {
         addr,
+        metrics_addr,
         has_keys,
         default_webhook_secret,
         tasks,
@@ -171,6 +179,7 @@ struct Services {
     webhook_guard: Guard,
     has_keys: bool,
     default_webhook_secret: String,
+    metrics: Arc<Metrics>,
 }
 
 impl Services {
@@ -214,6 +223,7 @@ impl Services {
             webhook_guard: Guard::new(settings.webhook_allow.clone()),
             has_keys,
             default_webhook_secret,
+            metrics: Metrics::new(),
         })
     }
 }
@@ -294,13 +304,47 @@ fn spawn_deliverer(
         base,
         services.webhook_guard.clone(),
         settings.webhook_secret.clone(),
-    )?;
+    )?
+    .with_metrics(services.metrics.clone());
     let stop = shutdown.clone();
     tasks.spawn(async move {
         deliverer.run(stop).await;
         Ok(())
     });
     Ok(())
+}
+
+/// `GET /metrics` alone on its own address, without a credential (`RUSK_METRICS_LISTEN`).
+async fn spawn_metrics(
+    tasks: &mut Tasks,
+    services: &Services,
+    at: SocketAddr,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .with_context(|| format!("cannot listen on {at} (RUSK_METRICS_LISTEN)"))?;
+    let bound = listener.local_addr()?;
+    let scrape = Scrape {
+        metrics: services.metrics.clone(),
+        store: services.store.clone(),
+        engine: services.engine.clone(),
+    };
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let scrape = scrape.clone();
+            async move { scrape.respond().await }
+        }),
+    );
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+            .context("the metrics server failed")
+    });
+    Ok(bound)
 }
 
 fn spawn_worker(
@@ -327,7 +371,8 @@ fn spawn_worker(
         services.results.clone(),
         config,
         services.wake.clone(),
-    );
+    )
+    .with_metrics(services.metrics.clone());
     let handle = worker.start(shutdown.clone());
     tasks.spawn(async move { handle.await.context("the worker panicked") });
 }
@@ -351,6 +396,8 @@ fn spawn_api(
         max_result_bytes: settings.max_result_bytes,
         result_ttl: settings.result_ttl,
         result_quota: settings.result_quota,
+        metrics: services.metrics,
+        metrics_token: settings.metrics_token.clone(),
     });
     let router = router.into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(async move {

@@ -38,6 +38,18 @@ pub struct Settings {
     /// the server has no API keys, none once it has.
     #[arg(long, global = true, env = "RUSK_OUTPUT_ALLOW", value_delimiter = ',')]
     pub output_allow: Vec<String>,
+    /// The bearer token `GET /metrics` needs once the server has API keys.
+    #[arg(
+        long,
+        global = true,
+        env = "RUSK_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// A second address serving only `GET /metrics`, without a credential (bind it to an
+    /// address only Prometheus reaches); every role, the worker too.
+    #[arg(long, global = true, env = "RUSK_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// `postgres://…` for Postgres; default a SQLite file in the data directory.
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
@@ -128,6 +140,8 @@ impl Settings {
             data_root: None,
             source_allow: Vec::new(),
             output_allow: Vec::new(),
+            metrics_token: None,
+            metrics_listen: None,
             database_url: None,
             slots: None,
             shutdown_grace: 30,

@@ -14,6 +14,7 @@ pub mod objects;
 pub mod results;
 pub mod spec;
 pub mod store;
+pub mod telemetry;
 pub mod views;
 pub mod webhooks;
 pub mod worker;

@@ -73,6 +73,7 @@ pub async fn submit(
     match submitted {
         Submitted::Created(job) => {
             state.wake.notify_one();
+            state.metrics.jobs_submitted.inc();
             let location = format!("{base}/v1/jobs/{}", job.id);
             let view = JobView::new(job, &base, &state.links).await;
             Ok((
@@ -213,10 +214,13 @@ pub async fn cancel(
     JobId(id): JobId,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     match state.store.cancel(access.tenant()?, id).await? {
-        Cancelled::Done(job) => Ok((
-            StatusCode::ACCEPTED,
-            Json(JobView::new(job, &base_url(&state, &headers), &state.links).await),
-        )),
+        Cancelled::Done(job) => {
+            state.metrics.job_cancelled();
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(JobView::new(job, &base_url(&state, &headers), &state.links).await),
+            ))
+        }
         Cancelled::AlreadyFinished(job) => Err(ApiError::AlreadyEnded(job.state)),
         Cancelled::NotFound => Err(ApiError::NotFound(format!("no job {id}"))),
     }
@@ -235,8 +239,10 @@ pub async fn delete(
     JobId(id): JobId,
 ) -> Result<StatusCode, ApiError> {
     let tenant = access.tenant()?;
-    if let Cancelled::NotFound = state.store.cancel(tenant, id).await? {
-        return Err(ApiError::NotFound(format!("no job {id}")));
+    match state.store.cancel(tenant, id).await? {
+        Cancelled::NotFound => return Err(ApiError::NotFound(format!("no job {id}"))),
+        Cancelled::Done(_) => state.metrics.job_cancelled(),
+        Cancelled::AlreadyFinished(_) => {}
     }
     // Models first: a failure leaves the job in place for another DELETE, not its models
     // without a job.

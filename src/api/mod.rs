@@ -8,6 +8,7 @@ mod explore;
 mod extract;
 mod health;
 mod jobs;
+mod metrics;
 mod models;
 mod origin;
 mod workers;
@@ -58,7 +59,23 @@ pub struct AppState {
     pub result_ttl: Option<u64>,
     /// Bytes of results a tenant may keep (`RUSK_RESULT_QUOTA`).
     pub result_quota: Option<u64>,
+    /// This process's metrics.
+    pub metrics: Arc<crate::telemetry::Metrics>,
+    /// What `GET /metrics` needs once the server has API keys (`RUSK_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
+
+impl AppState {
+    pub fn scrape(&self) -> metrics::Scrape {
+        metrics::Scrape {
+            metrics: self.metrics.clone(),
+            store: self.store.clone(),
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+pub use metrics::Scrape;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -198,10 +215,19 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             origin::check_origin,
         ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record_http,
+        ))
         .with_state(state.clone())
         .split_for_parts();
     let api = with_common_errors(api);
+    // For operators, not in the OpenAPI document.
+    let scrape = Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .with_state(state.clone());
     router
+        .merge(scrape)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -329,6 +329,11 @@ impl Engine {
         self.memory_limit
     }
 
+    /// Bytes in spill files now.
+    pub fn spilled_bytes(&self) -> u64 {
+        self.runtime_env.disk_manager.used_disk_space()
+    }
+
     /// Bytes the memory pool has granted now, to all running plans together.
     pub fn memory_reserved(&self) -> usize {
         self.runtime_env.memory_pool.reserved()

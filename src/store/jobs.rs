@@ -454,6 +454,15 @@ impl JobStore for SqlStore {
         self.ids_of(sql, i64::from(limit), Some(millis(age))).await
     }
 
+    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError> {
+        let sql = "SELECT state, CAST(count(*) AS BIGINT) FROM job GROUP BY state";
+        let rows: Vec<(String, i64)> =
+            on_pool!(&self.pool, c => sqlx::query_as(sql).fetch_all(c).await)?;
+        rows.into_iter()
+            .map(|(state, n)| Ok((named(&state)?, u64::try_from(n).unwrap_or(0))))
+            .collect()
+    }
+
     async fn stored_bytes(&self, tenant: &str) -> Result<u64, StoreError> {
         let sql =
             "SELECT CAST(COALESCE(SUM(result_bytes), 0) AS BIGINT) FROM job WHERE tenant = $1";

@@ -225,6 +225,8 @@ pub trait JobStore: Send + Sync {
     /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of
     /// attempts); returns how many.
     async fn requeue_expired(&self) -> Result<u64, StoreError>;
+    /// How many jobs are in each state (for the metrics; cheap: one `GROUP BY`).
+    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
     /// Removes an ended job of `tenant` (its attempts and deliveries go with it); the row as
     /// it was, to delete its files.
     async fn delete(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError>;

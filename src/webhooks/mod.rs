@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::{Delivery, DeliveryAttempt, DeliveryState};
 use crate::netguard::Guard;
 use crate::store::{DeliveryNext, Store};
+use crate::telemetry::{DeliveryLabels, Metrics};
 use crate::views::{JobView, LinkMaker};
 
 pub use sign::signature;
@@ -46,6 +47,7 @@ pub struct Deliverer {
     guard: Guard,
     /// `RUSK_WEBHOOK_SECRET`: signs the jobs of the unauthenticated tenant.
     default_secret: Option<String>,
+    metrics: Arc<Metrics>,
 }
 
 /// Resolves names through the SSRF guard.
@@ -85,7 +87,14 @@ impl Deliverer {
             client,
             guard,
             default_secret,
+            metrics: Metrics::new(),
         })
+    }
+
+    /// Counts deliveries in the process's metrics.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Deliverer {
+        self.metrics = metrics;
+        self
     }
 
     /// Delivers due messages until `shutdown`.
@@ -136,6 +145,21 @@ impl Deliverer {
         };
         tracing::info!(id = delivery.id, job = %delivery.job_id, status = ?attempt.status,
             error = attempt.error, "webhook attempt");
+        let outcome = match next {
+            DeliveryNext::Done(DeliveryState::Delivered) => "delivered",
+            DeliveryNext::Done(DeliveryState::Gone) => "gone",
+            DeliveryNext::Done(_) => "failed",
+            DeliveryNext::RetryAfter(_) => "retry",
+        };
+        self.metrics
+            .deliveries
+            .get_or_create(&DeliveryLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
+        self.metrics
+            .delivery_seconds
+            .observe(started.elapsed().as_secs_f64());
         (attempt, next)
     }
 

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -27,6 +28,7 @@ use crate::results::{
 };
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{Claimed, Lease, Outcome, Store};
+use crate::telemetry::Metrics;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -91,9 +93,16 @@ pub struct Worker {
     results: ResultStore,
     config: WorkerConfig,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
+    /// Records claims and attempts in the process's metrics.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker {
+        self.metrics = metrics;
+        self
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         engine: Arc<Engine>,
@@ -112,6 +121,7 @@ impl Worker {
             results,
             config,
             wake,
+            metrics: Metrics::new(),
         }
     }
 
@@ -135,7 +145,12 @@ impl Worker {
 
     async fn slot(self: Arc<Self>, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
-            match self.store.claim(&self.id, self.config.lease_ttl).await {
+            let asked = std::time::Instant::now();
+            let claimed = self.store.claim(&self.id, self.config.lease_ttl).await;
+            self.metrics
+                .claim_seconds
+                .observe(asked.elapsed().as_secs_f64());
+            match claimed {
                 Ok(Some(claimed)) => self.run(claimed, &shutdown).await,
                 Ok(None) => self.idle(&shutdown).await,
                 Err(error) => {
@@ -253,8 +268,17 @@ impl Worker {
 
     async fn run(&self, claimed: Claimed, shutdown: &CancellationToken) {
         let id = claimed.job.id;
+        if claimed.lease.attempt == 1 {
+            let waited = (chrono::Utc::now() - claimed.job.created_at).num_milliseconds();
+            self.metrics
+                .queue_wait_seconds
+                .observe(waited.max(0) as f64 / 1000.0);
+        }
+        // Every line logged while the job runs carries these fields.
+        let span = tracing::info_span!("job", job_id = %id, attempt = claimed.lease.attempt,
+            worker = %self.id);
         self.running_jobs().insert(id);
-        self.run_claimed(claimed, shutdown).await;
+        self.run_claimed(claimed, shutdown).instrument(span).await;
         self.running_jobs().remove(&id);
     }
 
@@ -265,7 +289,8 @@ impl Worker {
             .spec
             .timeout_s
             .map_or(self.config.default_timeout, Duration::from_secs);
-        let deadline = Some(Instant::now() + timeout);
+        let started = Instant::now();
+        let deadline = Some(started + timeout);
         let keep_for = job
             .spec
             .result_ttl_s
@@ -352,8 +377,25 @@ impl Worker {
             }
         };
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
+        self.count(&outcome, &tracker.progress(), started.elapsed());
         self.finish(&lease, outcome).await;
         self.discard(&lease, destination.as_ref(), succeeded).await;
+    }
+
+    fn count(&self, outcome: &Outcome, progress: &Progress, took: Duration) {
+        let m = &self.metrics;
+        let (name, code) = match outcome {
+            Outcome::Succeeded { result, .. } => {
+                m.rows_written.inc_by(result.rows);
+                m.bytes_written.inc_by(result.bytes);
+                ("succeeded", String::new())
+            }
+            Outcome::Failed(error) => ("failed", code_name(error.code)),
+            Outcome::Retry { error, .. } => ("retry", code_name(error.code)),
+        };
+        m.rows_read.inc_by(progress.rows_read);
+        m.bytes_read.inc_by(progress.bytes_read);
+        m.attempt_ended(name, &code, took);
     }
 
     /// The job's own destination (`output.path`), checked again as at submission.
@@ -757,6 +799,14 @@ impl Drop for AbandonOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
+}
+
+/// An error code as the API spells it (`data_error`), for metric labels.
+fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn outcome_of(

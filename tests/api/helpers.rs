@@ -22,6 +22,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    /// `http://{RUSK_METRICS_LISTEN}` when the app was started with one.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     /// Where relative source paths resolve.
     pub root: PathBuf,
@@ -79,9 +81,11 @@ pub async fn spawn_configured(
         .await
         .expect("rusk starts");
     let addr = running.addr.expect("the API listens");
+    let metrics_base = running.metrics_addr.map(|a| format!("http://{a}"));
     tokio::spawn(running.wait());
     TestApp {
         base: format!("http://{addr}"),
+        metrics_base,
         client: reqwest::Client::new(),
         root: settings.data_root.clone().unwrap(),
         settings,

@@ -12,6 +12,7 @@ mod hostile;
 mod layering;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod ml;
 mod out_of_core;
 mod outage;
