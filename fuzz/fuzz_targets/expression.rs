@@ -29,6 +29,7 @@ fn harness() -> &'static Harness {
         let engine = Engine::new(EngineConfig {
             data_root: root.path().to_path_buf(),
             source_allow: Vec::new(),
+            output_allow: Vec::new(),
             private: Private::default(),
             memory_limit: 256 << 20,
             spill_dir: root.path().join(".spill"),
@@ -69,10 +70,9 @@ fuzz_target!(|data: &[u8]| {
         let engine = harness.engine.clone();
         // As the API does: planning on the engine's threads.
         let planned = harness.engine.spawn(async move {
-            engine
-                .plan(&spec, "default")
-                .await
-                .map(|frame| frame.schema().clone())
+            let frame = engine.plan(&spec, "default").await?;
+            engine.check_constants(&frame)?;
+            Ok::<_, rusk::engine::EngineError>(frame.schema().clone())
         });
         // An error is a fine answer (it becomes a 422); a panic or a stack overflow aborts
         // the fuzzing process, which libFuzzer reports with the input.
