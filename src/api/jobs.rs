@@ -18,7 +18,8 @@ use super::auth::Access;
 use super::extract::{ApiPath, ApiQuery, JobId, ValidSpec, bad_cursor, next_cursor, page_limit};
 use super::{ApiError, AppState, ErrorBody};
 use crate::domain::{Delivery, Job, JobState, Progress, StoredResult};
-use crate::results::{Encoding, reencode};
+use crate::engine::TaskGraph;
+use crate::results::{Encoding, PLAN_FILE, reencode};
 use crate::spec::{Compression, JobSpec, OutputFormat};
 use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
 use crate::views::JobView;
@@ -329,6 +330,37 @@ pub async fn result(
     let (produce, chunks) = reencode(&state.results, &stored, encoding, offset, query.limit)?;
     state.engine.spawn(produce);
     Ok(download(encoding, Body::from_stream(chunks)))
+}
+
+/// The executed plan of a succeeded job: its operators and edges, each operator with what it
+/// did (rows out, compute time, spills), as `EXPLAIN ANALYZE` would show it.
+#[utoipa::path(get, path = "/v1/jobs/{id}/plan", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The executed plan", body = TaskGraph),
+        (status = 404, description = "No such job, or no plan kept for it", body = ErrorBody),
+        (status = 409, description = "The job has not succeeded", body = ErrorBody)))]
+pub async fn plan(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    JobId(id): JobId,
+) -> Result<Response, ApiError> {
+    access.tenant()?;
+    let job = find(&state, &access, id).await?;
+    if job.state != JobState::Succeeded {
+        return Err(ApiError::NotSucceeded(job.state));
+    }
+    let kept = state
+        .results
+        .read_beside((job.id, job.attempts), PLAN_FILE)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no plan is kept for job {id} (it ran before plans were kept, or its result \
+                 was deleted)"
+            ))
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], kept).into_response())
 }
 
 /// Download one result file as stored (`result.files[i].url`).

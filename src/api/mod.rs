@@ -127,6 +127,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::delete))
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::file))
+        .routes(routes!(jobs::plan))
         .routes(routes!(jobs::events))
         .routes(routes!(jobs::deliveries))
         .routes(routes!(explore::inspect))

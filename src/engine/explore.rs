@@ -6,7 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displayable};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Engine, EngineError, Scope, sources};
@@ -22,13 +22,13 @@ pub struct Inspection {
 }
 
 /// A plan's operators (nodes) and the data flowing between them (edges, child → parent).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TaskGraph {
     pub nodes: Vec<TaskNode>,
     pub edges: Vec<TaskEdge>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TaskNode {
     pub id: usize,
     /// e.g. `AggregateExec`, `DataSourceExec`.
@@ -37,9 +37,22 @@ pub struct TaskNode {
     pub detail: String,
     /// Partitions the operator produces, run in parallel.
     pub partitions: usize,
+    /// What the operator did, summed over its partitions (executed plans only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<NodeMetrics>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+/// An operator's figures from a finished run, as DataFusion counted them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NodeMetrics {
+    pub output_rows: Option<u64>,
+    /// CPU time spent in the operator itself, in nanoseconds.
+    pub elapsed_compute_ns: Option<u64>,
+    pub spill_count: Option<u64>,
+    pub spilled_bytes: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TaskEdge {
     pub from: usize,
     pub to: usize,
@@ -105,7 +118,7 @@ impl Engine {
             nodes: Vec::new(),
             edges: Vec::new(),
         };
-        add_node(&mut graph, &physical);
+        add_node(&mut graph, &physical, false);
         Ok(Explanation {
             logical: logical.display_indent().to_string(),
             physical: displayable(physical.as_ref()).indent(true).to_string(),
@@ -114,8 +127,30 @@ impl Engine {
     }
 }
 
+/// The graph of a plan that has run, with each operator's metrics: a finished job's
+/// `EXPLAIN ANALYZE`.
+pub fn executed_graph(plan: &Arc<dyn ExecutionPlan>) -> TaskGraph {
+    let mut graph = TaskGraph {
+        nodes: Vec::new(),
+        edges: Vec::new(),
+    };
+    add_node(&mut graph, plan, true);
+    graph
+}
+
+fn node_metrics(plan: &Arc<dyn ExecutionPlan>) -> Option<NodeMetrics> {
+    let metrics = plan.metrics()?;
+    let count = |n: Option<usize>| n.map(|n| n as u64);
+    Some(NodeMetrics {
+        output_rows: count(metrics.output_rows()),
+        elapsed_compute_ns: count(metrics.elapsed_compute()),
+        spill_count: count(metrics.spill_count()),
+        spilled_bytes: count(metrics.spilled_bytes()),
+    })
+}
+
 /// Adds `plan` and its inputs to the graph; returns the plan's node id.
-fn add_node(graph: &mut TaskGraph, plan: &Arc<dyn ExecutionPlan>) -> usize {
+fn add_node(graph: &mut TaskGraph, plan: &Arc<dyn ExecutionPlan>, executed: bool) -> usize {
     let id = graph.nodes.len();
     graph.nodes.push(TaskNode {
         id,
@@ -126,9 +161,10 @@ fn add_node(graph: &mut TaskGraph, plan: &Arc<dyn ExecutionPlan>) -> usize {
             .trim()
             .to_string(),
         partitions: plan.output_partitioning().partition_count(),
+        metrics: if executed { node_metrics(plan) } else { None },
     });
     for child in plan.children() {
-        let from = add_node(graph, child);
+        let from = add_node(graph, child, executed);
         graph.edges.push(TaskEdge { from, to: id });
     }
     id

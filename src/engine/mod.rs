@@ -13,7 +13,9 @@ mod progress;
 mod sources;
 mod steps;
 
-pub use explore::{Explanation, Inspection, TaskEdge, TaskGraph, TaskNode};
+pub use explore::{
+    Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode, executed_graph,
+};
 pub use paths::{Location, Private, Scope, normalise_url};
 
 /// Where `job://{id}` sources find an earlier job's result files; given by the process that

@@ -35,6 +35,9 @@ pub use links::{LinkError, LinkSigner};
 pub use partitions::check_partition_on;
 pub use reencode::reencode;
 
+/// Where an attempt's executed plan is kept, beside its result files.
+pub const PLAN_FILE: &str = "plan.json";
+
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
 
@@ -194,6 +197,33 @@ impl ResultStore {
             }
         }
         Ok(doomed.len())
+    }
+
+    /// Keeps a small JSON file with an attempt's result files (the executed plan): it goes
+    /// with them.
+    pub async fn save_beside(
+        &self,
+        (job, attempt): (Uuid, i32),
+        name: &str,
+        body: Vec<u8>,
+    ) -> Result<(), ResultError> {
+        let key = ObjectPath::from(format!("{}results/{job}/{attempt}/{name}", self.prefix));
+        self.store.put(&key, body.into()).await?;
+        Ok(())
+    }
+
+    /// A file `save_beside` kept, if it is there.
+    pub async fn read_beside(
+        &self,
+        (job, attempt): (Uuid, i32),
+        name: &str,
+    ) -> Result<Option<Bytes>, ResultError> {
+        let key = ObjectPath::from(format!("{}results/{job}/{attempt}/{name}", self.prefix));
+        match self.store.get(&key).await {
+            Ok(found) => Ok(Some(found.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Deletes a model's artifact and record.

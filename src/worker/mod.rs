@@ -24,7 +24,7 @@ use crate::domain::{
 use crate::engine::{Engine, EngineError, scan_progress};
 use crate::ml::{self, MlError};
 use crate::results::{
-    Destination, MAX_RESULT_FILES, OutputLimits, ResultError, ResultStore, ResultWriter,
+    Destination, MAX_RESULT_FILES, OutputLimits, PLAN_FILE, ResultError, ResultStore, ResultWriter,
 };
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{Claimed, Lease, Outcome, Store};
@@ -649,13 +649,31 @@ impl Run<'_> {
         let prepared = self.engine.prepare(self.spec, self.tenant, frugal).await?;
         self.tracker.start(prepared.plan.clone());
         let batches = prepared.stream()?;
-        match &self.spec.ml {
+        let finished = match &self.spec.ml {
             Some(ml) if ml.task == MlTask::Predict => self.predict(ml, batches).await,
             Some(ml) => self.learn(ml, batches).await,
             None => Ok(Finished {
                 result: self.write(batches).await?,
                 model: None,
             }),
+        }?;
+        self.keep_plan(&prepared.plan).await;
+        Ok(finished)
+    }
+
+    /// Keeps the executed plan with its metrics beside the result (`GET /v1/jobs/{id}/plan`):
+    /// a diagnostic, so failing to keep it fails nothing.
+    async fn keep_plan(&self, plan: &Arc<dyn ExecutionPlan>) {
+        let graph = crate::engine::executed_graph(plan);
+        let kept = match serde_json::to_vec(&graph) {
+            Ok(body) => {
+                let at = (self.lease.job_id, self.lease.attempt);
+                self.results.save_beside(at, PLAN_FILE, body).await
+            }
+            Err(e) => Err(ResultError::Decode(e.to_string())),
+        };
+        if let Err(error) = kept {
+            tracing::warn!(%error, "cannot keep the executed plan");
         }
     }
 

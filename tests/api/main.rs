@@ -19,6 +19,7 @@ mod outage;
 mod pandas;
 mod partitioned;
 mod pipelines;
+mod plans;
 mod postgres_server;
 mod progress;
 mod receiver;
