@@ -35,8 +35,9 @@ pub use links::{LinkError, LinkSigner};
 pub use partitions::check_partition_on;
 pub use reencode::reencode;
 
-/// Where an attempt's executed plan is kept, beside its result files.
-pub const PLAN_FILE: &str = "plan.json";
+/// Where an attempt's executed plan is kept, beside its result files; `_` keeps it out of
+/// every reader's listing of the result (Rusk's, pyarrow's, Dask's), as with `_SUCCESS`.
+pub const PLAN_FILE: &str = "_plan.json";
 
 /// Rows per batch when reading result files back.
 const BATCH_ROWS: usize = 8192;
