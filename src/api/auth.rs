@@ -127,7 +127,7 @@ async fn access(state: &AppState, asked: Asked) -> Result<Access, ApiError> {
 }
 
 /// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110).
-fn bearer_token(value: &str) -> Option<&str> {
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -81,9 +81,7 @@ async fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Res
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
+        .and_then(super::auth::bearer_token);
     match (&state.metrics_token, given) {
         // Compared as digests: the time taken says nothing about the token.
         (Some(token), Some(given)) if Sha256::digest(token) == Sha256::digest(given) => Ok(()),

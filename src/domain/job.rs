@@ -78,6 +78,36 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl Named for ErrorCode {
+    const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidSpec,
+        ErrorCode::DataError,
+        ErrorCode::ResourcesExhausted,
+        ErrorCode::IoError,
+        ErrorCode::Timeout,
+        ErrorCode::WorkerShutdown,
+        ErrorCode::LeaseExpired,
+        ErrorCode::ResultTooLarge,
+        ErrorCode::MlError,
+        ErrorCode::Internal,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidSpec => "invalid_spec",
+            ErrorCode::DataError => "data_error",
+            ErrorCode::ResourcesExhausted => "resources_exhausted",
+            ErrorCode::IoError => "io_error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::WorkerShutdown => "worker_shutdown",
+            ErrorCode::LeaseExpired => "lease_expired",
+            ErrorCode::ResultTooLarge => "result_too_large",
+            ErrorCode::MlError => "ml_error",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 /// Why a job failed, with a stable `code` for programs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobError {

@@ -8,8 +8,7 @@ use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::DataFilePaths;
 
-/// A Hive value directory for null, as Hive, Spark and pyarrow write it.
-const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+use crate::spec::NULL_PARTITION;
 
 /// What a source's tables are read from.
 #[derive(Debug, Clone)]

@@ -148,7 +148,7 @@ impl Destination {
             // dataset empty.
             for old in existing {
                 if !files.iter().any(|f| f.key == old.location.as_ref()) {
-                    delete(&self.store, &old.location).await?;
+                    super::delete(&self.store, &old.location).await?;
                 }
             }
         }
@@ -166,21 +166,14 @@ impl Destination {
         job: Uuid,
         attempt: Option<i32>,
     ) -> Result<usize, ResultError> {
-        let prefix = ObjectPath::from(self.key(STAGING));
         let mine = match attempt {
             Some(attempt) => format!("{}/", self.staging(job, attempt)),
             None => format!("{}/{job}-", self.key(STAGING)),
         };
-        let doomed: Vec<ObjectMeta> = self
-            .store
-            .list(Some(&prefix))
-            .try_filter(|meta| futures::future::ready(meta.location.as_ref().starts_with(&mine)))
-            .try_collect()
-            .await?;
-        for meta in &doomed {
-            delete(&self.store, &meta.location).await?;
-        }
-        Ok(doomed.len())
+        super::delete_where(&self.store, &self.key(STAGING), |key| {
+            key.starts_with(&mine)
+        })
+        .await
     }
 
     /// Refuses a job that cannot be written here: a non-empty dataset (`mode: error`), or
@@ -358,11 +351,4 @@ fn not_empty(existing: &[ObjectMeta]) -> ResultError {
             .and_then(|f| f.location.filename())
             .unwrap_or_default()
     ))
-}
-
-async fn delete(store: &Arc<dyn ObjectStore>, key: &ObjectPath) -> Result<(), ResultError> {
-    match store.delete(key).await {
-        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }

@@ -154,6 +154,11 @@ impl ResultStore {
         Destination::open(url, &self.stores)
     }
 
+    /// Where one attempt's result files are: `results/{job}/{attempt}`.
+    fn attempt_dir(&self, job: Uuid, attempt: i32) -> String {
+        format!("{}results/{job}/{attempt}", self.prefix)
+    }
+
     fn model_key(&self, id: &str, part: &str) -> ObjectPath {
         ObjectPath::from(format!("{}models/{id}/{part}", self.prefix))
     }
@@ -165,39 +170,23 @@ impl ResultStore {
         job: Uuid,
         keep: Option<i32>,
     ) -> Result<usize, ResultError> {
-        let kept = keep.map(|attempt| format!("{}results/{job}/{attempt}/", self.prefix));
+        let kept = keep.map(|attempt| format!("{}/", self.attempt_dir(job, attempt)));
         self.delete_under(&format!("{}results/{job}", self.prefix), kept)
             .await
     }
 
     /// Deletes one attempt's files.
     pub async fn discard_attempt(&self, job: Uuid, attempt: i32) -> Result<usize, ResultError> {
-        self.delete_under(&format!("{}results/{job}/{attempt}", self.prefix), None)
+        self.delete_under(&self.attempt_dir(job, attempt), None)
             .await
     }
 
     /// Deletes every object under `prefix` but those under `kept`.
     async fn delete_under(&self, prefix: &str, kept: Option<String>) -> Result<usize, ResultError> {
-        let prefix = ObjectPath::from(prefix);
-        let doomed: Vec<ObjectPath> = self
-            .store
-            .list(Some(&prefix))
-            .map_ok(|meta| meta.location)
-            .try_filter(|key| {
-                let keep = kept
-                    .as_ref()
-                    .is_some_and(|k| key.as_ref().starts_with(k.as_str()));
-                futures::future::ready(!keep)
-            })
-            .try_collect()
-            .await?;
-        for key in &doomed {
-            match self.store.delete(key).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(doomed.len())
+        delete_where(&self.store, prefix, |key| {
+            !kept.as_ref().is_some_and(|k| key.starts_with(k.as_str()))
+        })
+        .await
     }
 
     /// Keeps a small JSON file with an attempt's result files (the executed plan): it goes
@@ -208,7 +197,7 @@ impl ResultStore {
         name: &str,
         body: Vec<u8>,
     ) -> Result<(), ResultError> {
-        let key = ObjectPath::from(format!("{}results/{job}/{attempt}/{name}", self.prefix));
+        let key = ObjectPath::from(format!("{}/{name}", self.attempt_dir(job, attempt)));
         self.store.put(&key, body.into()).await?;
         Ok(())
     }
@@ -219,7 +208,7 @@ impl ResultStore {
         (job, attempt): (Uuid, i32),
         name: &str,
     ) -> Result<Option<Bytes>, ResultError> {
-        let key = ObjectPath::from(format!("{}results/{job}/{attempt}/{name}", self.prefix));
+        let key = ObjectPath::from(format!("{}/{name}", self.attempt_dir(job, attempt)));
         match self.store.get(&key).await {
             Ok(found) => Ok(Some(found.bytes().await?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -320,7 +309,7 @@ impl ResultStore {
     ) -> Result<ResultWriter, ResultError> {
         ResultWriter::new(
             self.store.clone(),
-            format!("{}results/{job}/{attempt}", self.prefix),
+            self.attempt_dir(job, attempt),
             output,
             layout,
             schema,
@@ -674,15 +663,27 @@ impl ResultWriter {
     /// Closes the open files and describes what was written. An empty result still gets
     /// a file (and `npartitions` always gets that many), so it reads like any other.
     pub async fn finish(mut self) -> Result<StoredResult, ResultError> {
-        if let Some(partitioned) = self.partitioned.take() {
-            for (_, writer) in partitioned.writers {
-                self.files.extend(Box::pin(writer.finish()).await?.files);
+        match self.partitioned.take() {
+            // Each directory's writer closes its own files; this one opened none.
+            Some(partitioned) => {
+                for (_, writer) in partitioned.writers {
+                    self.files.extend(Box::pin(writer.finish()).await?.files);
+                }
             }
-            self.open = Open::ByCount {
-                slots: Vec::new(),
-                next: 0,
-            };
+            None => self.close_files().await?,
         }
+        Ok(StoredResult {
+            format: self.format,
+            rows: self.files.iter().map(|f| f.rows).sum(),
+            bytes: self.files.iter().map(|f| f.bytes).sum(),
+            schema: columns(&self.schema),
+            files: self.files,
+            ml: None,
+            destination: None,
+        })
+    }
+
+    async fn close_files(&mut self) -> Result<(), ResultError> {
         let open = std::mem::replace(
             &mut self.open,
             Open::ByCount {
@@ -711,15 +712,7 @@ impl ResultWriter {
                 }
             }
         }
-        Ok(StoredResult {
-            format: self.format,
-            rows: self.files.iter().map(|f| f.rows).sum(),
-            bytes: self.files.iter().map(|f| f.bytes).sum(),
-            schema: columns(&self.schema),
-            files: self.files,
-            ml: None,
-            destination: None,
-        })
+        Ok(())
     }
 }
 
@@ -783,6 +776,34 @@ fn too_large(max: u64) -> ResultError {
         "the result passed its limit of {max} bytes (max_result_bytes, or the server's \
          RUSK_MAX_RESULT_BYTES); filter or aggregate more, or raise the limit"
     ))
+}
+
+/// Deletes the objects under `prefix` whose keys `doomed` picks (one already gone counts as
+/// deleted); returns how many.
+async fn delete_where(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &str,
+    doomed: impl Fn(&str) -> bool,
+) -> Result<usize, ResultError> {
+    let prefix = ObjectPath::from(prefix);
+    let keys: Vec<ObjectPath> = store
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location)
+        .try_filter(|key| futures::future::ready(doomed(key.as_ref())))
+        .try_collect()
+        .await?;
+    for key in &keys {
+        delete(store, key).await?;
+    }
+    Ok(keys.len())
+}
+
+/// Deletes one object; one already gone counts as deleted.
+async fn delete(store: &Arc<dyn ObjectStore>, key: &ObjectPath) -> Result<(), ResultError> {
+    match store.delete(key).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Model ids are made by Rusk (`model_` + hex); anything else cannot name an object.

@@ -12,8 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
-/// The directory name of a null value, as Hive, Spark and pyarrow write it.
-pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+use crate::spec::NULL_PARTITION;
 
 /// Characters escaped in directory names (pyarrow's `segment_encoding="uri"` decodes them).
 const ESCAPED: &AsciiSet = &CONTROLS

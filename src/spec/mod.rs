@@ -470,6 +470,10 @@ pub struct Output {
     pub partition_on: Vec<String>,
 }
 
+/// The directory value of a null in a Hive-partitioned dataset (`column=__HIVE_DEFAULT_PARTITION__`),
+/// as Hive, Spark and pyarrow write it: what `partition_on` writes and partitioned sources read.
+pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
 /// How a job writes to an `output.path` that already holds files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -388,14 +388,14 @@ impl Worker {
             Outcome::Succeeded { result, .. } => {
                 m.rows_written.inc_by(result.rows);
                 m.bytes_written.inc_by(result.bytes);
-                ("succeeded", String::new())
+                ("succeeded", "")
             }
-            Outcome::Failed(error) => ("failed", code_name(error.code)),
-            Outcome::Retry { error, .. } => ("retry", code_name(error.code)),
+            Outcome::Failed(error) => ("failed", crate::domain::Named::as_str(error.code)),
+            Outcome::Retry { error, .. } => ("retry", crate::domain::Named::as_str(error.code)),
         };
         m.rows_read.inc_by(progress.rows_read);
         m.bytes_read.inc_by(progress.bytes_read);
-        m.attempt_ended(name, &code, took);
+        m.attempt_ended(name, code, took);
     }
 
     /// The job's own destination (`output.path`), checked again as at submission.
@@ -817,14 +817,6 @@ impl Drop for AbandonOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
-}
-
-/// An error code as the API spells it (`data_error`), for metric labels.
-fn code_name(code: ErrorCode) -> String {
-    serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn outcome_of(
