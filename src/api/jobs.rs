@@ -25,7 +25,7 @@ use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
 use crate::views::JobView;
 
 /// The absolute base of links: the configured public URL, else the request's host.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(public) = &state.public_url {
         return public.trim_end_matches('/').to_string();
     }
@@ -168,7 +168,7 @@ pub async fn list(
 }
 
 /// The job, if `access` may see it; another tenant's job is "not found", as if absent.
-async fn find(state: &AppState, access: &Access, id: Uuid) -> Result<Job, ApiError> {
+pub(super) async fn find(state: &AppState, access: &Access, id: Uuid) -> Result<Job, ApiError> {
     let tenant = match access {
         Access::Tenant(tenant) => Some(tenant.as_str()),
         Access::Link(job) if *job == id => None,

@@ -3,6 +3,7 @@
 
 mod admission;
 mod auth;
+mod dashboard;
 mod error;
 mod explore;
 mod extract;
@@ -11,6 +12,7 @@ mod jobs;
 mod metrics;
 mod models;
 mod origin;
+mod tasks;
 mod workers;
 
 use std::sync::Arc;
@@ -128,6 +130,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::file))
         .routes(routes!(jobs::plan))
+        .routes(routes!(tasks::list))
+        .routes(routes!(dashboard::report))
+        .routes(routes!(dashboard::events))
         .routes(routes!(jobs::events))
         .routes(routes!(jobs::deliveries))
         .routes(routes!(explore::inspect))
@@ -223,9 +228,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .split_for_parts();
     let api = with_common_errors(api);
-    // For operators, not in the OpenAPI document.
+    // For operators and people, not in the OpenAPI document.
     let scrape = Router::new()
         .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/dashboard", axum::routing::get(dashboard::dashboard))
         .with_state(state.clone());
     router
         .merge(scrape)

@@ -29,7 +29,12 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
 ) -> Result<Json<WorkerList>, ApiError> {
-    let tenant = access.tenant()?;
+    let workers = visible(&state, access.tenant()?).await?;
+    Ok(Json(WorkerList { workers }))
+}
+
+/// Live workers as `tenant` may see them: every worker, but only its own current jobs.
+pub(super) async fn visible(state: &AppState, tenant: &str) -> Result<Vec<WorkerView>, ApiError> {
     let mut workers = Vec::new();
     for mut worker in state.store.live_workers(REPORT_EVERY * 3).await? {
         // Slots are shared, but which jobs run is each tenant's own business.
@@ -45,5 +50,5 @@ pub async fn list(
             worker,
         });
     }
-    Ok(Json(WorkerList { workers }))
+    Ok(workers)
 }

@@ -1,10 +1,11 @@
-//! The value types callers see — jobs, their states, errors and results, models, workers,
-//! webhook deliveries — with their OpenAPI schemas. Plain data: the store persists them, the
+//! The value types callers see — jobs, their states, errors and results, task spans, models,
+//! workers, webhook deliveries — with their OpenAPI schemas. Plain data: the store persists them, the
 //! API serves them, the worker and ML produce them; this module depends on `spec` only.
 
 mod delivery;
 mod job;
 mod model;
+mod task;
 mod worker;
 
 pub use delivery::{Delivery, DeliveryAttempt, DeliveryState, EventType};
@@ -13,7 +14,8 @@ pub use job::{
     StoredFile, StoredResult,
 };
 pub use model::{KeyInfo, ModelInfo};
-pub use worker::{Capabilities, REPORT_EVERY, WorkerInfo};
+pub use task::{Task, TaskSpan};
+pub use worker::{Capabilities, REPORT_EVERY, WorkerInfo, WorkerLoad};
 
 /// The tenant of every job while no API key exists.
 pub const DEFAULT_TENANT: &str = "default";

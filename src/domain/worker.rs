@@ -30,4 +30,20 @@ pub struct WorkerInfo {
     pub busy: i32,
     pub capabilities: Capabilities,
     pub current_jobs: Vec<Uuid>,
+    /// How loaded it was when it last reported.
+    #[serde(default)]
+    pub load: WorkerLoad,
+}
+
+/// A worker's load as it last reported it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WorkerLoad {
+    /// Bytes its memory pool has granted.
+    pub memory_reserved: u64,
+    /// Bytes in its spill files.
+    pub spilled_bytes: u64,
+    /// CPU used by the process since its previous report, in percent of one core (200 = two
+    /// cores busy); `null` where the platform does not tell.
+    pub cpu_percent: Option<f64>,
 }

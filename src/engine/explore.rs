@@ -50,6 +50,10 @@ pub struct NodeMetrics {
     pub elapsed_compute_ns: Option<u64>,
     pub spill_count: Option<u64>,
     pub spilled_bytes: Option<u64>,
+    /// The most memory the operator held, summed over its partitions, where it reports it
+    /// (sorts, aggregations, joins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_peak_bytes: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -146,6 +150,7 @@ fn node_metrics(plan: &Arc<dyn ExecutionPlan>) -> Option<NodeMetrics> {
         elapsed_compute_ns: count(metrics.elapsed_compute()),
         spill_count: count(metrics.spill_count()),
         spilled_bytes: count(metrics.spilled_bytes()),
+        memory_peak_bytes: super::tasks::memory_peak(plan),
     })
 }
 

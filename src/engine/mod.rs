@@ -12,6 +12,7 @@ mod pipeline;
 mod progress;
 mod sources;
 mod steps;
+mod tasks;
 
 pub use explore::{
     Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode, executed_graph,
@@ -32,6 +33,7 @@ pub trait EarlierResults: Send + Sync {
     ) -> Result<Vec<String>, String>;
 }
 pub use progress::{Prepared, ScanProgress, scan_progress};
+pub use tasks::{node_count, span_slots, task_spans};
 
 use std::future::Future;
 use std::path::PathBuf;

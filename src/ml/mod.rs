@@ -25,7 +25,7 @@ use collect::take_rows;
 pub use data::Encoding;
 pub use metrics::Metrics;
 use model::{Fitted, Predictions, Target};
-pub use search::Pool;
+pub use search::{Fit, Fits, Pool};
 
 use crate::domain::{MlSummary, ModelInfo};
 use crate::spec::{Estimator, Kind, MlSpec, MlTask, SpecError};

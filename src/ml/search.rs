@@ -2,9 +2,11 @@
 //! CPU runtime (shared with every job's plans), the best candidate refit on all training rows
 //! and scored on the held-out rows, and the cross-validation table scikit-learn shows.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::MlSummary;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch};
@@ -28,6 +30,26 @@ pub struct Pool {
     pub abandoned: Arc<AtomicBool>,
     /// Bytes training may hold (the feature matrix and its copies).
     pub memory: usize,
+    /// Where each fit is recorded as it ends (the job's task stream).
+    pub fits: Fits,
+}
+
+/// One candidate × fold fitted and scored.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    pub candidate: usize,
+    pub fold: usize,
+    /// The candidate's parameters, as JSON.
+    pub params: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+}
+
+/// The fits of one training run so far, in the order they ended.
+pub type Fits = Arc<Mutex<Vec<Fit>>>;
+
+fn record(fits: &Fits, fit: Fit) {
+    fits.lock().unwrap_or_else(PoisonError::into_inner).push(fit);
 }
 
 /// What every fold's task reads.
@@ -74,11 +96,17 @@ fn cross_validate(folds: Arc<Folds>, pool: &Pool) -> Result<Vec<Scored>, MlError
     for c in 0..folds.candidates.len() {
         for f in 0..folds.folds.len() {
             let (folds, abandoned) = (folds.clone(), pool.abandoned.clone());
+            let fits = pool.fits.clone();
             tasks.push(pool.handle.spawn(async move {
                 if abandoned.load(Ordering::Relaxed) {
                     return Err(MlError::Abandoned);
                 }
-                folds.run(c, f).map(|scored| (c, scored))
+                let started_at = Utc::now();
+                let scored = folds.run(c, f)?;
+                let params = serde_json::to_string(&folds.candidates[c]).unwrap_or_default();
+                let (candidate, fold, ended_at) = (c, f, Utc::now());
+                record(&fits, Fit { candidate, fold, params, started_at, ended_at });
+                Ok((c, scored))
             }));
         }
     }

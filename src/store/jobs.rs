@@ -315,16 +315,18 @@ impl JobStore for SqlStore {
         let d = self.pool.dialect();
         let sql = format!(
             "INSERT INTO worker (id, hostname, started_at, last_seen, slots, busy, capabilities, \
-             current_jobs) VALUES ($1, $2, {}, {now}, $4, $5, {}, {}) \
+             current_jobs, load) VALUES ($1, $2, {}, {now}, $4, $5, {}, {}, {}) \
              ON CONFLICT (id) DO UPDATE SET last_seen = {now}, busy = $5, \
-             current_jobs = excluded.current_jobs",
+             current_jobs = excluded.current_jobs, load = excluded.load",
             d.time("$3"),
             d.jsonb("$6"),
             d.jsonb("$7"),
+            d.jsonb("$8"),
             now = d.now(),
         );
         let capabilities = to_json(&worker.capabilities)?;
         let current = to_json(&worker.current_jobs)?;
+        let load = to_json(&worker.load)?;
         on_pool!(&self.pool, c => sqlx::query(AssertSqlSafe(sql))
             .bind(&worker.id)
             .bind(&worker.hostname)
@@ -333,6 +335,7 @@ impl JobStore for SqlStore {
             .bind(worker.busy)
             .bind(&capabilities)
             .bind(&current)
+            .bind(&load)
             .execute(c)
             .await
             .map(|done| done.rows_affected()))?;

@@ -41,6 +41,7 @@ mod outbox;
 mod rows;
 mod sql;
 mod sqlite_tx;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +51,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Attempt, AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, Job, JobError, JobState,
-    KeyInfo, ModelInfo, Progress, StoredResult, WorkerInfo,
+    KeyInfo, ModelInfo, Progress, StoredResult, Task, TaskSpan, WorkerInfo,
 };
 use crate::spec::JobSpec;
 
@@ -308,7 +309,31 @@ pub trait ModelStore: Send + Sync {
     async fn import_models(&self, models: &[ModelInfo]) -> Result<u64, StoreError>;
 }
 
-/// Everything Rusk keeps in its database.
-pub trait Store: JobStore + AuthStore + Outbox + ModelStore {}
+/// A page of a job's task spans: by attempt, then `seq`.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Only this attempt's.
+    pub attempt: Option<i32>,
+    /// Only spans after this `(attempt, seq)` (the previous page's last).
+    pub after: Option<(i32, i64)>,
+    pub limit: u32,
+}
 
-impl<T: JobStore + AuthStore + Outbox + ModelStore> Store for T {}
+/// The task table: what each attempt's operators did, kept with the job.
+#[async_trait::async_trait]
+pub trait TaskStore: Send + Sync {
+    /// Creates or updates the attempt's spans (a span is updated as it runs and when it ends).
+    async fn record_tasks(
+        &self,
+        job: Uuid,
+        attempt: i32,
+        worker: &str,
+        spans: &[TaskSpan],
+    ) -> Result<(), StoreError>;
+    async fn tasks(&self, job: Uuid, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
+}
+
+/// Everything Rusk keeps in its database.
+pub trait Store: JobStore + AuthStore + Outbox + ModelStore + TaskStore {}
+
+impl<T: JobStore + AuthStore + Outbox + ModelStore + TaskStore> Store for T {}

@@ -117,11 +117,12 @@ impl AttemptRow {
 
 pub(super) fn worker_columns(d: Dialect) -> String {
     format!(
-        "id, hostname, {}, {}, slots, busy, {}, {}",
+        "id, hostname, {}, {}, slots, busy, {}, {}, {}",
         d.millis("started_at"),
         d.millis("last_seen"),
         d.text("capabilities"),
-        d.text("current_jobs")
+        d.text("current_jobs"),
+        d.text("load")
     )
 }
 
@@ -135,6 +136,7 @@ pub(super) struct WorkerRow {
     busy: i32,
     capabilities: String,
     current_jobs: String,
+    load: String,
 }
 
 impl WorkerRow {
@@ -148,6 +150,7 @@ impl WorkerRow {
             busy: self.busy,
             capabilities: from_json(&self.capabilities)?,
             current_jobs: from_json(&self.current_jobs)?,
+            load: from_json(&self.load)?,
         })
     }
 }

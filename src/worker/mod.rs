@@ -2,8 +2,11 @@
 //! while it runs, and ends it only while the lease is still held. A cancelled or reclaimed job
 //! shows up as a refused heartbeat, and the running plan is dropped at once.
 
+mod load;
+mod tasks;
+
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,9 +22,9 @@ use uuid::Uuid;
 
 use crate::domain::{
     Capabilities, ErrorCode, Job, JobError, MlSummary, ModelInfo, Progress, REPORT_EVERY,
-    StoredResult, WorkerInfo,
+    StoredResult, WorkerInfo, WorkerLoad,
 };
-use crate::engine::{Engine, EngineError, scan_progress};
+use crate::engine::{Engine, EngineError};
 use crate::ml::{self, MlError};
 use crate::results::{
     Destination, MAX_RESULT_FILES, OutputLimits, PLAN_FILE, ResultError, ResultStore, ResultWriter,
@@ -29,6 +32,8 @@ use crate::results::{
 use crate::spec::{JobSpec, MlSpec, MlTask};
 use crate::store::{Claimed, Lease, Outcome, Store};
 use crate::telemetry::Metrics;
+use load::CpuMeter;
+use tasks::{TaskLog, Tracker};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -94,6 +99,7 @@ pub struct Worker {
     config: WorkerConfig,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
+    cpu: CpuMeter,
 }
 
 impl Worker {
@@ -122,6 +128,7 @@ impl Worker {
             config,
             wake,
             metrics: Metrics::new(),
+            cpu: CpuMeter::default(),
         }
     }
 
@@ -259,6 +266,11 @@ impl Worker {
                 gpus: Vec::new(),
             },
             current_jobs,
+            load: WorkerLoad {
+                memory_reserved: self.engine.memory_reserved() as u64,
+                spilled_bytes: self.engine.spilled_bytes(),
+                cpu_percent: self.cpu.percent(),
+            },
         }
     }
 
@@ -328,6 +340,7 @@ impl Worker {
             allowance,
         ));
         let mut release_at = None;
+        let mut log = TaskLog::default();
         let mut beat = tokio::time::interval(self.config.heartbeat_every);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let outcome = loop {
@@ -344,6 +357,7 @@ impl Worker {
                         self.discard(&lease, destination.as_ref(), false).await;
                         return;
                     }
+                    self.record_tasks(&lease, &tracker, &mut log).await;
                 }
                 _ = sleep_until(deadline) => {
                     task.abort();
@@ -377,6 +391,7 @@ impl Worker {
             }
         };
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
+        self.record_tasks(&lease, &tracker, &mut log).await;
         self.count(&outcome, &tracker.progress(), started.elapsed());
         self.finish(&lease, outcome).await;
         self.discard(&lease, destination.as_ref(), succeeded).await;
@@ -441,6 +456,20 @@ impl Worker {
             Err(error) => {
                 tracing::warn!(%error, job = %lease.job_id, "cannot delete unused result files")
             }
+        }
+    }
+
+    /// Sends the spans that changed since the last heartbeat. Diagnostics: a failed write
+    /// fails nothing, and is tried again at the next heartbeat.
+    async fn record_tasks(&self, lease: &Lease, tracker: &Tracker, log: &mut TaskLog) {
+        let changed = log.changed(tracker.spans());
+        let recorded = self
+            .store
+            .record_tasks(lease.job_id, lease.attempt, &self.id, &changed)
+            .await;
+        if let Err(error) = recorded {
+            tracing::warn!(%error, "cannot record task spans");
+            log.unsend(&changed);
         }
     }
 
@@ -538,37 +567,6 @@ impl RunError {
             RunError::Results(e) => matches!(e, ResultError::Store(_)),
             RunError::Ml(_) | RunError::LeaseLost => false,
             RunError::LeaseUnknown(_) => true,
-        }
-    }
-}
-
-/// What a running job has done so far, shared between its task and its heartbeat.
-#[derive(Default)]
-struct Tracker {
-    plan: Mutex<Option<Arc<dyn ExecutionPlan>>>,
-    rows_out: AtomicU64,
-}
-
-impl Tracker {
-    /// Follows a new run of the job's plan.
-    fn start(&self, plan: Arc<dyn ExecutionPlan>) {
-        *self.plan.lock().unwrap_or_else(PoisonError::into_inner) = Some(plan);
-        self.rows_out.store(0, Ordering::Relaxed);
-    }
-
-    fn progress(&self) -> Progress {
-        let plan = self
-            .plan
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let scan = plan.as_ref().map(scan_progress).unwrap_or_default();
-        Progress {
-            partitions_done: scan.partitions_done,
-            partitions_total: scan.partitions_total,
-            rows_read: scan.rows_read,
-            bytes_read: scan.bytes_read,
-            rows_out: self.rows_out.load(Ordering::Relaxed),
         }
     }
 }
@@ -785,6 +783,7 @@ impl Run<'_> {
             handle: self.engine.cpu_handle(),
             abandoned: abandoned.0.clone(),
             memory: budget,
+            fits: self.tracker.fits.clone(),
         };
         let (spec, owner) = (
             spec.clone(),

@@ -517,3 +517,21 @@ pub fn client_with_key(key: &str) -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// Parses an SSE body into (event, data) pairs.
+pub fn parse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut event = None;
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(e) = line.strip_prefix("event:") {
+                    event = Some(e.trim().to_string());
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    data.push_str(d.trim_start());
+                }
+            }
+            Some((event?, serde_json::from_str(&data).unwrap()))
+        })
+        .collect()
+}

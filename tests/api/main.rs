@@ -2,6 +2,7 @@
 
 mod categoricals;
 mod csv_errors;
+mod dashboard;
 mod data;
 mod destinations;
 mod explore;
@@ -31,6 +32,7 @@ mod schemathesis;
 mod service;
 mod sizing;
 mod steps;
+mod tasks;
 mod store;
 mod store_conformance;
 mod tenants;

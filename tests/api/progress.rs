@@ -1,31 +1,11 @@
 //! Progress on the job and as Server-Sent Events, checked against the input files' own
 //! row counts and sizes.
 
-use serde_json::Value;
-
 use crate::data;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, parse_events};
 use crate::on_both_stores;
 
 on_both_stores!(progress_and_events);
-
-/// Parses an SSE body into (event, data) pairs.
-fn parse_events(body: &str) -> Vec<(String, Value)> {
-    body.split("\n\n")
-        .filter_map(|block| {
-            let mut event = None;
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(e) = line.strip_prefix("event:") {
-                    event = Some(e.trim().to_string());
-                } else if let Some(d) = line.strip_prefix("data:") {
-                    data.push_str(d.trim_start());
-                }
-            }
-            Some((event?, serde_json::from_str(&data).unwrap()))
-        })
-        .collect()
-}
 
 async fn progress_and_events(app: TestApp) {
     let rows = data::write_logs(&app, 4, 500);

@@ -8,11 +8,12 @@ use std::time::Duration;
 use chrono::Utc;
 use rusk::domain::{
     Capabilities, ColumnSchema, DeliveryAttempt, DeliveryState, EventType, JobState, ModelInfo,
-    Progress, StoredFile, StoredResult, WorkerInfo,
+    Progress, StoredFile, StoredResult, TaskSpan, WorkerInfo, WorkerLoad,
 };
 use rusk::spec::{Estimator, JobSpec, OutputFormat};
 use rusk::store::{
     self, Cancelled, DeliveryNext, ListFilter, ModelFilter, NewJob, Outcome, Store, Submitted,
+    TaskFilter,
 };
 use uuid::Uuid;
 
@@ -28,6 +29,7 @@ on_both_backends!(
     models_are_recorded_listed_and_deleted,
     keys_tenants_and_secrets,
     workers_report_and_leave,
+    task_spans_are_upserted_paged_and_deleted_with_the_job,
 );
 
 async fn open(
@@ -475,15 +477,22 @@ async fn workers_report_and_leave(backend: Backend) {
             gpus: Vec::new(),
         },
         current_jobs: Vec::new(),
+        load: WorkerLoad::default(),
     };
     store.report_worker(&worker).await.unwrap();
     worker.busy = 1;
+    worker.load = WorkerLoad {
+        memory_reserved: 123,
+        spilled_bytes: 45,
+        cpu_percent: Some(150.5),
+    };
     worker.current_jobs = vec![Uuid::now_v7()];
     store.report_worker(&worker).await.unwrap();
     let live = store.live_workers(Duration::from_secs(60)).await.unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!((live[0].busy, live[0].slots), (1, 4));
     assert_eq!(live[0].current_jobs, worker.current_jobs);
+    assert_eq!(live[0].load, worker.load);
     store.remove_worker("w1").await.unwrap();
     assert!(
         store
@@ -492,4 +501,72 @@ async fn workers_report_and_leave(backend: Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+fn span(seq: u32, ended: bool) -> TaskSpan {
+    let started_at = Utc::now();
+    TaskSpan {
+        seq,
+        node: seq / 2,
+        operator: "AggregateExec".into(),
+        partition: seq % 2,
+        detail: None,
+        started_at,
+        ended_at: ended.then(|| started_at + chrono::Duration::microseconds(1500)),
+        rows: u64::from(seq) * 10,
+        bytes: Some(99),
+        compute_ns: 1_234_567,
+        spill_count: 1,
+        spilled_bytes: 4096,
+        memory_peak: Some(1 << 20),
+    }
+}
+
+fn micros(mut s: TaskSpan) -> TaskSpan {
+    // Kept to the microsecond.
+    let cut = |t: chrono::DateTime<Utc>| {
+        chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
+    };
+    s.started_at = cut(s.started_at);
+    s.ended_at = s.ended_at.map(cut);
+    s
+}
+
+async fn task_spans_are_upserted_paged_and_deleted_with_the_job(backend: Backend) {
+    let (store, _dir, _db) = open(backend).await;
+    let store = store.as_ref();
+    let job = created(store, "a", spec("")).await;
+    let running: Vec<TaskSpan> = (0..5).map(|s| span(s, false)).collect();
+    store.record_tasks(job, 1, "w1", &running).await.unwrap();
+    // The same spans again, ended and grown: updated in place, not added.
+    let ended: Vec<TaskSpan> = running
+        .iter()
+        .map(|s| TaskSpan {
+            rows: s.rows + 1,
+            ended_at: Some(s.started_at + chrono::Duration::milliseconds(3)),
+            ..s.clone()
+        })
+        .collect();
+    store.record_tasks(job, 1, "w1", &ended).await.unwrap();
+    store.record_tasks(job, 2, "w2", &running[..1]).await.unwrap();
+    let filter = |attempt, after, limit| TaskFilter { attempt, after, limit };
+    let all = store.tasks(job, &filter(None, None, 100)).await.unwrap();
+    assert_eq!(all.len(), 6);
+    let firsts: Vec<TaskSpan> = all[..5].iter().map(|t| t.span.clone()).collect();
+    assert_eq!(firsts, ended.into_iter().map(micros).collect::<Vec<_>>());
+    assert!(all[..5].iter().all(|t| t.attempt == 1 && t.worker == "w1"));
+    assert_eq!((all[5].attempt, all[5].worker.as_str()), (2, "w2"));
+    assert_eq!(all[5].span, micros(running[0].clone()));
+
+    let page = store.tasks(job, &filter(None, Some((1, 3)), 100)).await.unwrap();
+    let at: Vec<(i32, u32)> = page.iter().map(|t| (t.attempt, t.span.seq)).collect();
+    assert_eq!(at, [(1, 4), (2, 0)]);
+    let second = store.tasks(job, &filter(Some(2), None, 100)).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(store.tasks(job, &filter(None, None, 2)).await.unwrap().len(), 2);
+
+    // Spans go with their job.
+    run(store, succeeded(1, None)).await;
+    store.delete("a", job).await.unwrap().unwrap();
+    assert!(store.tasks(job, &filter(None, None, 100)).await.unwrap().is_empty());
 }
