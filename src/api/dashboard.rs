@@ -204,7 +204,8 @@ impl Feed {
             .filter(|t| self.sent.get(&(t.attempt, t.span.seq)) != Some(t))
             .collect();
         for task in &fresh {
-            self.sent.insert((task.attempt, task.span.seq), task.clone());
+            self.sent
+                .insert((task.attempt, task.span.seq), task.clone());
         }
         fresh
     }
@@ -258,7 +259,11 @@ pub async fn report(
         inline_json(&json),
         include_str!("dashboard/report.html")
     );
-    let html = page(&format!("Rusk report {id}"), &format!("{DRAW}\n{REPORT}"), &body);
+    let html = page(
+        &format!("Rusk report {id}"),
+        &format!("{DRAW}\n{REPORT}"),
+        &body,
+    );
     let disposition = format!("inline; filename=\"rusk-report-{id}.html\"");
     Ok((
         [

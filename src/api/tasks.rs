@@ -68,7 +68,11 @@ fn parse_cursor(text: &str) -> Result<(i32, i64), ApiError> {
 }
 
 /// Every span of a job (for the dashboard and the report), up to `cap`.
-pub(super) async fn all(state: &AppState, job: uuid::Uuid, cap: usize) -> Result<Vec<Task>, ApiError> {
+pub(super) async fn all(
+    state: &AppState,
+    job: uuid::Uuid,
+    cap: usize,
+) -> Result<Vec<Task>, ApiError> {
     let mut tasks = Vec::new();
     let mut filter = TaskFilter {
         attempt: None,

@@ -244,6 +244,12 @@ pub struct StoredResult {
 pub struct Progress {
     pub partitions_done: u64,
     pub partitions_total: u64,
+    /// Files (or ranges of large files) the scans have finished, of all they read: finer
+    /// than partitions, which each read several.
+    #[serde(default)]
+    pub files_done: u64,
+    #[serde(default)]
+    pub files_total: u64,
     pub rows_read: u64,
     pub bytes_read: u64,
     pub rows_out: u64,

@@ -1,9 +1,10 @@
 //! How far a running plan has got, read from its scans' metrics while it runs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::metrics::MetricValue;
@@ -30,6 +31,9 @@ impl Prepared {
 pub struct ScanProgress {
     pub partitions_done: u64,
     pub partitions_total: u64,
+    /// Files (or file ranges) the scans have finished, of all they read.
+    pub files_done: u64,
+    pub files_total: u64,
     pub rows_read: u64,
     /// Bytes of the input files (or file ranges) of finished scan partitions.
     pub bytes_read: u64,
@@ -84,6 +88,8 @@ pub fn scan_progress(plan: &Arc<dyn ExecutionPlan>) -> ScanProgress {
             .fold(ScanProgress::default(), |a, b| ScanProgress {
                 partitions_done: a.partitions_done + b.partitions_done,
                 partitions_total: a.partitions_total + b.partitions_total,
+                files_done: a.files_done + b.files_done,
+                files_total: a.files_total + b.files_total,
                 rows_read: a.rows_read + b.rows_read,
                 bytes_read: a.bytes_read + b.bytes_read,
             });
@@ -96,31 +102,62 @@ pub fn scan_progress(plan: &Arc<dyn ExecutionPlan>) -> ScanProgress {
         return progress;
     };
     progress.rows_read = metrics.output_rows().unwrap_or(0) as u64;
-    let finished: BTreeSet<usize> = metrics
-        .iter()
-        .filter(|m| matches!(m.value(), MetricValue::EndTimestamp(t) if t.value().is_some()))
-        .filter_map(|m| m.partition())
+    // A scan opens a stream per file, each registering its own start and end: a partition is
+    // finished once every stream it opened has ended.
+    let mut open: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut files_done: BTreeMap<usize, usize> = BTreeMap::new();
+    for m in metrics.iter() {
+        let Some(partition) = m.partition() else {
+            continue;
+        };
+        match m.value() {
+            MetricValue::Count { name, count } if name == "files_processed" => {
+                *files_done.entry(partition).or_default() += count.value()
+            }
+            MetricValue::StartTimestamp(_) => *open.entry(partition).or_default() += 1,
+            MetricValue::EndTimestamp(t) if t.value().is_some() => {
+                *open.entry(partition).or_default() -= 1
+            }
+            _ => {}
+        }
+    }
+    let finished: BTreeSet<usize> = open
+        .into_iter()
+        .filter(|&(_, still_open)| still_open <= 0)
+        .map(|(partition, _)| partition)
         .collect();
     progress.partitions_done = finished.len() as u64;
-    progress.bytes_read = finished.iter().map(|&p| partition_bytes(plan, p)).sum();
+    let Some(groups) = file_groups(plan) else {
+        return progress;
+    };
+    for (partition, group) in groups.iter().enumerate() {
+        let files = group.files();
+        // Finished partitions count whole; running ones the files they finished, in order.
+        let done = if finished.contains(&partition) {
+            files.len()
+        } else {
+            files_done
+                .get(&partition)
+                .copied()
+                .unwrap_or(0)
+                .min(files.len())
+        };
+        progress.files_total += files.len() as u64;
+        progress.files_done += done as u64;
+        progress.bytes_read += files[..done].iter().map(file_bytes).sum::<u64>();
+    }
     progress
 }
 
-fn partition_bytes(plan: &Arc<dyn ExecutionPlan>, partition: usize) -> u64 {
-    let Some(source) = plan.downcast_ref::<DataSourceExec>() else {
-        return 0;
-    };
-    let Some(config) = source.data_source().downcast_ref::<FileScanConfig>() else {
-        return 0;
-    };
-    config.file_groups.get(partition).map_or(0, |group| {
-        group
-            .files()
-            .iter()
-            .map(|f| match &f.range {
-                Some(range) => (range.end - range.start).max(0) as u64,
-                None => f.object_meta.size,
-            })
-            .sum()
-    })
+fn file_groups(plan: &Arc<dyn ExecutionPlan>) -> Option<&[FileGroup]> {
+    let source = plan.downcast_ref::<DataSourceExec>()?;
+    let config = source.data_source().downcast_ref::<FileScanConfig>()?;
+    Some(&config.file_groups)
+}
+
+fn file_bytes(file: &PartitionedFile) -> u64 {
+    match &file.range {
+        Some(range) => (range.end - range.start).max(0) as u64,
+        None => file.object_meta.size,
+    }
 }

@@ -55,7 +55,9 @@ impl Walk {
                 partition: part,
                 detail: None,
                 started_at,
-                ended_at: figures.ended_at,
+                ended_at: figures
+                    .ended_at
+                    .filter(|_| figures.closed >= figures.opened),
                 rows: figures.rows,
                 bytes: figures.bytes,
                 compute_ns: figures.compute_ns,
@@ -73,6 +75,9 @@ impl Walk {
 /// One partition's figures.
 #[derive(Default)]
 struct Figures {
+    /// Streams made for the partition (a scan makes one per file), and how many have ended.
+    opened: u32,
+    closed: u32,
     started_at: Option<DateTime<Utc>>,
     ended_at: Option<DateTime<Utc>>,
     rows: u64,
@@ -100,8 +105,16 @@ fn by_partition(plan: &Arc<dyn ExecutionPlan>) -> BTreeMap<usize, Figures> {
 fn add(f: &mut Figures, value: &MetricValue) {
     let n = value.as_usize() as u64;
     match value {
-        MetricValue::StartTimestamp(t) => f.started_at = t.value(),
-        MetricValue::EndTimestamp(t) => f.ended_at = t.value(),
+        // A stream made more than once registers its times again: the span runs from the
+        // first start to the last end.
+        MetricValue::StartTimestamp(t) => {
+            f.opened += 1;
+            f.started_at = earliest(f.started_at, t.value());
+        }
+        MetricValue::EndTimestamp(t) => {
+            f.closed += u32::from(t.value().is_some());
+            f.ended_at = f.ended_at.max(t.value());
+        }
         MetricValue::OutputRows(_) => f.rows += n,
         MetricValue::OutputBytes(_) => f.bytes = Some(f.bytes.unwrap_or(0) + n),
         MetricValue::ElapsedCompute(_) => f.compute_ns += n,
@@ -116,6 +129,13 @@ fn add(f: &mut Figures, value: &MetricValue) {
             f.memory_peak = Some(f.memory_peak.unwrap_or(0).max(n))
         }
         _ => {}
+    }
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

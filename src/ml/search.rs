@@ -49,7 +49,9 @@ pub struct Fit {
 pub type Fits = Arc<Mutex<Vec<Fit>>>;
 
 fn record(fits: &Fits, fit: Fit) {
-    fits.lock().unwrap_or_else(PoisonError::into_inner).push(fit);
+    fits.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(fit);
 }
 
 /// What every fold's task reads.
@@ -105,7 +107,16 @@ fn cross_validate(folds: Arc<Folds>, pool: &Pool) -> Result<Vec<Scored>, MlError
                 let scored = folds.run(c, f)?;
                 let params = serde_json::to_string(&folds.candidates[c]).unwrap_or_default();
                 let (candidate, fold, ended_at) = (c, f, Utc::now());
-                record(&fits, Fit { candidate, fold, params, started_at, ended_at });
+                record(
+                    &fits,
+                    Fit {
+                        candidate,
+                        fold,
+                        params,
+                        started_at,
+                        ended_at,
+                    },
+                );
                 Ok((c, scored))
             }));
         }

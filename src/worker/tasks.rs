@@ -45,6 +45,8 @@ impl Tracker {
         Progress {
             partitions_done: scan.partitions_done,
             partitions_total: scan.partitions_total,
+            files_done: scan.files_done,
+            files_total: scan.files_total,
             rows_read: scan.rows_read,
             bytes_read: scan.bytes_read,
             rows_out: self.rows_out.load(Ordering::Relaxed),
@@ -63,7 +65,11 @@ impl Tracker {
         }
         let (node, first) = (node_count(&plan), base.saturating_add(span_slots(&plan)));
         let fits = self.fits.lock().unwrap_or_else(PoisonError::into_inner);
-        spans.extend(fits.iter().zip(first..).map(|(fit, seq)| fit_span(fit, node, seq)));
+        spans.extend(
+            fits.iter()
+                .zip(first..)
+                .map(|(fit, seq)| fit_span(fit, node, seq)),
+        );
         spans
     }
 }
@@ -79,8 +85,12 @@ fn fit_span(fit: &Fit, node: u32, seq: u32) -> TaskSpan {
         ended_at: Some(fit.ended_at),
         rows: 0,
         bytes: None,
-        compute_ns: u64::try_from((fit.ended_at - fit.started_at).num_nanoseconds().unwrap_or(0))
-            .unwrap_or(0),
+        compute_ns: u64::try_from(
+            (fit.ended_at - fit.started_at)
+                .num_nanoseconds()
+                .unwrap_or(0),
+        )
+        .unwrap_or(0),
         spill_count: 0,
         spilled_bytes: 0,
         memory_peak: None,
@@ -142,8 +152,14 @@ mod tests {
         let (a, b) = (span(0, 1), span(1, 1));
         assert_eq!(log.changed(vec![a.clone(), b.clone()]).len(), 2);
         assert!(log.changed(vec![a.clone(), b.clone()]).is_empty());
-        let grown = TaskSpan { rows: 5, ..b.clone() };
-        assert_eq!(log.changed(vec![a.clone(), grown.clone()]), vec![grown.clone()]);
+        let grown = TaskSpan {
+            rows: 5,
+            ..b.clone()
+        };
+        assert_eq!(
+            log.changed(vec![a.clone(), grown.clone()]),
+            vec![grown.clone()]
+        );
         log.unsend(&[grown.clone()]);
         assert_eq!(log.changed(vec![a, grown.clone()]), vec![grown]);
     }

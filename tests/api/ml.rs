@@ -241,6 +241,35 @@ async fn estimators_match_scikit_learn() {
         (best["mean_test_score"].as_f64().unwrap() - ml["best_score"].as_f64().unwrap()).abs()
             < 1e-9
     );
+
+    // Every candidate × fold is a span of the job's task stream, after the plan's own.
+    let id = search["id"].as_str().unwrap();
+    let tasks = app.get_json(&format!("/v1/jobs/{id}/tasks")).await;
+    let tasks = tasks["tasks"].as_array().unwrap();
+    let fits: Vec<&Value> = tasks.iter().filter(|t| t["operator"] == "fit").collect();
+    assert_eq!(fits.len(), 4 * 3, "{tasks:#?}");
+    let plan_nodes = tasks
+        .iter()
+        .filter(|t| t["operator"] != "fit")
+        .map(|t| t["node"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for fit in &fits {
+        assert_eq!(fit["node"].as_u64().unwrap(), plan_nodes + 1, "{fit}");
+        let detail = fit["detail"].as_str().unwrap();
+        assert!(detail.contains("max_depth"), "{detail}");
+        let at = |field: &str| {
+            fit[field]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        };
+        assert!(at("started_at") <= at("ended_at"), "{fit}");
+        seen.insert((detail.to_string(), fit["partition"].as_u64().unwrap()));
+    }
+    assert_eq!(seen.len(), 12, "each candidate on each fold once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

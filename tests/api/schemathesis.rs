@@ -37,6 +37,8 @@ async fn generated_requests_never_get_a_server_error() {
                 "20",
             ])
             .args(["--generation-deterministic", "--no-color"])
+            // The dashboard's feed is a stream that does not end: every call would time out.
+            .args(["--exclude-path", "/v1/dashboard/events"])
             .args(["-H", &format!("Authorization: Bearer {key}")])
             .output()
             .unwrap()

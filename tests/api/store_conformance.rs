@@ -548,8 +548,15 @@ async fn task_spans_are_upserted_paged_and_deleted_with_the_job(backend: Backend
         })
         .collect();
     store.record_tasks(job, 1, "w1", &ended).await.unwrap();
-    store.record_tasks(job, 2, "w2", &running[..1]).await.unwrap();
-    let filter = |attempt, after, limit| TaskFilter { attempt, after, limit };
+    store
+        .record_tasks(job, 2, "w2", &running[..1])
+        .await
+        .unwrap();
+    let filter = |attempt, after, limit| TaskFilter {
+        attempt,
+        after,
+        limit,
+    };
     let all = store.tasks(job, &filter(None, None, 100)).await.unwrap();
     assert_eq!(all.len(), 6);
     let firsts: Vec<TaskSpan> = all[..5].iter().map(|t| t.span.clone()).collect();
@@ -558,15 +565,31 @@ async fn task_spans_are_upserted_paged_and_deleted_with_the_job(backend: Backend
     assert_eq!((all[5].attempt, all[5].worker.as_str()), (2, "w2"));
     assert_eq!(all[5].span, micros(running[0].clone()));
 
-    let page = store.tasks(job, &filter(None, Some((1, 3)), 100)).await.unwrap();
+    let page = store
+        .tasks(job, &filter(None, Some((1, 3)), 100))
+        .await
+        .unwrap();
     let at: Vec<(i32, u32)> = page.iter().map(|t| (t.attempt, t.span.seq)).collect();
     assert_eq!(at, [(1, 4), (2, 0)]);
     let second = store.tasks(job, &filter(Some(2), None, 100)).await.unwrap();
     assert_eq!(second.len(), 1);
-    assert_eq!(store.tasks(job, &filter(None, None, 2)).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .tasks(job, &filter(None, None, 2))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Spans go with their job.
     run(store, succeeded(1, None)).await;
     store.delete("a", job).await.unwrap().unwrap();
-    assert!(store.tasks(job, &filter(None, None, 100)).await.unwrap().is_empty());
+    assert!(
+        store
+            .tasks(job, &filter(None, None, 100))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

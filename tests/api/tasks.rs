@@ -24,14 +24,22 @@ async fn spans_cover_the_plan_and_add_up_to_the_rows(app: TestApp) {
     let mut expected = BTreeSet::new();
     for node in plan["nodes"].as_array().unwrap() {
         for p in 0..node["partitions"].as_u64().unwrap() {
-            expected.insert((node["id"].as_u64().unwrap(), p, node["operator"].to_string()));
+            expected.insert((
+                node["id"].as_u64().unwrap(),
+                p,
+                node["operator"].to_string(),
+            ));
         }
     }
     let seen: BTreeSet<(u64, u64, String)> = tasks
         .iter()
         .map(|t| {
             let node = t["node"].as_u64().unwrap();
-            (node, t["partition"].as_u64().unwrap(), t["operator"].to_string())
+            (
+                node,
+                t["partition"].as_u64().unwrap(),
+                t["operator"].to_string(),
+            )
         })
         .collect();
     assert_eq!(seen, expected, "{tasks:#?}");
@@ -131,7 +139,12 @@ async fn the_feed_the_page_and_the_report_show_only_the_tenants_jobs() {
     // The page: no data, no key needed, nothing fetched from elsewhere.
     let page = reqwest::get(app.url("/dashboard")).await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = page.text().await.unwrap();
     assert!(html.contains("<canvas") && html.contains("/v1/dashboard/events"));
     for outside in ["src=\"http", "href=\"http", "@import", "url(http"] {
@@ -186,7 +199,10 @@ async fn the_feed_the_page_and_the_report_show_only_the_tenants_jobs() {
     let data: Value = serde_json::from_str(&html[start..end]).unwrap();
     assert_eq!(data["job"]["id"], id);
     assert_eq!(data["tasks"], tasks["tasks"]);
-    assert_eq!(data["plan"], app.get_json(&format!("/v1/jobs/{id}/plan")).await);
+    assert_eq!(
+        data["plan"],
+        app.get_json(&format!("/v1/jobs/{id}/plan")).await
+    );
     assert!(!html.contains("src=\"http") && !html.contains(&theirs));
     let (status, _) = get(&app, &format!("/v1/jobs/{theirs}/report")).await;
     assert_eq!(status, 404);

@@ -49,10 +49,16 @@
     if (snap.job && snap.job.id === state.job) renderJob(snap.job, snap.tasks);
   }
 
+  // Progress in the scans' finest unit: files (or file ranges) where they tell, else partitions.
+  function units(p) {
+    return p.files_total ? { done: p.files_done || 0, total: p.files_total, name: "files" }
+      : { done: p.partitions_done || 0, total: p.partitions_total || 0, name: "partitions" };
+  }
+
   function progressCell(j) {
-    const p = j.progress || {}; const total = p.partitions_total || 0;
-    const pct = j.state === "succeeded" ? 100 : total ? Math.floor((100 * (p.partitions_done || 0)) / total) : 0;
-    return `<div class="bar" title="${p.partitions_done || 0}/${total} partitions" data-done="${p.partitions_done || 0}" data-total="${total}" data-rows="${p.rows_read || 0}"><span style="width:${pct}%"></span></div>`;
+    const u = units(j.progress || {}); const p = j.progress || {};
+    const pct = j.state === "succeeded" ? 100 : u.total ? Math.floor((100 * u.done) / u.total) : 0;
+    return `<div class="bar" title="${u.done}/${u.total} ${u.name}" data-done="${u.done}" data-total="${u.total}" data-rows="${p.rows_read || 0}"><span style="width:${pct}%"></span></div>`;
   }
 
   function renderJobs(snap) {
@@ -64,7 +70,7 @@
       if (j.state === "running" && before && now > before.at) {
         const bps = ((p.bytes_read || 0) - before.bytes) / ((now - before.at) / 1000);
         rate = bps > 0 ? D.bytes(bps) + "/s" : "";
-        const done = p.partitions_done || 0, total = p.partitions_total || 0, started = Date.parse(j.started_at);
+        const { done, total } = units(p), started = Date.parse(j.started_at);
         if (done > 0 && total > done) eta = D.secs(((now - started) / 1000 / done) * (total - done));
       }
       state.prev.set(j.id, { at: now, bytes: p.bytes_read || 0 });
@@ -102,7 +108,8 @@
       `<a href="#" id="report-link">report</a>`;
     $("report-link").onclick = (ev) => { ev.preventDefault(); openReport(job.id); };
     const p = job.progress || {};
-    $("job-progress").innerHTML = `${progressCell({ ...job, progress: p })} <span class="muted">${p.partitions_done || 0}/${p.partitions_total || 0} partitions · ` +
+    const u = units(p);
+    $("job-progress").innerHTML = `${progressCell({ ...job, progress: p })} <span class="muted">${u.done}/${u.total} ${u.name}, ${p.partitions_done || 0}/${p.partitions_total || 0} partitions · ` +
       `${D.count(p.rows_read)} rows, ${D.bytes(p.bytes_read)} read · ${D.count(p.rows_out)} rows out</span>`;
     stream.update(tasks); seen.spansDrawn = stream.view.drawn;
     D.timings($("timings"), tasks);
@@ -124,7 +131,7 @@
     const schema = r.schema.map((c) => `<th>${D.esc(c.name)}<br><span class="muted">${D.esc(c.type)}</span></th>`).join("");
     let rows = [];
     try { rows = await (await authed(`/v1/jobs/${job.id}/result?format=json&limit=20`)).json(); } catch (e) { rows = []; }
-    const body = rows.map((row) => "<tr>" + r.schema.map((c) => `<td>${D.esc(row[c.name])}</td>`).join("") + "</tr>").join("");
+    const body = rows.map((row) => "<tr>" + r.schema.map((c) => `<td>${D.esc(D.cell(row[c.name]))}</td>`).join("") + "</tr>").join("");
     $("result").innerHTML = `<p class="muted">${D.count(r.rows)} rows, ${D.bytes(r.bytes)} in ${r.file_count} file(s); the first ${rows.length}:</p>` +
       `<table id="preview"><thead><tr>${schema}</tr></thead><tbody>${body}</tbody></table>`;
   }

@@ -10,6 +10,8 @@ const RuskDraw = (() => {
     return (i ? v.toFixed(1) : v.toFixed(0)) + " " + u[i];
   };
   const count = (n) => (n == null ? "" : Number(n).toLocaleString("en-US"));
+  // A cell of a result preview: floats to 8 significant digits, as a person reads them.
+  const cell = (v) => (typeof v === "number" && !Number.isInteger(v) ? String(+v.toPrecision(8)) : v);
   const secs = (s) => {
     if (s == null || !isFinite(s)) return "";
     if (s < 1e-3) return (s * 1e6).toFixed(0) + " µs";
@@ -164,7 +166,7 @@ const RuskDraw = (() => {
       ];
       svg += `<g class="node${spilled ? " spilled" : ""}" data-node="${n.id}" data-rows="${m.output_rows ?? ""}"><title>${esc(n.detail)}</title>` +
         `<rect x="${px(p)}" y="${py(p)}" width="${W}" height="${H}" rx="4"/>` +
-        `<rect x="${px(p)}" y="${py(p)}" width="6" height="${H}" fill="${colour(n.operator)}" stroke="none"/>` +
+        `<rect class="stripe" x="${px(p)}" y="${py(p)}" width="6" height="${H}" style="fill:${colour(n.operator)}"/>` +
         `<text class="op" x="${px(p) + 12}" y="${py(p) + 16}">${esc(n.id + " " + n.operator)}</text>` +
         lines.map((l, i) => `<text x="${px(p) + 12}" y="${py(p) + 33 + i * 14}">${esc(l)}</text>`).join("") + `</g>`;
     }
@@ -192,5 +194,5 @@ const RuskDraw = (() => {
       log.map((a) => `<tr><td>${a.attempt}</td><td>${esc(a.worker)}</td><td>${esc(a.started_at)}</td><td class="num">${a.ended_at ? secs((ms(a.ended_at) - ms(a.started_at)) / 1000) : "running"}</td><td>${esc(a.outcome || "")}</td><td>${esc(a.error ? a.error.code + ": " + a.error.message : "")}</td></tr>`).join("") + `</tbody></table>`;
   }
 
-  return { esc, bytes, count, secs, colour, taskStream, plan, timings, attempts };
+  return { esc, bytes, count, cell, secs, colour, taskStream, plan, timings, attempts };
 })();
