@@ -165,8 +165,17 @@ def field_table(schema, links):
     return rows
 
 
+def inline_variants(schemas):
+    """A discriminated union's variants are schemas of their own in the document (for
+    generated clients); the reference shows them under the union, as before."""
+    for schema in schemas.values():
+        if "discriminator" in schema:
+            schema["oneOf"] = [schemas.get(ref_name(v), v) for v in schema["oneOf"]]
+
+
 def render(document):
     schemas = document.get("components", {}).get("schemas", {})
+    inline_variants(schemas)
     if ROOT_SCHEMA not in schemas:
         sys.exit(f"{OPENAPI}: no components.schemas.{ROOT_SCHEMA}")
     names = reachable(schemas, ROOT_SCHEMA)

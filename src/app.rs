@@ -330,13 +330,15 @@ async fn spawn_metrics(
         store: services.store.clone(),
         engine: services.engine.clone(),
     };
-    let router = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let scrape = scrape.clone();
-            async move { scrape.respond().await }
-        }),
-    );
+    let router = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let scrape = scrape.clone();
+                async move { scrape.respond().await }
+            }),
+        )
+        .merge(crate::api::probes(services.store.clone()));
     let stop = shutdown.clone();
     tasks.spawn(async move {
         axum::serve(listener, router)

@@ -199,10 +199,46 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Total memory from `/proc/meminfo`; `None` where that file does not exist.
+/// The memory this process may use: the container's limit where a cgroup sets one (in a
+/// Kubernetes pod `/proc/meminfo` shows the node's memory, and half of that would get the pod
+/// OOM-killed), else the machine's from `/proc/meminfo`; `None` where neither can be read.
 fn total_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let machine = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| meminfo_total(&info));
+    // cgroup v2, then v1 (where "no limit" is a huge number, which the `min` below absorbs).
+    let container = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .find_map(|path| {
+        std::fs::read_to_string(path)
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    });
+    match (container, machine) {
+        (Some(c), Some(m)) => Some(c.min(m)),
+        (c, m) => c.or(m),
+    }
+}
+
+fn meminfo_total(info: &str) -> Option<u64> {
     let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::meminfo_total;
+
+    #[test]
+    fn meminfo_total_reads_kib() {
+        let info = "MemTotal:       24558532 kB\nMemFree:        1000 kB\n";
+        assert_eq!(meminfo_total(info), Some(24_558_532 * 1024));
+        assert_eq!(meminfo_total("MemFree: 1 kB\n"), None);
+    }
 }

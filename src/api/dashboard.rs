@@ -118,10 +118,10 @@ pub struct Snapshot {
 }
 
 /// The dashboard's live feed: a `snapshot` event about every second.
-#[utoipa::path(get, path = "/v1/dashboard/events", tag = "jobs", params(FeedQuery),
+#[utoipa::path(get, path = "/v1/dashboard/events", operation_id = "dashboard_events", tag = "jobs", params(FeedQuery),
     responses(
-        (status = 200, description = "`snapshot` events (JSON `Snapshot`)",
-            content_type = "text/event-stream", body = Snapshot),
+        (status = 200, description = "`snapshot` events, each one's data a `Snapshot` as JSON",
+            content_type = "text/event-stream"),
         (status = 404, description = "No such job", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
@@ -222,7 +222,7 @@ struct ReportData {
 
 /// A job's performance report: one self-contained HTML file (task stream, plan with metrics,
 /// timings by operator, attempts, the spec) that opens from disk with no server.
-#[utoipa::path(get, path = "/v1/jobs/{id}/report", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/report", operation_id = "get_report", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 200, description = "The report", content_type = "text/html"),

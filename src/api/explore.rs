@@ -36,7 +36,7 @@ pub struct InspectResponse {
 }
 
 /// A source's schema, files, partitions and first rows, reading only what that needs.
-#[utoipa::path(post, path = "/v1/inspect", tag = "explore", request_body = InspectRequest,
+#[utoipa::path(post, path = "/v1/inspect", operation_id = "inspect", tag = "explore", request_body = InspectRequest,
     responses(
         (status = 200, description = "What the source holds", body = InspectResponse),
         (status = 400, description = "Not JSON", body = ErrorBody),
@@ -85,7 +85,7 @@ pub struct ExplainResponse {
 }
 
 /// A spec's validated, optimized plan, without running it.
-#[utoipa::path(post, path = "/v1/explain", tag = "explore", request_body = JobSpec,
+#[utoipa::path(post, path = "/v1/explain", operation_id = "explain", tag = "explore", request_body = JobSpec,
     responses(
         (status = 200, description = "The plan", body = ExplainResponse),
         (status = 400, description = "Not JSON", body = ErrorBody),

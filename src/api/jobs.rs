@@ -40,7 +40,7 @@ pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 ///
 /// The spec is validated and planned before anything is stored: unknown sources, columns,
 /// bad expressions or forbidden SQL are refused with 422 and no job is created.
-#[utoipa::path(post, path = "/v1/jobs", tag = "jobs",
+#[utoipa::path(post, path = "/v1/jobs", operation_id = "submit_job", tag = "jobs",
     request_body = JobSpec,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Retrying with the same key and body returns the first job (200)")),
@@ -122,6 +122,7 @@ pub struct ListQuery {
     /// Only jobs in this state.
     pub state: Option<JobState>,
     /// Page size, 1–1000; default 50.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -136,7 +137,7 @@ pub struct JobPage {
 }
 
 /// List jobs, newest first.
-#[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
+#[utoipa::path(get, path = "/v1/jobs", operation_id = "list_jobs", tag = "jobs", params(ListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobPage),
         (status = 400, description = "Bad parameter", body = ErrorBody)))]
@@ -182,7 +183,7 @@ pub(super) async fn find(state: &AppState, access: &Access, id: Uuid) -> Result<
 }
 
 /// Read a job: its state, attempts, error or result.
-#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}", operation_id = "get_job", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job", body = JobView),
@@ -202,7 +203,7 @@ pub async fn get_job(
 }
 
 /// Cancel a queued or running job; a running job stops within about a second.
-#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", tag = "jobs",
+#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", operation_id = "cancel_job", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 202, description = "Cancelled", body = JobView),
@@ -229,7 +230,7 @@ pub async fn cancel(
 
 /// Delete a job: its row, its result files and the models it trained (files it wrote to its
 /// own `output.path` are the caller's and stay). A queued or running job is cancelled first.
-#[utoipa::path(delete, path = "/v1/jobs/{id}", tag = "jobs",
+#[utoipa::path(delete, path = "/v1/jobs/{id}", operation_id = "delete_job", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -283,7 +284,7 @@ pub struct ResultQuery {
 ///
 /// `format=arrow` (Arrow IPC stream), `parquet`, `json` (an array of row objects) or `csv`,
 /// or the same by `Accept`. `offset` and `limit` select a window of rows, e.g. for previews.
-#[utoipa::path(get, path = "/v1/jobs/{id}/result", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/result", operation_id = "get_result", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id"), ResultQuery),
     responses(
         (status = 200, description = "The rows", content(
@@ -334,7 +335,7 @@ pub async fn result(
 
 /// The executed plan of a succeeded job: its operators and edges, each operator with what it
 /// did (rows out, compute time, spills), as `EXPLAIN ANALYZE` would show it.
-#[utoipa::path(get, path = "/v1/jobs/{id}/plan", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/plan", operation_id = "get_plan", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 200, description = "The executed plan", body = TaskGraph),
@@ -364,7 +365,7 @@ pub async fn plan(
 }
 
 /// Download one result file as stored (`result.files[i].url`).
-#[utoipa::path(get, path = "/v1/jobs/{id}/files/{index}", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/files/{index}", operation_id = "get_file", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id"),
            ("index" = usize, Path, description = "Position in `result.files`")),
     responses(
@@ -501,11 +502,11 @@ const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 /// Each event's data is the job (as `GET /v1/jobs/{id}`): `event: state` when its state or
 /// attempt changes, `event: progress` when only its progress does. The stream closes after
 /// the event for the terminal state.
-#[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/events", operation_id = "job_events", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
-        (status = 200, description = "A stream of `state` and `progress` events",
-            content_type = "text/event-stream", body = JobView),
+        (status = 200, description = "A stream of `state` and `progress` events, each one's \
+            data a `JobView` as JSON", content_type = "text/event-stream"),
         (status = 404, description = "No such job", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
@@ -532,7 +533,7 @@ pub async fn events(
 const MAX_RESULT_ROWS: u64 = 1_000_000;
 
 /// A job's webhook messages and every attempt to deliver them.
-#[utoipa::path(get, path = "/v1/jobs/{id}/deliveries", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/deliveries", operation_id = "list_deliveries", tag = "jobs",
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job's webhook deliveries, oldest first",

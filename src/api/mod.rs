@@ -4,6 +4,7 @@
 mod admission;
 mod auth;
 mod dashboard;
+mod document;
 mod error;
 mod explore;
 mod extract;
@@ -29,6 +30,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use auth::Access;
 pub use error::{ApiError, ErrorBody};
+pub use health::probes;
 pub use origin::OriginPolicy;
 
 use crate::engine::Engine;
@@ -94,6 +96,8 @@ pub use metrics::Scrape;
         (name = "workers", description = "The worker processes running jobs"),
         (name = "health", description = "Probes for load balancers and Kubernetes")
     ),
+    // Event streams carry these as JSON in each event's data.
+    components(schemas(crate::views::JobView, dashboard::Snapshot)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -161,54 +165,7 @@ where
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    with_common_errors(routes().split_for_parts().1)
-}
-
-/// Answers every `/v1` operation may give, whatever the handler: a bad parameter (400), no or
-/// a wrong key (401), a link that does not fit (403), the store down (503); for bodies, 413.
-fn with_common_errors(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let error = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
-            .build()
-    };
-    for (path, item) in api.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
-            continue;
-        }
-        let operations = [&mut item.get, &mut item.post, &mut item.delete];
-        for (i, operation) in operations.into_iter().enumerate() {
-            let Some(operation) = operation else { continue };
-            let mut common = vec![
-                ("400", "A bad parameter"),
-                ("401", "No API key, or an unknown or revoked one"),
-                (
-                    "403",
-                    "A signed link that is altered, expired or for another resource",
-                ),
-                ("503", "Job store unavailable"),
-            ];
-            if i == 1 {
-                common.push(("413", "Body larger than 1 MiB"));
-                common.push(("415", "A body that is not declared as JSON"));
-            }
-            for (status, description) in common {
-                operation
-                    .responses
-                    .responses
-                    .entry(status.to_string())
-                    .or_insert_with(|| error(description).into());
-            }
-        }
-    }
-    api
+    document::finish(routes().split_for_parts().1)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -227,7 +184,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state.clone())
         .split_for_parts();
-    let api = with_common_errors(api);
+    let api = document::finish(api);
     // For operators and people, not in the OpenAPI document.
     let scrape = Router::new()
         .route("/metrics", axum::routing::get(metrics::scrape))

@@ -15,6 +15,7 @@ use crate::store::ModelFilter;
 #[into_params(parameter_in = Query)]
 pub struct ModelQuery {
     /// Page size, 1–1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -29,7 +30,7 @@ pub struct ModelList {
 }
 
 /// The tenant's models: estimator, parameters, features, held-out metrics, training job.
-#[utoipa::path(get, path = "/v1/models", tag = "models", params(ModelQuery),
+#[utoipa::path(get, path = "/v1/models", operation_id = "list_models", tag = "models", params(ModelQuery),
     responses(
         (status = 200, description = "A page of models, newest first", body = ModelList),
         (status = 400, description = "Bad parameter", body = ErrorBody)))]
@@ -57,7 +58,7 @@ pub async fn list(
 }
 
 /// One model.
-#[utoipa::path(get, path = "/v1/models/{id}", tag = "models",
+#[utoipa::path(get, path = "/v1/models/{id}", operation_id = "get_model", tag = "models",
     params(("id" = String, Path, description = "Model id (`model_…`)")),
     responses(
         (status = 200, description = "The model", body = ModelInfo),

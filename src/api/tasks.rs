@@ -18,6 +18,7 @@ pub struct TaskQuery {
     /// Only this attempt's spans (attempts count from 1).
     pub attempt: Option<i32>,
     /// Page size, 1–1000; default 1000.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -33,7 +34,7 @@ pub struct TaskPage {
 
 /// A job's task spans: one per operator × partition of each attempt's plan (and one per ML
 /// fit), with when it ran and what it did. Spans appear while the job runs.
-#[utoipa::path(get, path = "/v1/jobs/{id}/tasks", tag = "jobs",
+#[utoipa::path(get, path = "/v1/jobs/{id}/tasks", operation_id = "list_tasks", tag = "jobs",
     params(("id" = uuid::Uuid, Path, description = "Job id"), TaskQuery),
     responses(
         (status = 200, description = "A page of spans", body = TaskPage),

@@ -23,7 +23,7 @@ pub struct WorkerList {
 }
 
 /// Live workers: capabilities, slots busy and free, current jobs, last report.
-#[utoipa::path(get, path = "/v1/workers", tag = "workers",
+#[utoipa::path(get, path = "/v1/workers", operation_id = "list_workers", tag = "workers",
     responses((status = 200, description = "Workers seen in the last few seconds", body = WorkerList)))]
 pub async fn list(
     State(state): State<AppState>,

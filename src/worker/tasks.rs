@@ -160,7 +160,7 @@ mod tests {
             log.changed(vec![a.clone(), grown.clone()]),
             vec![grown.clone()]
         );
-        log.unsend(&[grown.clone()]);
+        log.unsend(std::slice::from_ref(&grown));
         assert_eq!(log.changed(vec![a, grown.clone()]), vec![grown]);
     }
 }

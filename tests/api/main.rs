@@ -30,6 +30,7 @@ mod running;
 mod s3;
 mod schemathesis;
 mod service;
+mod shipping;
 mod sizing;
 mod steps;
 mod store;

@@ -167,7 +167,7 @@ async fn with_keys_metrics_need_the_operator_token() {
         status(app.client.get(&url).bearer_auth("operator-secret")).await,
         200
     );
-    // The separate address needs nothing, and serves only /metrics.
+    // The separate address needs nothing, and serves only /metrics and the probes.
     let own = app.metrics_base.clone().expect("RUSK_METRICS_LISTEN");
     let text = app
         .client
@@ -180,6 +180,9 @@ async fn with_keys_metrics_need_the_operator_token() {
         .unwrap();
     assert!(text.contains("rusk_jobs_submitted_total 0"), "{text}");
     assert_eq!(status(app.client.get(format!("{own}/v1/jobs"))).await, 404);
+    // A worker has no API port: Kubernetes probes it here.
+    assert_eq!(status(app.client.get(format!("{own}/healthz"))).await, 200);
+    assert_eq!(status(app.client.get(format!("{own}/readyz"))).await, 200);
 
     // Keys but no operator token: nobody may scrape here.
     let app = spawn_configured(Backend::Sqlite, Role::Serve, |_| {}).await;

@@ -522,13 +522,14 @@ fn span(seq: u32, ended: bool) -> TaskSpan {
     }
 }
 
+/// Times are kept to the microsecond.
+fn to_micros(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
+}
+
 fn micros(mut s: TaskSpan) -> TaskSpan {
-    // Kept to the microsecond.
-    let cut = |t: chrono::DateTime<Utc>| {
-        chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
-    };
-    s.started_at = cut(s.started_at);
-    s.ended_at = s.ended_at.map(cut);
+    s.started_at = to_micros(s.started_at);
+    s.ended_at = s.ended_at.map(to_micros);
     s
 }
 

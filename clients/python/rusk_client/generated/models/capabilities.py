@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="Capabilities")
+
+
+@_attrs_define
+class Capabilities:
+    """What a worker process can do.
+
+    Attributes:
+        cores (int):
+        memory_limit (int): The engine's memory pool, in bytes.
+        gpus (list[str]): GPU devices (none until GPU kernels land).
+    """
+
+    cores: int
+    memory_limit: int
+    gpus: list[str]
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        cores = self.cores
+
+        memory_limit = self.memory_limit
+
+        gpus = self.gpus
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "cores": cores,
+                "memory_limit": memory_limit,
+                "gpus": gpus,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        cores = d.pop("cores")
+
+        memory_limit = d.pop("memory_limit")
+
+        gpus = cast(list[str], d.pop("gpus"))
+
+        capabilities = cls(
+            cores=cores,
+            memory_limit=memory_limit,
+            gpus=gpus,
+        )
+
+        capabilities.additional_properties = d
+        return capabilities
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

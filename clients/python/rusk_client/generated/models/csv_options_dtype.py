@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.d_type import DType
+
+T = TypeVar("T", bound="CsvOptionsDtype")
+
+
+@_attrs_define
+class CsvOptionsDtype:
+    """Column → type, overriding inference."""
+
+    additional_properties: dict[str, DType] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+
+        field_dict: dict[str, Any] = {}
+        for prop_name, prop in self.additional_properties.items():
+            field_dict[prop_name] = prop.value
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        csv_options_dtype = cls()
+
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional_property = DType(prop_dict)
+
+            additional_properties[prop_name] = additional_property
+
+        csv_options_dtype.additional_properties = additional_properties
+        return csv_options_dtype
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> DType:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: DType) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

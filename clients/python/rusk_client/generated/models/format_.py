@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class Format(StrEnum):
+    ARROW = "arrow"
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.step_astype_op import StepAstypeOp
+
+if TYPE_CHECKING:
+    from ..models.step_astype_columns import StepAstypeColumns
+
+
+T = TypeVar("T", bound="StepAstype")
+
+
+@_attrs_define
+class StepAstype:
+    """Cast columns to pandas dtypes (`{"price": "float64"}`).
+
+    Attributes:
+        columns (StepAstypeColumns):
+        op (StepAstypeOp):
+    """
+
+    columns: StepAstypeColumns
+    op: StepAstypeOp
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        columns = self.columns.to_dict()
+
+        op = self.op.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "columns": columns,
+                "op": op,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.step_astype_columns import StepAstypeColumns  # noqa: PLC0415
+
+        d = dict(src_dict)
+        columns = StepAstypeColumns.from_dict(d.pop("columns"))
+
+        op = StepAstypeOp(d.pop("op"))
+
+        step_astype = cls(
+            columns=columns,
+            op=op,
+        )
+
+        step_astype.additional_properties = d
+        return step_astype
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.step_describe_op import StepDescribeOp
+
+T = TypeVar("T", bound="StepDescribe")
+
+
+@_attrs_define
+class StepDescribe:
+    """count, mean, std, min, 25%, 50%, 75%, max of every numeric column, one row per
+    statistic (labelled in column `statistic`).
+
+        Attributes:
+            op (StepDescribeOp):
+    """
+
+    op: StepDescribeOp
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        op = self.op.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "op": op,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        op = StepDescribeOp(d.pop("op"))
+
+        step_describe = cls(
+            op=op,
+        )
+
+        step_describe.additional_properties = d
+        return step_describe
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

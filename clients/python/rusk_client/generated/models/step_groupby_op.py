@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class StepGroupbyOp(StrEnum):
+    GROUPBY = "groupby"
+
+    def __str__(self) -> str:
+        return str(self.value)
