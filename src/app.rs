@@ -400,6 +400,7 @@ fn spawn_api(
         result_quota: settings.result_quota,
         metrics: services.metrics,
         metrics_token: settings.metrics_token.clone(),
+        shutdown: shutdown.clone(),
     });
     let router = router.into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(async move {

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -133,6 +133,7 @@ pub async fn events(
     if let Some(id) = query.job {
         find(&state, &access, id).await?;
     }
+    let shutdown = state.shutdown.clone();
     let feed = Feed {
         base: base_url(&state, &headers),
         app: state,
@@ -141,7 +142,7 @@ pub async fn events(
         sent: HashMap::new(),
         first: true,
     };
-    let stream = futures::stream::unfold(feed, Feed::next);
+    let stream = futures::stream::unfold(feed, Feed::next).take_until(shutdown.cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

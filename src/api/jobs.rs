@@ -6,7 +6,7 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
@@ -516,6 +516,7 @@ pub async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let tenant = access.tenant()?.to_string();
     let first = find(&state, &access, id).await?;
+    let shutdown = state.shutdown.clone();
     let watch = Watch {
         tenant,
         base: base_url(&state, &headers),
@@ -525,7 +526,7 @@ pub async fn events(
         seen: None,
         ended: false,
     };
-    let stream = futures::stream::unfold(watch, Watch::next);
+    let stream = futures::stream::unfold(watch, Watch::next).take_until(shutdown.cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

@@ -67,6 +67,9 @@ pub struct AppState {
     pub metrics: Arc<crate::telemetry::Metrics>,
     /// What `GET /metrics` needs once the server has API keys (`RUSK_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// Cancelled when the process shuts down: event streams end then, or a graceful shutdown
+    /// would wait for callers that never hang up.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Capabilities, ErrorCode, Job, JobError, MlSummary, ModelInfo, Progress, REPORT_EVERY,
-    StoredResult, WorkerInfo, WorkerLoad,
+    StoredResult, TaskSpan, WorkerInfo, WorkerLoad,
 };
 use crate::engine::{Engine, EngineError};
 use crate::ml::{self, MlError};
@@ -391,7 +391,7 @@ impl Worker {
             }
         };
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
-        self.record_tasks(&lease, &tracker, &mut log).await;
+        self.record_last_tasks(&lease, &tracker, &mut log).await;
         self.count(&outcome, &tracker.progress(), started.elapsed());
         self.finish(&lease, outcome).await;
         self.discard(&lease, destination.as_ref(), succeeded).await;
@@ -462,7 +462,22 @@ impl Worker {
     /// Sends the spans that changed since the last heartbeat. Diagnostics: a failed write
     /// fails nothing, and is tried again at the next heartbeat.
     async fn record_tasks(&self, lease: &Lease, tracker: &Tracker, log: &mut TaskLog) {
-        let changed = log.changed(tracker.spans());
+        self.send_spans(lease, tracker.spans(), log).await;
+    }
+
+    /// The attempt's last spans: those its end cut off (a failure, a timeout, a shutdown) end
+    /// with it, rather than showing as running forever.
+    async fn record_last_tasks(&self, lease: &Lease, tracker: &Tracker, log: &mut TaskLog) {
+        let end = chrono::Utc::now();
+        let mut spans = tracker.spans();
+        for span in spans.iter_mut().filter(|s| s.ended_at.is_none()) {
+            span.ended_at = Some(end.max(span.started_at));
+        }
+        self.send_spans(lease, spans, log).await;
+    }
+
+    async fn send_spans(&self, lease: &Lease, spans: Vec<TaskSpan>, log: &mut TaskLog) {
+        let changed = log.changed(spans);
         let recorded = self
             .store
             .record_tasks(lease.job_id, lease.attempt, &self.id, &changed)

@@ -227,3 +227,50 @@ async fn shutdown_releases_running_jobs_after_the_grace(mut app: TestApp) {
     assert_eq!(job["attempt_log"][0]["outcome"], "retry");
     assert_eq!(job["attempt_log"][0]["error"]["code"], "worker_shutdown");
 }
+
+/// Event streams never end by themselves (the dashboard's feed) or end only with their job:
+/// on shutdown they close, or a graceful shutdown would wait on callers that never hang up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_open_event_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, _) = crate::helpers::settings_for(Backend::Sqlite, dir.path()).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = rusk::app::start(&settings, Role::Api, shutdown.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr.unwrap());
+    let logs = data::logs(1, 10, 5);
+    let root = settings.data_root.clone().unwrap();
+    std::fs::create_dir_all(root.join("logs")).unwrap();
+    std::fs::write(root.join("logs/large-data-0.csv"), data::to_csv(&logs[0])).unwrap();
+    let client = reqwest::Client::new();
+    // No worker in an `api` process: the job stays queued and its stream open.
+    let id = crate::helpers::json_of(
+        client
+            .post(format!("{base}/v1/jobs"))
+            .header("content-type", "application/json")
+            .body(data::seed_spec()),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut streams = Vec::new();
+    for path in [
+        "/v1/dashboard/events".to_string(),
+        format!("/v1/jobs/{id}/events"),
+    ] {
+        let mut response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.chunk().await.unwrap().is_some(), "{path} sends");
+        streams.push(response);
+    }
+    shutdown.cancel();
+    // A hang guard, not a timing: without the fix this waits forever.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(60), running.wait()).await;
+    assert!(stopped.is_ok(), "the API still waits on its event streams");
+    stopped.unwrap().unwrap();
+    for mut stream in streams {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    }
+}

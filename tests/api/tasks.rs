@@ -87,6 +87,25 @@ async fn spans_cover_the_plan_and_add_up_to_the_rows(app: TestApp) {
     assert_eq!(only["tasks"], serde_json::json!([]));
 }
 
+/// An attempt cut off (here by its timeout) ends its open spans with it: none shows as
+/// running after the job has failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_of_a_cut_off_attempt_end_with_it() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    data::write_logs(&app, 1, 10);
+    let mut spec = data::endless_spec();
+    spec["timeout_s"] = 2.into();
+    let job = app.wait(&app.submit(&spec).await).await;
+    assert_eq!(job["error"]["code"], "timeout", "{job}");
+    let id = job["id"].as_str().unwrap();
+    let tasks = all_tasks(&app, id, 1000).await;
+    assert!(!tasks.is_empty(), "the attempt ran operators");
+    for t in &tasks {
+        assert!(!t["ended_at"].is_null(), "still running: {t}");
+        assert!(time(&t["started_at"]) <= time(&t["ended_at"]), "{t}");
+    }
+}
+
 fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
     v.as_str().unwrap().parse().unwrap()
 }
