@@ -7,6 +7,7 @@ mod dense_groupby;
 mod diagnose;
 mod explore;
 mod hive;
+mod means;
 mod paths;
 mod pipeline;
 mod progress;
@@ -276,6 +277,7 @@ impl Engine {
             .build();
         let ctx = SessionContext::new_with_state(state);
         bounded::bound_amplifiers(&ctx, self.amplifier_budget());
+        means::exact_means(&ctx);
         ctx
     }
 

@@ -409,11 +409,12 @@ fn groupby(
     Ok(grouped.sort(order)?)
 }
 
-/// One pandas aggregation. Integers are averaged and their medians taken as floats, as pandas
-/// does; `std` and `var` use ddof=1; `first`/`last` skip nulls.
+/// One pandas aggregation. Integers and decimals are averaged and their medians taken as
+/// floats, as pandas does (DataFusion's decimal mean cuts digits off); `std` and `var` use
+/// ddof=1; `first`/`last` skip nulls.
 fn aggregate(function: AggFn, column: Expr, data_type: &DataType) -> Result<Expr, DataFusionError> {
     let as_float = || {
-        if data_type.is_integer() {
+        if data_type.is_integer() || is_decimal(data_type) {
             cast(column.clone(), DataType::Float64)
         } else {
             column.clone()
@@ -437,6 +438,16 @@ fn aggregate(function: AggFn, column: Expr, data_type: &DataType) -> Result<Expr
             .null_treatment(NullTreatment::IgnoreNulls)
             .build()?,
     })
+}
+
+fn is_decimal(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Decimal32(..)
+            | DataType::Decimal64(..)
+            | DataType::Decimal128(..)
+            | DataType::Decimal256(..)
+    )
 }
 
 fn sort(frame: DataFrame, by: &Names, ascending: Option<&Ascending>) -> StepResult {
@@ -732,6 +743,21 @@ mod tests {
             ],
             &out
         );
+    }
+
+    /// pandas' mean of decimals is a float64 with every digit; DataFusion's own is a decimal
+    /// cut to six places (4.666666).
+    #[tokio::test]
+    async fn the_mean_of_decimals_is_a_float_with_every_digit() {
+        let out = run(json!([
+            {"op": "filter", "expr": "id <= 3"},
+            {"op": "assign", "columns": {"g": "1", "d": "CAST(id * id AS DECIMAL(15, 2))"}},
+            {"op": "groupby", "by": "g", "agg": {"d": "mean"}}
+        ]))
+        .await;
+        let d = out[0].column_by_name("d").unwrap();
+        let d = d.as_any().downcast_ref::<Float64Array>().expect("float64");
+        assert_eq!(d.value(0), 14.0 / 3.0);
     }
 
     #[tokio::test]
