@@ -769,6 +769,11 @@ export interface components {
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
+        /**
+         * @description What `rolling` computes over its window.
+         * @enum {string}
+         */
+        MovingFn: "sum" | "mean" | "min" | "max" | "count" | "std" | "var";
         /** @description A column name or a list of them. */
         Names: string | string[];
         /** @description An operator's figures from a finished run, as DataFusion counted them. */
@@ -852,6 +857,12 @@ export interface components {
             /** Format: int64 */
             rows_out: number;
         };
+        /**
+         * @description How `rank` ranks ties, as pandas: `average` of their positions, `min`, `max`, `first`
+         *     (in `order_by` order) or `dense` (no gaps).
+         * @enum {string}
+         */
+        RankMethod: "average" | "min" | "max" | "first" | "dense";
         ResultView: {
             /** Format: int64 */
             rows: number;
@@ -884,7 +895,7 @@ export interface components {
              */
             expired_at?: string | null;
         };
-        /** @description A JSON scalar used as a value in a step (`fillna`). */
+        /** @description A JSON scalar used as a value in a step (`fillna`, `map`). */
         Scalar: boolean | number | string;
         /** @enum {string} */
         Scoring: "accuracy" | "f1" | "roc_auc" | "r2" | "neg_mean_squared_error" | "neg_mean_absolute_error";
@@ -909,7 +920,7 @@ export interface components {
             options?: components["schemas"]["CsvOptions"];
         };
         /** @description One pandas-style operation. Expressions are SQL expressions over column names. */
-        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepMerge"];
+        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepMerge"];
         /** @description Add or replace columns, in order; later ones may use earlier ones. */
         StepAssign: {
             columns: {
@@ -942,6 +953,56 @@ export interface components {
             op: "concat";
         };
         /**
+         * @description Numbers the rows of each `by` group from 0 in `order_by` order, in a new column `name`
+         *     (default `cumcount`): `df.groupby(by).cumcount()`.
+         */
+        StepCumcount: {
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            name?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "cumcount";
+        };
+        /** @description Running maximum, as `cumsum` (pandas' `cummax`). */
+        StepCummax: {
+            columns: components["schemas"]["Names"];
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "cummax";
+        };
+        /** @description Running minimum, as `cumsum` (pandas' `cummin`). */
+        StepCummin: {
+            columns: components["schemas"]["Names"];
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "cummin";
+        };
+        /**
+         * @description Running total in `order_by` order within each `by` group, as pandas' `cumsum`: a
+         *     missing value stays missing and is skipped.
+         */
+        StepCumsum: {
+            columns: components["schemas"]["Names"];
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "cumsum";
+        };
+        /**
          * @description count, mean, std, min, 25%, 50%, 75%, max of every numeric column, one row per
          *     statistic (labelled in column `statistic`).
          */
@@ -951,6 +1012,19 @@ export interface components {
              * @enum {string}
              */
             op: "describe";
+        };
+        /** @description `x - shift(x, periods)`, as pandas' `diff`. */
+        StepDiff: {
+            columns: components["schemas"]["Names"];
+            /** Format: int64 */
+            periods?: number;
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "diff";
         };
         /** @description Remove these columns. */
         StepDrop: {
@@ -1010,11 +1084,16 @@ export interface components {
         /**
          * @description Group by `by` and aggregate; keys come back as columns. A list of functions names
          *     columns `col_fn`. `sort` orders the result by the keys (off by default, as in Dask).
+         *     With `transform` instead of `agg`, every row is kept and each named column is replaced
+         *     by its group's aggregate (`df.groupby(by)[col].transform(fn)`).
          */
         StepGroupby: {
             by: components["schemas"]["Names"];
-            agg: {
+            agg?: {
                 [key: string]: components["schemas"]["AggSpec"];
+            };
+            transform?: {
+                [key: string]: components["schemas"]["AggFn"];
             };
             sort?: boolean;
             /**
@@ -1033,6 +1112,37 @@ export interface components {
              */
             op: "head";
         };
+        /**
+         * @description Replaces the values of `column` through `mapping` (keys are the values as text:
+         *     `"1"` maps the integer 1); others become `default`, else null: `s.map(dict)`.
+         */
+        StepMap: {
+            column: string;
+            mapping: {
+                [key: string]: components["schemas"]["Scalar"];
+            };
+            default?: components["schemas"]["Scalar"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "map";
+        };
+        /**
+         * @description Wide to long: one row per `id_vars` row and `value_vars` column (default: every other
+         *     column), the column's name in `var_name` and its value in `value_name`: `pd.melt`.
+         */
+        StepMelt: {
+            id_vars: components["schemas"]["Names"];
+            value_vars?: components["schemas"]["Names"] | null;
+            var_name?: string;
+            value_name?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "melt";
+        };
         /** @description Join with another source, as `pd.merge`. */
         StepMerge: {
             right: string;
@@ -1047,6 +1157,68 @@ export interface components {
              * @enum {string}
              */
             op: "merge";
+        };
+        /**
+         * @description The `n` rows with the largest values of `columns` (compared in order; rows missing the
+         *     first are left out), in each `by` group if given: `df.nlargest(n, columns)`, or
+         *     `df.sort_values(columns, ascending=False).groupby(by).head(n)`. A bounded top-k, not a
+         *     sort. Which of tied rows is kept is not defined.
+         */
+        StepNlargest: {
+            /** Format: int64 */
+            n: number;
+            columns: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "nlargest";
+        };
+        /** @description As `nlargest`, with the smallest values. */
+        StepNsmallest: {
+            /** Format: int64 */
+            n: number;
+            columns: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "nsmallest";
+        };
+        /**
+         * @description `x / shift(x, periods) - 1` as float64, as pandas' `pct_change` (missing values are not
+         *     filled first).
+         */
+        StepPctChange: {
+            columns: components["schemas"]["Names"];
+            /** Format: int64 */
+            periods?: number;
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "pct_change";
+        };
+        /**
+         * @description Replaces each column by its rank (float64, from 1) within each `by` group, as pandas'
+         *     `rank`: ties by `method`; missing values keep no rank. `first` breaks ties by
+         *     `order_by`, which it needs.
+         */
+        StepRank: {
+            columns: components["schemas"]["Names"];
+            method?: components["schemas"]["RankMethod"];
+            ascending?: boolean;
+            by?: components["schemas"]["Names"] | null;
+            order_by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "rank";
         };
         /** @description Old name → new name. */
         StepRename: {
@@ -1075,6 +1247,26 @@ export interface components {
             op: "repartition";
         };
         /**
+         * @description A moving `agg` over the last `window` rows (this one included) in `order_by` order,
+         *     within each `by` group: `df.groupby(by)[columns].rolling(window, min_periods).agg()`.
+         *     Null where fewer than `min_periods` (default `window`) values are present.
+         */
+        StepRolling: {
+            columns: components["schemas"]["Names"];
+            /** Format: int32 */
+            window: number;
+            agg: components["schemas"]["MovingFn"];
+            /** Format: int32 */
+            min_periods?: number | null;
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "rolling";
+        };
+        /**
          * @description Keep each row with probability `frac`, decided by a hash of `seed` and the row's values:
          *     the same data and seed always give the same rows (identical rows go together).
          */
@@ -1097,6 +1289,24 @@ export interface components {
              * @enum {string}
              */
             op: "select";
+        };
+        /**
+         * @description Each value `periods` rows earlier (later, if negative) in `order_by` order, within each
+         *     `by` group: `df.sort_values(order_by).groupby(by)[columns].shift(periods)`. Rows without
+         *     one get null. `order_by` is what Dask would have as the index: rows have no order of
+         *     their own in a parallel read.
+         */
+        StepShift: {
+            columns: components["schemas"]["Names"];
+            /** Format: int64 */
+            periods?: number;
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "shift";
         };
         /** @description Sort by columns; nulls last, as in pandas. */
         StepSort: {
@@ -1312,6 +1522,7 @@ export type MlSummary = components['schemas']['MlSummary'];
 export type MlTask = components['schemas']['MlTask'];
 export type ModelInfo = components['schemas']['ModelInfo'];
 export type ModelList = components['schemas']['ModelList'];
+export type MovingFn = components['schemas']['MovingFn'];
 export type Names = components['schemas']['Names'];
 export type NodeMetrics = components['schemas']['NodeMetrics'];
 export type Output = components['schemas']['Output'];
@@ -1319,6 +1530,7 @@ export type OutputFormat = components['schemas']['OutputFormat'];
 export type Paths = components['schemas']['Paths'];
 export type Preprocess = components['schemas']['Preprocess'];
 export type Progress = components['schemas']['Progress'];
+export type RankMethod = components['schemas']['RankMethod'];
 export type ResultView = components['schemas']['ResultView'];
 export type Scalar = components['schemas']['Scalar'];
 export type Scoring = components['schemas']['Scoring'];
@@ -1328,7 +1540,12 @@ export type Step = components['schemas']['Step'];
 export type StepAssign = components['schemas']['StepAssign'];
 export type StepAstype = components['schemas']['StepAstype'];
 export type StepConcat = components['schemas']['StepConcat'];
+export type StepCumcount = components['schemas']['StepCumcount'];
+export type StepCummax = components['schemas']['StepCummax'];
+export type StepCummin = components['schemas']['StepCummin'];
+export type StepCumsum = components['schemas']['StepCumsum'];
 export type StepDescribe = components['schemas']['StepDescribe'];
+export type StepDiff = components['schemas']['StepDiff'];
 export type StepDrop = components['schemas']['StepDrop'];
 export type StepDropDuplicates = components['schemas']['StepDropDuplicates'];
 export type StepDropna = components['schemas']['StepDropna'];
@@ -1336,11 +1553,19 @@ export type StepFillna = components['schemas']['StepFillna'];
 export type StepFilter = components['schemas']['StepFilter'];
 export type StepGroupby = components['schemas']['StepGroupby'];
 export type StepHead = components['schemas']['StepHead'];
+export type StepMap = components['schemas']['StepMap'];
+export type StepMelt = components['schemas']['StepMelt'];
 export type StepMerge = components['schemas']['StepMerge'];
+export type StepNlargest = components['schemas']['StepNlargest'];
+export type StepNsmallest = components['schemas']['StepNsmallest'];
+export type StepPctChange = components['schemas']['StepPctChange'];
+export type StepRank = components['schemas']['StepRank'];
 export type StepRename = components['schemas']['StepRename'];
 export type StepRepartition = components['schemas']['StepRepartition'];
+export type StepRolling = components['schemas']['StepRolling'];
 export type StepSample = components['schemas']['StepSample'];
 export type StepSelect = components['schemas']['StepSelect'];
+export type StepShift = components['schemas']['StepShift'];
 export type StepSort = components['schemas']['StepSort'];
 export type StepValueCounts = components['schemas']['StepValueCounts'];
 export type Task = components['schemas']['Task'];

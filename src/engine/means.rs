@@ -152,7 +152,10 @@ mod tests {
     fn assert_close(got: &[f64], expected: &[f64]) {
         assert_eq!(got.len(), expected.len());
         for (g, e) in got.iter().zip(expected) {
-            assert!((g - e).abs() <= 1e-12 * e.abs(), "{got:?} against {expected:?}");
+            assert!(
+                (g - e).abs() <= 1e-12 * e.abs(),
+                "{got:?} against {expected:?}"
+            );
         }
     }
 

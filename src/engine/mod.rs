@@ -14,6 +14,7 @@ mod progress;
 mod sources;
 mod steps;
 mod tasks;
+mod windows;
 
 pub use explore::{
     Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode, executed_graph,

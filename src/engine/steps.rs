@@ -20,6 +20,7 @@ use datafusion::prelude::{
 use indexmap::IndexMap;
 
 use super::sources::arrow_type;
+use super::windows::{self, Lagged};
 use crate::spec::{AggFn, AggSpec, Ascending, DType, DropHow, How, Names, Scalar, Step};
 
 /// What went wrong in a step, and in which of its fields.
@@ -29,7 +30,7 @@ pub(super) struct StepError {
 }
 
 impl StepError {
-    fn at(field: impl Into<String>, message: impl ToString) -> StepError {
+    pub(super) fn at(field: impl Into<String>, message: impl ToString) -> StepError {
         StepError {
             field: Some(field.into()),
             message: message.to_string(),
@@ -53,7 +54,7 @@ impl From<DataFusionError> for StepError {
     }
 }
 
-type StepResult = Result<DataFrame, StepError>;
+pub(super) type StepResult = Result<DataFrame, StepError>;
 
 pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -> StepResult {
     match step {
@@ -84,7 +85,10 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             Ok(frame.drop_columns(&names)?)
         }
         Step::Rename { columns } => rename(frame, columns),
-        Step::Groupby { by, agg, sort } => groupby(frame, by, agg, *sort),
+        Step::Groupby {
+            by, transform: t, ..
+        } if !t.is_empty() => windows::transform(frame, by, t),
+        Step::Groupby { by, agg, sort, .. } => groupby(frame, by, agg, *sort),
         Step::Sort { by, ascending } => sort(frame, by, ascending.as_ref()),
         Step::Head { n } => Ok(frame.limit(0, Some(usize::try_from(*n).unwrap_or(usize::MAX)))?),
         Step::Merge {
@@ -134,6 +138,106 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
         } => Ok(frame.repartition(Partitioning::RoundRobinBatch(*n as usize))?),
         // A size only shapes the result files (`JobSpec::file_layout`).
         Step::Repartition { .. } => Ok(frame),
+        Step::Shift {
+            columns,
+            periods,
+            order_by,
+            by,
+        } => windows::shifted(
+            frame,
+            Lagged::Shift,
+            columns,
+            *periods,
+            order_by,
+            by.as_ref(),
+        ),
+        Step::Diff {
+            columns,
+            periods,
+            order_by,
+            by,
+        } => windows::shifted(
+            frame,
+            Lagged::Diff,
+            columns,
+            *periods,
+            order_by,
+            by.as_ref(),
+        ),
+        Step::PctChange {
+            columns,
+            periods,
+            order_by,
+            by,
+        } => windows::shifted(
+            frame,
+            Lagged::PctChange,
+            columns,
+            *periods,
+            order_by,
+            by.as_ref(),
+        ),
+        Step::Cumsum {
+            columns,
+            order_by,
+            by,
+        } => windows::cumulative(frame, windows::cumsum, columns, order_by, by.as_ref()),
+        Step::Cummax {
+            columns,
+            order_by,
+            by,
+        } => windows::cumulative(frame, windows::cummax, columns, order_by, by.as_ref()),
+        Step::Cummin {
+            columns,
+            order_by,
+            by,
+        } => windows::cumulative(frame, windows::cummin, columns, order_by, by.as_ref()),
+        Step::Cumcount { order_by, by, name } => {
+            windows::cumcount(frame, order_by, by.as_ref(), name.as_deref())
+        }
+        Step::Rank {
+            columns,
+            method,
+            ascending,
+            by,
+            order_by,
+        } => windows::ranked(
+            frame,
+            columns,
+            *method,
+            *ascending,
+            by.as_ref(),
+            order_by.as_ref(),
+        ),
+        Step::Nlargest { n, columns, by } => windows::top(frame, *n, columns, by.as_ref(), true),
+        Step::Nsmallest { n, columns, by } => windows::top(frame, *n, columns, by.as_ref(), false),
+        Step::Rolling {
+            columns,
+            window,
+            agg,
+            min_periods,
+            order_by,
+            by,
+        } => windows::rolling(
+            frame,
+            columns,
+            *window,
+            *agg,
+            *min_periods,
+            order_by,
+            by.as_ref(),
+        ),
+        Step::Map {
+            column,
+            mapping,
+            default,
+        } => windows::map(frame, column, mapping, default.as_ref()),
+        Step::Melt {
+            id_vars,
+            value_vars,
+            var_name,
+            value_name,
+        } => windows::melt(frame, id_vars, value_vars.as_ref(), var_name, value_name),
     }
 }
 
@@ -186,7 +290,7 @@ fn fits(value: &Scalar, data_type: &DataType) -> bool {
     }
 }
 
-fn scalar(value: &Scalar) -> Expr {
+pub(super) fn scalar(value: &Scalar) -> Expr {
     match value {
         Scalar::Bool(b) => lit(*b),
         Scalar::Int(i) => lit(*i),
@@ -341,7 +445,7 @@ fn parse(frame: &DataFrame, field: &str, sql: &str) -> Result<Expr, StepError> {
         .map_err(|e| StepError::at(field, e.strip_backtrace()))
 }
 
-fn require(frame: &DataFrame, field: &str, columns: &[String]) -> Result<(), StepError> {
+pub(super) fn require(frame: &DataFrame, field: &str, columns: &[String]) -> Result<(), StepError> {
     let schema = frame.schema();
     for column in columns {
         if !schema.has_column_with_unqualified_name(column) {
@@ -412,7 +516,11 @@ fn groupby(
 /// One pandas aggregation. Integers and decimals are averaged and their medians taken as
 /// floats, as pandas does (DataFusion's decimal mean cuts digits off); `std` and `var` use
 /// ddof=1; `first`/`last` skip nulls.
-fn aggregate(function: AggFn, column: Expr, data_type: &DataType) -> Result<Expr, DataFusionError> {
+pub(super) fn aggregate(
+    function: AggFn,
+    column: Expr,
+    data_type: &DataType,
+) -> Result<Expr, DataFusionError> {
     let as_float = || {
         if data_type.is_integer() || is_decimal(data_type) {
             cast(column.clone(), DataType::Float64)
@@ -546,7 +654,7 @@ fn merge(
     Ok(joined.select(projection)?)
 }
 
-fn names(frame: &DataFrame) -> Vec<String> {
+pub(super) fn names(frame: &DataFrame) -> Vec<String> {
     frame
         .schema()
         .fields()

@@ -30,6 +30,10 @@ pub const MAX_NESTING: usize = 32;
 pub const MAX_EXPRESSION_CHARS: usize = 64 * 1024;
 /// The largest `head` n: the largest integer every JSON client reads exactly (2^53 - 1).
 pub const MAX_ROWS: u64 = (1 << 53) - 1;
+/// Entries of one `map` step's mapping: each is a branch of one expression.
+pub const MAX_MAPPING: usize = 10_000;
+/// Rows of one `rolling` window: the engine keeps that many values per column and group.
+pub const MAX_WINDOW: u32 = 100_000;
 
 /// A count that must not pass `max`.
 pub fn at_most(path: &str, what: &str, count: usize, max: usize) -> Result<(), SpecError> {

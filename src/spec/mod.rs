@@ -218,9 +218,14 @@ pub enum Step {
     Rename { columns: IndexMap<String, String> },
     /// Group by `by` and aggregate; keys come back as columns. A list of functions names
     /// columns `col_fn`. `sort` orders the result by the keys (off by default, as in Dask).
+    /// With `transform` instead of `agg`, every row is kept and each named column is replaced
+    /// by its group's aggregate (`df.groupby(by)[col].transform(fn)`).
     Groupby {
         by: Names,
+        #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
         agg: IndexMap<String, AggSpec>,
+        #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+        transform: IndexMap<String, AggFn>,
         #[serde(default)]
         sort: bool,
     },
@@ -278,6 +283,131 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         partition_size: Option<String>,
     },
+    /// Each value `periods` rows earlier (later, if negative) in `order_by` order, within each
+    /// `by` group: `df.sort_values(order_by).groupby(by)[columns].shift(periods)`. Rows without
+    /// one get null. `order_by` is what Dask would have as the index: rows have no order of
+    /// their own in a parallel read.
+    Shift {
+        columns: Names,
+        #[serde(default = "one_period")]
+        periods: i64,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// `x - shift(x, periods)`, as pandas' `diff`.
+    Diff {
+        columns: Names,
+        #[serde(default = "one_period")]
+        periods: i64,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// `x / shift(x, periods) - 1` as float64, as pandas' `pct_change` (missing values are not
+    /// filled first).
+    PctChange {
+        columns: Names,
+        #[serde(default = "one_period")]
+        periods: i64,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// Running total in `order_by` order within each `by` group, as pandas' `cumsum`: a
+    /// missing value stays missing and is skipped.
+    Cumsum {
+        columns: Names,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// Running maximum, as `cumsum` (pandas' `cummax`).
+    Cummax {
+        columns: Names,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// Running minimum, as `cumsum` (pandas' `cummin`).
+    Cummin {
+        columns: Names,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// Numbers the rows of each `by` group from 0 in `order_by` order, in a new column `name`
+    /// (default `cumcount`): `df.groupby(by).cumcount()`.
+    Cumcount {
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// Replaces each column by its rank (float64, from 1) within each `by` group, as pandas'
+    /// `rank`: ties by `method`; missing values keep no rank. `first` breaks ties by
+    /// `order_by`, which it needs.
+    Rank {
+        columns: Names,
+        #[serde(default)]
+        method: RankMethod,
+        #[serde(default = "ascending")]
+        ascending: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order_by: Option<Names>,
+    },
+    /// The `n` rows with the largest values of `columns` (compared in order; rows missing the
+    /// first are left out), in each `by` group if given: `df.nlargest(n, columns)`, or
+    /// `df.sort_values(columns, ascending=False).groupby(by).head(n)`. A bounded top-k, not a
+    /// sort. Which of tied rows is kept is not defined.
+    Nlargest {
+        n: u64,
+        columns: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// As `nlargest`, with the smallest values.
+    Nsmallest {
+        n: u64,
+        columns: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// A moving `agg` over the last `window` rows (this one included) in `order_by` order,
+    /// within each `by` group: `df.groupby(by)[columns].rolling(window, min_periods).agg()`.
+    /// Null where fewer than `min_periods` (default `window`) values are present.
+    Rolling {
+        columns: Names,
+        window: u32,
+        agg: MovingFn,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_periods: Option<u32>,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// Replaces the values of `column` through `mapping` (keys are the values as text:
+    /// `"1"` maps the integer 1); others become `default`, else null: `s.map(dict)`.
+    Map {
+        column: String,
+        mapping: IndexMap<String, Scalar>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<Scalar>,
+    },
+    /// Wide to long: one row per `id_vars` row and `value_vars` column (default: every other
+    /// column), the column's name in `var_name` and its value in `value_name`: `pd.melt`.
+    Melt {
+        id_vars: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value_vars: Option<Names>,
+        #[serde(default = "variable")]
+        var_name: String,
+        #[serde(default = "value")]
+        value_name: String,
+    },
     /// Join with another source, as `pd.merge`.
     Merge {
         right: String,
@@ -316,11 +446,66 @@ impl Step {
             Step::Describe {} => "describe",
             Step::Sample { .. } => "sample",
             Step::Repartition { .. } => "repartition",
+            Step::Shift { .. } => "shift",
+            Step::Diff { .. } => "diff",
+            Step::PctChange { .. } => "pct_change",
+            Step::Cumsum { .. } => "cumsum",
+            Step::Cummax { .. } => "cummax",
+            Step::Cummin { .. } => "cummin",
+            Step::Cumcount { .. } => "cumcount",
+            Step::Rank { .. } => "rank",
+            Step::Nlargest { .. } => "nlargest",
+            Step::Nsmallest { .. } => "nsmallest",
+            Step::Rolling { .. } => "rolling",
+            Step::Map { .. } => "map",
+            Step::Melt { .. } => "melt",
         }
     }
 }
 
-/// A JSON scalar used as a value in a step (`fillna`).
+fn one_period() -> i64 {
+    1
+}
+
+fn ascending() -> bool {
+    true
+}
+
+fn variable() -> String {
+    "variable".to_string()
+}
+
+fn value() -> String {
+    "value".to_string()
+}
+
+/// How `rank` ranks ties, as pandas: `average` of their positions, `min`, `max`, `first`
+/// (in `order_by` order) or `dense` (no gaps).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RankMethod {
+    #[default]
+    Average,
+    Min,
+    Max,
+    First,
+    Dense,
+}
+
+/// What `rolling` computes over its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MovingFn {
+    Sum,
+    Mean,
+    Min,
+    Max,
+    Count,
+    Std,
+    Var,
+}
+
+/// A JSON scalar used as a value in a step (`fillna`, `map`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Scalar {

@@ -1,7 +1,7 @@
 //! Structural checks on a parsed spec: everything that can be judged without reading data.
 
 use super::limits::{self, at_most, check_expression};
-use super::{Format, JobSpec, Names, Output, Source, Step, WriteMode, parse_size};
+use super::{Format, JobSpec, Names, Output, RankMethod, Source, Step, WriteMode, parse_size};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpecError {
@@ -172,9 +172,125 @@ impl JobSpec {
             Step::Select { columns } | Step::Drop { columns } => {
                 non_empty("columns", columns.is_empty())
             }
-            Step::Groupby { by, agg, .. } => {
+            Step::Groupby {
+                by, agg, transform, ..
+            } => {
                 non_empty("by", names_empty(by))?;
-                non_empty("agg", agg.is_empty())
+                match (agg.is_empty(), transform.is_empty()) {
+                    (false, true) | (true, false) => Ok(()),
+                    _ => Err(SpecError::invalid(
+                        format!("{at}.agg"),
+                        "give either `agg` (one row per group) or `transform` (every row kept)",
+                    )),
+                }
+            }
+            Step::Shift {
+                columns,
+                order_by,
+                periods,
+                ..
+            }
+            | Step::Diff {
+                columns,
+                order_by,
+                periods,
+                ..
+            }
+            | Step::PctChange {
+                columns,
+                order_by,
+                periods,
+                ..
+            } => {
+                non_empty("columns", names_empty(columns))?;
+                non_empty("order_by", names_empty(order_by))?;
+                if periods.unsigned_abs() > limits::MAX_ROWS {
+                    return Err(SpecError::invalid(
+                        format!("{at}.periods"),
+                        format!("expected -{0} to {0}", limits::MAX_ROWS),
+                    ));
+                }
+                Ok(())
+            }
+            Step::Cumsum {
+                columns, order_by, ..
+            }
+            | Step::Cummax {
+                columns, order_by, ..
+            }
+            | Step::Cummin {
+                columns, order_by, ..
+            } => {
+                non_empty("columns", names_empty(columns))?;
+                non_empty("order_by", names_empty(order_by))
+            }
+            Step::Cumcount { order_by, name, .. } => {
+                non_empty("order_by", names_empty(order_by))?;
+                non_empty("name", name.as_ref().is_some_and(|n| n.is_empty()))
+            }
+            Step::Rank {
+                columns,
+                method,
+                order_by,
+                ..
+            } => {
+                non_empty("columns", names_empty(columns))?;
+                if *method == RankMethod::First && order_by.as_ref().is_none_or(names_empty) {
+                    return Err(SpecError::invalid(
+                        format!("{at}.order_by"),
+                        "method `first` ranks ties in row order: name the columns that give it",
+                    ));
+                }
+                Ok(())
+            }
+            Step::Nlargest { columns, .. } | Step::Nsmallest { columns, .. } => {
+                non_empty("columns", names_empty(columns))
+            }
+            Step::Rolling {
+                columns,
+                window,
+                min_periods,
+                order_by,
+                ..
+            } => {
+                non_empty("columns", names_empty(columns))?;
+                non_empty("order_by", names_empty(order_by))?;
+                if !(1..=limits::MAX_WINDOW).contains(window) {
+                    return Err(SpecError::invalid(
+                        format!("{at}.window"),
+                        format!("expected 1 to {} rows", limits::MAX_WINDOW),
+                    ));
+                }
+                match min_periods {
+                    Some(m) if *m > *window => Err(SpecError::invalid(
+                        format!("{at}.min_periods"),
+                        format!("expected 0 to the window ({window})"),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Step::Map {
+                column, mapping, ..
+            } => {
+                non_empty("column", column.is_empty())?;
+                non_empty("mapping", mapping.is_empty())
+            }
+            Step::Melt {
+                id_vars,
+                value_vars,
+                var_name,
+                value_name,
+            } => {
+                non_empty("value_vars", value_vars.as_ref().is_some_and(names_empty))?;
+                non_empty("var_name", var_name.is_empty())?;
+                non_empty("value_name", value_name.is_empty())?;
+                if var_name == value_name || id_vars.to_vec().contains(var_name) {
+                    return Err(SpecError::invalid(
+                        format!("{at}.var_name"),
+                        "`var_name` must differ from `value_name` and from the `id_vars`",
+                    ));
+                }
+                Ok(())
             }
             Step::Sort { by, .. } => non_empty("by", names_empty(by)),
             Step::Head { .. } | Step::Describe {} => Ok(()),
@@ -258,9 +374,43 @@ fn check_step_size(at: &str, step: &Step) -> Check {
             columns("columns", named.len())
         }
         Step::Astype { columns: named } => columns("columns", named.len()),
-        Step::Groupby { by, agg, .. } => {
+        Step::Groupby {
+            by, agg, transform, ..
+        } => {
             columns("by", by.to_vec().len())?;
-            columns("agg", agg.len())
+            columns("agg", agg.len())?;
+            columns("transform", transform.len())
+        }
+        Step::Shift { columns: named, .. }
+        | Step::Diff { columns: named, .. }
+        | Step::PctChange { columns: named, .. }
+        | Step::Cumsum { columns: named, .. }
+        | Step::Cummax { columns: named, .. }
+        | Step::Cummin { columns: named, .. }
+        | Step::Rank { columns: named, .. }
+        | Step::Rolling { columns: named, .. } => columns("columns", named.to_vec().len()),
+        Step::Map { mapping, .. } => at_most(
+            &format!("{at}.mapping"),
+            "entries",
+            mapping.len(),
+            limits::MAX_MAPPING,
+        ),
+        Step::Melt {
+            id_vars,
+            value_vars,
+            ..
+        } => {
+            columns("id_vars", id_vars.to_vec().len())?;
+            columns(
+                "value_vars",
+                value_vars.as_ref().map_or(0, |v| v.to_vec().len()),
+            )
+        }
+        Step::Nlargest { n, .. } | Step::Nsmallest { n, .. } if *n > limits::MAX_ROWS => {
+            Err(SpecError::invalid(
+                format!("{at}.n"),
+                format!("expected 0 to {}", limits::MAX_ROWS),
+            ))
         }
         Step::Sort { by, .. } => columns("by", by.to_vec().len()),
         Step::Concat { others } => at_most(

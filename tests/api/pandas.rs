@@ -44,3 +44,26 @@ async fn pandas_agrees_with_the_seed_pipeline(app: TestApp) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// shift, diff, pct_change, cumsum/cummax/cummin, cumcount, rank, nlargest/nsmallest, rolling,
+/// groupby transform, map and melt against pandas on files with nulls, ties and shuffled rows
+/// (tests/py/steps_parity.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs RUSK_PYTHON with pandas and pyarrow: run with --include-ignored"]
+async fn pandas_agrees_with_the_row_order_and_reshaping_steps() {
+    let python = python();
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/steps_parity.py");
+    let mut command = Command::new(python);
+    command.arg(script).arg(&app.base).arg(&app.root);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{said}");
+    assert!(output.status.success(), "pandas disagrees:\n{said}");
+}

@@ -35,6 +35,71 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
     // (spec, status, error code, path, words the message must contain)
     let cases: Vec<(Value, u16, &str, &str, &str)> = vec![
         (
+            with_steps(json!([{"op": "rank", "columns": "click_count", "method": "first"}])),
+            422,
+            "invalid_spec",
+            "steps[0].order_by",
+            "row order",
+        ),
+        (
+            with_steps(json!([{"op": "shift", "columns": "click_count"}])),
+            422,
+            "invalid_spec",
+            "steps[0]",
+            "order_by",
+        ),
+        (
+            with_steps(json!([{"op": "shift", "columns": "click_count", "order_by": "nope"}])),
+            422,
+            "invalid_spec",
+            "steps[0].order_by",
+            "nope",
+        ),
+        (
+            with_steps(
+                json!([{"op": "rolling", "columns": "click_count", "window": 0,
+                               "agg": "sum", "order_by": "user_id"}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].window",
+            "expected 1",
+        ),
+        (
+            with_steps(
+                json!([{"op": "rolling", "columns": "click_count", "window": 3,
+                               "min_periods": 4, "agg": "sum", "order_by": "user_id"}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].min_periods",
+            "window",
+        ),
+        (
+            with_steps(json!([{"op": "map", "column": "click_count", "mapping": {"ten": 10}}])),
+            422,
+            "invalid_spec",
+            "steps[0].mapping.ten",
+            "not a value of column",
+        ),
+        (
+            with_steps(
+                json!([{"op": "groupby", "by": "user_id", "agg": {"click_count": "sum"},
+                               "transform": {"click_count": "mean"}}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].agg",
+            "either",
+        ),
+        (
+            with_steps(json!([{"op": "melt", "id_vars": "user_id", "var_name": "value"}])),
+            422,
+            "invalid_spec",
+            "steps[0].var_name",
+            "differ",
+        ),
+        (
             with_steps(json!([{"op": "pivot"}])),
             422,
             "invalid_spec",

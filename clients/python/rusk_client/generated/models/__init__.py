@@ -48,11 +48,13 @@ from .model_info import ModelInfo
 from .model_info_metrics import ModelInfoMetrics
 from .model_info_params import ModelInfoParams
 from .model_list import ModelList
+from .moving_fn import MovingFn
 from .node_metrics import NodeMetrics
 from .output import Output
 from .output_format import OutputFormat
 from .preprocess import Preprocess
 from .progress import Progress
+from .rank_method import RankMethod
 from .result_view import ResultView
 from .scoring import Scoring
 from .snapshot import Snapshot
@@ -65,8 +67,18 @@ from .step_astype_columns import StepAstypeColumns
 from .step_astype_op import StepAstypeOp
 from .step_concat import StepConcat
 from .step_concat_op import StepConcatOp
+from .step_cumcount import StepCumcount
+from .step_cumcount_op import StepCumcountOp
+from .step_cummax import StepCummax
+from .step_cummax_op import StepCummaxOp
+from .step_cummin import StepCummin
+from .step_cummin_op import StepCumminOp
+from .step_cumsum import StepCumsum
+from .step_cumsum_op import StepCumsumOp
 from .step_describe import StepDescribe
 from .step_describe_op import StepDescribeOp
+from .step_diff import StepDiff
+from .step_diff_op import StepDiffOp
 from .step_drop import StepDrop
 from .step_drop_duplicates import StepDropDuplicates
 from .step_drop_duplicates_op import StepDropDuplicatesOp
@@ -81,19 +93,37 @@ from .step_filter_op import StepFilterOp
 from .step_groupby import StepGroupby
 from .step_groupby_agg import StepGroupbyAgg
 from .step_groupby_op import StepGroupbyOp
+from .step_groupby_transform import StepGroupbyTransform
 from .step_head import StepHead
 from .step_head_op import StepHeadOp
+from .step_map import StepMap
+from .step_map_mapping import StepMapMapping
+from .step_map_op import StepMapOp
+from .step_melt import StepMelt
+from .step_melt_op import StepMeltOp
 from .step_merge import StepMerge
 from .step_merge_op import StepMergeOp
+from .step_nlargest import StepNlargest
+from .step_nlargest_op import StepNlargestOp
+from .step_nsmallest import StepNsmallest
+from .step_nsmallest_op import StepNsmallestOp
+from .step_pct_change import StepPctChange
+from .step_pct_change_op import StepPctChangeOp
+from .step_rank import StepRank
+from .step_rank_op import StepRankOp
 from .step_rename import StepRename
 from .step_rename_columns import StepRenameColumns
 from .step_rename_op import StepRenameOp
 from .step_repartition import StepRepartition
 from .step_repartition_op import StepRepartitionOp
+from .step_rolling import StepRolling
+from .step_rolling_op import StepRollingOp
 from .step_sample import StepSample
 from .step_sample_op import StepSampleOp
 from .step_select import StepSelect
 from .step_select_op import StepSelectOp
+from .step_shift import StepShift
+from .step_shift_op import StepShiftOp
 from .step_sort import StepSort
 from .step_sort_op import StepSortOp
 from .step_value_counts import StepValueCounts
@@ -160,11 +190,13 @@ __all__ = (
     "ModelInfoMetrics",
     "ModelInfoParams",
     "ModelList",
+    "MovingFn",
     "NodeMetrics",
     "Output",
     "OutputFormat",
     "Preprocess",
     "Progress",
+    "RankMethod",
     "ResultView",
     "Scoring",
     "Snapshot",
@@ -177,8 +209,18 @@ __all__ = (
     "StepAstypeOp",
     "StepConcat",
     "StepConcatOp",
+    "StepCumcount",
+    "StepCumcountOp",
+    "StepCummax",
+    "StepCummaxOp",
+    "StepCummin",
+    "StepCumminOp",
+    "StepCumsum",
+    "StepCumsumOp",
     "StepDescribe",
     "StepDescribeOp",
+    "StepDiff",
+    "StepDiffOp",
     "StepDrop",
     "StepDropDuplicates",
     "StepDropDuplicatesOp",
@@ -193,19 +235,37 @@ __all__ = (
     "StepGroupby",
     "StepGroupbyAgg",
     "StepGroupbyOp",
+    "StepGroupbyTransform",
     "StepHead",
     "StepHeadOp",
+    "StepMap",
+    "StepMapMapping",
+    "StepMapOp",
+    "StepMelt",
+    "StepMeltOp",
     "StepMerge",
     "StepMergeOp",
+    "StepNlargest",
+    "StepNlargestOp",
+    "StepNsmallest",
+    "StepNsmallestOp",
+    "StepPctChange",
+    "StepPctChangeOp",
+    "StepRank",
+    "StepRankOp",
     "StepRename",
     "StepRenameColumns",
     "StepRenameOp",
     "StepRepartition",
     "StepRepartitionOp",
+    "StepRolling",
+    "StepRollingOp",
     "StepSample",
     "StepSampleOp",
     "StepSelect",
     "StepSelectOp",
+    "StepShift",
+    "StepShiftOp",
     "StepSort",
     "StepSortOp",
     "StepValueCounts",

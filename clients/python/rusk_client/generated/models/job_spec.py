@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from ..models.step_assign import StepAssign
     from ..models.step_astype import StepAstype
     from ..models.step_concat import StepConcat
+    from ..models.step_cumcount import StepCumcount
+    from ..models.step_cummax import StepCummax
+    from ..models.step_cummin import StepCummin
+    from ..models.step_cumsum import StepCumsum
     from ..models.step_describe import StepDescribe
+    from ..models.step_diff import StepDiff
     from ..models.step_drop import StepDrop
     from ..models.step_drop_duplicates import StepDropDuplicates
     from ..models.step_dropna import StepDropna
@@ -22,11 +27,19 @@ if TYPE_CHECKING:
     from ..models.step_filter import StepFilter
     from ..models.step_groupby import StepGroupby
     from ..models.step_head import StepHead
+    from ..models.step_map import StepMap
+    from ..models.step_melt import StepMelt
     from ..models.step_merge import StepMerge
+    from ..models.step_nlargest import StepNlargest
+    from ..models.step_nsmallest import StepNsmallest
+    from ..models.step_pct_change import StepPctChange
+    from ..models.step_rank import StepRank
     from ..models.step_rename import StepRename
     from ..models.step_repartition import StepRepartition
+    from ..models.step_rolling import StepRolling
     from ..models.step_sample import StepSample
     from ..models.step_select import StepSelect
+    from ..models.step_shift import StepShift
     from ..models.step_sort import StepSort
     from ..models.step_value_counts import StepValueCounts
     from ..models.webhook import Webhook
@@ -49,10 +62,11 @@ class JobSpec:
         sources (JobSpecSources): Source name → where and how to read it. Names are identifiers usable in `sql`.
         name (None | str | Unset): A label for people; not unique.
         input_ (None | str | Unset): The source that `steps` start from; may be left out when there is one source.
-        steps (list[StepAssign | StepAstype | StepConcat | StepDescribe | StepDrop | StepDropDuplicates | StepDropna |
-            StepFillna | StepFilter | StepGroupby | StepHead | StepMerge | StepRename | StepRepartition | StepSample |
-            StepSelect | StepSort | StepValueCounts] | None | Unset): Pandas-style steps applied in order to `input`.
-            Exactly one of `steps` and `sql`.
+        steps (list[StepAssign | StepAstype | StepConcat | StepCumcount | StepCummax | StepCummin | StepCumsum |
+            StepDescribe | StepDiff | StepDrop | StepDropDuplicates | StepDropna | StepFillna | StepFilter | StepGroupby |
+            StepHead | StepMap | StepMelt | StepMerge | StepNlargest | StepNsmallest | StepPctChange | StepRank | StepRename
+            | StepRepartition | StepRolling | StepSample | StepSelect | StepShift | StepSort | StepValueCounts] | None |
+            Unset): Pandas-style steps applied in order to `input`. Exactly one of `steps` and `sql`.
         sql (None | str | Unset): One `SELECT` over the source names. Exactly one of `steps` and `sql`.
         output (Output | Unset): How the result is written.
         timeout_s (int | None | Unset): Seconds an attempt may run before the job fails with code `timeout`.
@@ -75,7 +89,12 @@ class JobSpec:
             StepAssign
             | StepAstype
             | StepConcat
+            | StepCumcount
+            | StepCummax
+            | StepCummin
+            | StepCumsum
             | StepDescribe
+            | StepDiff
             | StepDrop
             | StepDropDuplicates
             | StepDropna
@@ -83,11 +102,19 @@ class JobSpec:
             | StepFilter
             | StepGroupby
             | StepHead
+            | StepMap
+            | StepMelt
             | StepMerge
+            | StepNlargest
+            | StepNsmallest
+            | StepPctChange
+            | StepRank
             | StepRename
             | StepRepartition
+            | StepRolling
             | StepSample
             | StepSelect
+            | StepShift
             | StepSort
             | StepValueCounts
         ]
@@ -109,7 +136,12 @@ class JobSpec:
         from ..models.step_assign import StepAssign  # noqa: PLC0415
         from ..models.step_astype import StepAstype  # noqa: PLC0415
         from ..models.step_concat import StepConcat  # noqa: PLC0415
+        from ..models.step_cumcount import StepCumcount  # noqa: PLC0415
+        from ..models.step_cummax import StepCummax  # noqa: PLC0415
+        from ..models.step_cummin import StepCummin  # noqa: PLC0415
+        from ..models.step_cumsum import StepCumsum  # noqa: PLC0415
         from ..models.step_describe import StepDescribe  # noqa: PLC0415
+        from ..models.step_diff import StepDiff  # noqa: PLC0415
         from ..models.step_drop import StepDrop  # noqa: PLC0415
         from ..models.step_drop_duplicates import StepDropDuplicates  # noqa: PLC0415
         from ..models.step_dropna import StepDropna  # noqa: PLC0415
@@ -117,10 +149,18 @@ class JobSpec:
         from ..models.step_filter import StepFilter  # noqa: PLC0415
         from ..models.step_groupby import StepGroupby  # noqa: PLC0415
         from ..models.step_head import StepHead  # noqa: PLC0415
+        from ..models.step_map import StepMap  # noqa: PLC0415
+        from ..models.step_melt import StepMelt  # noqa: PLC0415
+        from ..models.step_nlargest import StepNlargest  # noqa: PLC0415
+        from ..models.step_nsmallest import StepNsmallest  # noqa: PLC0415
+        from ..models.step_pct_change import StepPctChange  # noqa: PLC0415
+        from ..models.step_rank import StepRank  # noqa: PLC0415
         from ..models.step_rename import StepRename  # noqa: PLC0415
         from ..models.step_repartition import StepRepartition  # noqa: PLC0415
+        from ..models.step_rolling import StepRolling  # noqa: PLC0415
         from ..models.step_sample import StepSample  # noqa: PLC0415
         from ..models.step_select import StepSelect  # noqa: PLC0415
+        from ..models.step_shift import StepShift  # noqa: PLC0415
         from ..models.step_sort import StepSort  # noqa: PLC0415
         from ..models.step_value_counts import StepValueCounts  # noqa: PLC0415
         from ..models.webhook import Webhook  # noqa: PLC0415
@@ -179,6 +219,32 @@ class JobSpec:
                 elif isinstance(steps_type_0_item_data, StepSample):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 elif isinstance(steps_type_0_item_data, StepRepartition):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepShift):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepDiff):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepPctChange):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepCumsum):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepCummax):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepCummin):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepCumcount):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepRank):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepNlargest):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepNsmallest):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepRolling):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepMap):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepMelt):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 else:
                     steps_type_0_item = steps_type_0_item_data.to_dict()
@@ -278,7 +344,12 @@ class JobSpec:
         from ..models.step_assign import StepAssign  # noqa: PLC0415
         from ..models.step_astype import StepAstype  # noqa: PLC0415
         from ..models.step_concat import StepConcat  # noqa: PLC0415
+        from ..models.step_cumcount import StepCumcount  # noqa: PLC0415
+        from ..models.step_cummax import StepCummax  # noqa: PLC0415
+        from ..models.step_cummin import StepCummin  # noqa: PLC0415
+        from ..models.step_cumsum import StepCumsum  # noqa: PLC0415
         from ..models.step_describe import StepDescribe  # noqa: PLC0415
+        from ..models.step_diff import StepDiff  # noqa: PLC0415
         from ..models.step_drop import StepDrop  # noqa: PLC0415
         from ..models.step_drop_duplicates import StepDropDuplicates  # noqa: PLC0415
         from ..models.step_dropna import StepDropna  # noqa: PLC0415
@@ -286,11 +357,19 @@ class JobSpec:
         from ..models.step_filter import StepFilter  # noqa: PLC0415
         from ..models.step_groupby import StepGroupby  # noqa: PLC0415
         from ..models.step_head import StepHead  # noqa: PLC0415
+        from ..models.step_map import StepMap  # noqa: PLC0415
+        from ..models.step_melt import StepMelt  # noqa: PLC0415
         from ..models.step_merge import StepMerge  # noqa: PLC0415
+        from ..models.step_nlargest import StepNlargest  # noqa: PLC0415
+        from ..models.step_nsmallest import StepNsmallest  # noqa: PLC0415
+        from ..models.step_pct_change import StepPctChange  # noqa: PLC0415
+        from ..models.step_rank import StepRank  # noqa: PLC0415
         from ..models.step_rename import StepRename  # noqa: PLC0415
         from ..models.step_repartition import StepRepartition  # noqa: PLC0415
+        from ..models.step_rolling import StepRolling  # noqa: PLC0415
         from ..models.step_sample import StepSample  # noqa: PLC0415
         from ..models.step_select import StepSelect  # noqa: PLC0415
+        from ..models.step_shift import StepShift  # noqa: PLC0415
         from ..models.step_sort import StepSort  # noqa: PLC0415
         from ..models.step_value_counts import StepValueCounts  # noqa: PLC0415
         from ..models.webhook import Webhook  # noqa: PLC0415
@@ -323,7 +402,12 @@ class JobSpec:
                 StepAssign
                 | StepAstype
                 | StepConcat
+                | StepCumcount
+                | StepCummax
+                | StepCummin
+                | StepCumsum
                 | StepDescribe
+                | StepDiff
                 | StepDrop
                 | StepDropDuplicates
                 | StepDropna
@@ -331,11 +415,19 @@ class JobSpec:
                 | StepFilter
                 | StepGroupby
                 | StepHead
+                | StepMap
+                | StepMelt
                 | StepMerge
+                | StepNlargest
+                | StepNsmallest
+                | StepPctChange
+                | StepRank
                 | StepRename
                 | StepRepartition
+                | StepRolling
                 | StepSample
                 | StepSelect
+                | StepShift
                 | StepSort
                 | StepValueCounts
             ]
@@ -359,7 +451,12 @@ class JobSpec:
                         StepAssign
                         | StepAstype
                         | StepConcat
+                        | StepCumcount
+                        | StepCummax
+                        | StepCummin
+                        | StepCumsum
                         | StepDescribe
+                        | StepDiff
                         | StepDrop
                         | StepDropDuplicates
                         | StepDropna
@@ -367,11 +464,19 @@ class JobSpec:
                         | StepFilter
                         | StepGroupby
                         | StepHead
+                        | StepMap
+                        | StepMelt
                         | StepMerge
+                        | StepNlargest
+                        | StepNsmallest
+                        | StepPctChange
+                        | StepRank
                         | StepRename
                         | StepRepartition
+                        | StepRolling
                         | StepSample
                         | StepSelect
+                        | StepShift
                         | StepSort
                         | StepValueCounts
                     ):
@@ -511,11 +616,115 @@ class JobSpec:
                             return componentsschemas_step_type_16
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_17 = StepShift.from_dict(data)
+
+                            return componentsschemas_step_type_17
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_18 = StepDiff.from_dict(data)
+
+                            return componentsschemas_step_type_18
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_19 = StepPctChange.from_dict(data)
+
+                            return componentsschemas_step_type_19
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_20 = StepCumsum.from_dict(data)
+
+                            return componentsschemas_step_type_20
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_21 = StepCummax.from_dict(data)
+
+                            return componentsschemas_step_type_21
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_22 = StepCummin.from_dict(data)
+
+                            return componentsschemas_step_type_22
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_23 = StepCumcount.from_dict(data)
+
+                            return componentsschemas_step_type_23
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_24 = StepRank.from_dict(data)
+
+                            return componentsschemas_step_type_24
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_25 = StepNlargest.from_dict(data)
+
+                            return componentsschemas_step_type_25
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_26 = StepNsmallest.from_dict(data)
+
+                            return componentsschemas_step_type_26
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_27 = StepRolling.from_dict(data)
+
+                            return componentsschemas_step_type_27
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_28 = StepMap.from_dict(data)
+
+                            return componentsschemas_step_type_28
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_29 = StepMelt.from_dict(data)
+
+                            return componentsschemas_step_type_29
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemas_step_type_17 = StepMerge.from_dict(data)
+                        componentsschemas_step_type_30 = StepMerge.from_dict(data)
 
-                        return componentsschemas_step_type_17
+                        return componentsschemas_step_type_30
 
                     steps_type_0_item = _parse_steps_type_0_item(steps_type_0_item_data)
 
@@ -529,7 +738,12 @@ class JobSpec:
                     StepAssign
                     | StepAstype
                     | StepConcat
+                    | StepCumcount
+                    | StepCummax
+                    | StepCummin
+                    | StepCumsum
                     | StepDescribe
+                    | StepDiff
                     | StepDrop
                     | StepDropDuplicates
                     | StepDropna
@@ -537,11 +751,19 @@ class JobSpec:
                     | StepFilter
                     | StepGroupby
                     | StepHead
+                    | StepMap
+                    | StepMelt
                     | StepMerge
+                    | StepNlargest
+                    | StepNsmallest
+                    | StepPctChange
+                    | StepRank
                     | StepRename
                     | StepRepartition
+                    | StepRolling
                     | StepSample
                     | StepSelect
+                    | StepShift
                     | StepSort
                     | StepValueCounts
                 ]

@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.step_groupby_agg import StepGroupbyAgg
+    from ..models.step_groupby_transform import StepGroupbyTransform
 
 
 T = TypeVar("T", bound="StepGroupby")
@@ -20,17 +21,21 @@ T = TypeVar("T", bound="StepGroupby")
 class StepGroupby:
     """Group by `by` and aggregate; keys come back as columns. A list of functions names
     columns `col_fn`. `sort` orders the result by the keys (off by default, as in Dask).
+    With `transform` instead of `agg`, every row is kept and each named column is replaced
+    by its group's aggregate (`df.groupby(by)[col].transform(fn)`).
 
         Attributes:
             by (list[str] | str): A column name or a list of them.
-            agg (StepGroupbyAgg):
             op (StepGroupbyOp):
+            agg (StepGroupbyAgg | Unset):
+            transform (StepGroupbyTransform | Unset):
             sort (bool | Unset):
     """
 
     by: list[str] | str
-    agg: StepGroupbyAgg
     op: StepGroupbyOp
+    agg: StepGroupbyAgg | Unset = UNSET
+    transform: StepGroupbyTransform | Unset = UNSET
     sort: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -42,9 +47,15 @@ class StepGroupby:
         else:
             by = self.by
 
-        agg = self.agg.to_dict()
-
         op = self.op.value
+
+        agg: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.agg, Unset):
+            agg = self.agg.to_dict()
+
+        transform: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.transform, Unset):
+            transform = self.transform.to_dict()
 
         sort = self.sort
 
@@ -53,10 +64,13 @@ class StepGroupby:
         field_dict.update(
             {
                 "by": by,
-                "agg": agg,
                 "op": op,
             }
         )
+        if agg is not UNSET:
+            field_dict["agg"] = agg
+        if transform is not UNSET:
+            field_dict["transform"] = transform
         if sort is not UNSET:
             field_dict["sort"] = sort
 
@@ -65,6 +79,7 @@ class StepGroupby:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.step_groupby_agg import StepGroupbyAgg  # noqa: PLC0415
+        from ..models.step_groupby_transform import StepGroupbyTransform  # noqa: PLC0415
 
         d = dict(src_dict)
 
@@ -81,16 +96,29 @@ class StepGroupby:
 
         by = _parse_by(d.pop("by"))
 
-        agg = StepGroupbyAgg.from_dict(d.pop("agg"))
-
         op = StepGroupbyOp(d.pop("op"))
+
+        _agg = d.pop("agg", UNSET)
+        agg: StepGroupbyAgg | Unset
+        if isinstance(_agg, Unset):
+            agg = UNSET
+        else:
+            agg = StepGroupbyAgg.from_dict(_agg)
+
+        _transform = d.pop("transform", UNSET)
+        transform: StepGroupbyTransform | Unset
+        if isinstance(_transform, Unset):
+            transform = UNSET
+        else:
+            transform = StepGroupbyTransform.from_dict(_transform)
 
         sort = d.pop("sort", UNSET)
 
         step_groupby = cls(
             by=by,
-            agg=agg,
             op=op,
+            agg=agg,
+            transform=transform,
             sort=sort,
         )
 

@@ -1,0 +1,418 @@
+//! Steps that read other rows than their own: `shift`, `diff`, `pct_change`, running and moving
+//! aggregates, ranks, top-n per group, `groupby` with `transform`, plus `map` and `melt`. Each
+//! is a DataFusion window function over the `by` groups in `order_by` order, so rows need no
+//! order of their own (a parallel read gives none): `order_by` plays the part of Dask's index.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, stddev, sum, var_sample};
+use datafusion::functions_window::expr_fn::{dense_rank, lag, lead, rank, row_number};
+use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::{
+    ExprFunctionExt, SortExpr, WindowFrame, WindowFrameBound, WindowFrameUnits, case, cast, when,
+};
+use datafusion::prelude::{DataFrame, Expr, ident, lit};
+use indexmap::IndexMap;
+
+use super::steps::{StepError, StepResult, aggregate, names, require, scalar};
+use crate::spec::{AggFn, MovingFn, Names, RankMethod, Scalar};
+
+/// The rows a window function sees: the row's `by` group, in `order_by` order.
+struct Over {
+    partition: Vec<Expr>,
+    order: Vec<SortExpr>,
+}
+
+impl Over {
+    fn new(
+        frame: &DataFrame,
+        by: Option<&Names>,
+        order_by: &[String],
+        ascending: bool,
+    ) -> Result<Over, StepError> {
+        let by = by.map(Names::to_vec).unwrap_or_default();
+        require(frame, "by", &by)?;
+        require(frame, "order_by", order_by)?;
+        Ok(Over {
+            partition: by.iter().map(ident).collect(),
+            order: order_by
+                .iter()
+                .map(|c| ident(c).sort(ascending, false))
+                .collect(),
+        })
+    }
+
+    /// `function` over these rows and `frame`: a window function, or an expression whose
+    /// aggregates (`coalesce(sum(x), 0)`, `count(*)`) each become one.
+    fn apply(&self, function: Expr, frame: Option<WindowFrame>) -> Result<Expr, StepError> {
+        let over = |windowed: Expr| {
+            let builder = windowed.partition_by(self.partition.clone());
+            // An empty ORDER BY is not "no order" to DataFusion's planner.
+            let builder = match self.order.is_empty() {
+                true => builder,
+                false => builder.order_by(self.order.clone()),
+            };
+            match frame.clone() {
+                Some(frame) => builder.window_frame(frame).build(),
+                None => builder.build(),
+            }
+        };
+        if matches!(function, Expr::WindowFunction(_)) {
+            return Ok(over(function)?);
+        }
+        let windowed = function.transform_up(|e| match e {
+            Expr::Alias(alias) => Ok(Transformed::yes(*alias.expr)),
+            Expr::AggregateFunction(aggregate) => {
+                let mut window = WindowFunction::new(aggregate.func, aggregate.params.args);
+                window.params.distinct = aggregate.params.distinct;
+                window.params.null_treatment = aggregate.params.null_treatment;
+                Ok(Transformed::yes(over(Expr::from(window))?))
+            }
+            other => Ok(Transformed::no(other)),
+        })?;
+        Ok(windowed.data)
+    }
+}
+
+/// Every row from the group's first to this one (not its peers: ties are separate rows, as in
+/// pandas).
+fn rows_up_to_here(preceding: Option<u64>) -> WindowFrame {
+    WindowFrame::new_bounds(
+        WindowFrameUnits::Rows,
+        WindowFrameBound::Preceding(ScalarValue::UInt64(preceding)),
+        WindowFrameBound::CurrentRow,
+    )
+}
+
+/// The frame with `replacements` in place of (or after) its columns, in one projection, so
+/// the window functions share their sorts.
+fn replace_columns(frame: DataFrame, replacements: IndexMap<String, Expr>) -> StepResult {
+    let mut replacements = replacements;
+    let mut projection: Vec<Expr> = names(&frame)
+        .into_iter()
+        .map(|name| match replacements.shift_remove(&name) {
+            Some(expr) => expr.alias(name),
+            None => ident(name),
+        })
+        .collect();
+    projection.extend(
+        replacements
+            .into_iter()
+            .map(|(name, expr)| expr.alias(name)),
+    );
+    Ok(frame.select(projection)?)
+}
+
+fn data_type(frame: &DataFrame, column: &str) -> Result<DataType, StepError> {
+    Ok(frame
+        .schema()
+        .field_with_unqualified_name(column)?
+        .data_type()
+        .clone())
+}
+
+fn float(column: &str) -> Expr {
+    cast(ident(column), DataType::Float64)
+}
+
+/// What `shift`, `diff` and `pct_change` make of a value and the one `periods` rows before.
+#[derive(Clone, Copy)]
+pub(super) enum Lagged {
+    Shift,
+    Diff,
+    PctChange,
+}
+
+pub(super) fn shifted(
+    frame: DataFrame,
+    kind: Lagged,
+    columns: &Names,
+    periods: i64,
+    order_by: &Names,
+    by: Option<&Names>,
+) -> StepResult {
+    let columns = columns.to_vec();
+    require(&frame, "columns", &columns)?;
+    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
+    let mut replacements = IndexMap::new();
+    for column in &columns {
+        let before = |value: Expr| match periods {
+            p if p >= 0 => lag(value, Some(p), None),
+            p => lead(value, Some(-p), None),
+        };
+        let expr = match kind {
+            Lagged::Shift => over.apply(before(ident(column)), None)?,
+            Lagged::Diff => ident(column) - over.apply(before(ident(column)), None)?,
+            Lagged::PctChange => {
+                float(column) / over.apply(before(float(column)), None)? - lit(1.0)
+            }
+        };
+        replacements.insert(column.clone(), expr);
+    }
+    replace_columns(frame, replacements)
+}
+
+/// `cumsum`, `cummax`, `cummin`: the running aggregate, null where the value is.
+pub(super) fn cumulative(
+    frame: DataFrame,
+    function: fn(Expr) -> Expr,
+    columns: &Names,
+    order_by: &Names,
+    by: Option<&Names>,
+) -> StepResult {
+    let columns = columns.to_vec();
+    require(&frame, "columns", &columns)?;
+    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
+    let mut replacements = IndexMap::new();
+    for column in &columns {
+        let running = over.apply(function(ident(column)), Some(rows_up_to_here(None)))?;
+        replacements.insert(
+            column.clone(),
+            when(ident(column).is_not_null(), running).end()?,
+        );
+    }
+    replace_columns(frame, replacements)
+}
+
+pub(super) fn cumsum(value: Expr) -> Expr {
+    sum(value)
+}
+
+pub(super) fn cummax(value: Expr) -> Expr {
+    max(value)
+}
+
+pub(super) fn cummin(value: Expr) -> Expr {
+    min(value)
+}
+
+pub(super) fn cumcount(
+    frame: DataFrame,
+    order_by: &Names,
+    by: Option<&Names>,
+    name: Option<&str>,
+) -> StepResult {
+    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
+    let number = over.apply(row_number(), None)?;
+    let zero_based = cast(number, DataType::Int64) - lit(1i64);
+    let name = name.unwrap_or("cumcount").to_string();
+    replace_columns(frame, IndexMap::from([(name, zero_based)]))
+}
+
+pub(super) fn ranked(
+    frame: DataFrame,
+    columns: &Names,
+    method: RankMethod,
+    ascending: bool,
+    by: Option<&Names>,
+    order_by: Option<&Names>,
+) -> StepResult {
+    let columns = columns.to_vec();
+    require(&frame, "columns", &columns)?;
+    let by_names = by.map(Names::to_vec).unwrap_or_default();
+    let tie_break = order_by.map(Names::to_vec).unwrap_or_default();
+    let mut replacements = IndexMap::new();
+    for column in &columns {
+        let over = Over::new(&frame, by, std::slice::from_ref(column), ascending)?;
+        // Ties: the rows of this group with the same value.
+        let mut peers = by_names.clone();
+        peers.push(column.clone());
+        let tied = Over::new(&frame, Some(&Names::Many(peers)), &[], true)?;
+        let lowest = || -> Result<Expr, StepError> {
+            Ok(cast(over.apply(rank(), None)?, DataType::Float64))
+        };
+        let highest = || -> Result<Expr, StepError> {
+            let ties = cast(tied.apply(count_all(), None)?, DataType::Float64);
+            Ok(lowest()? + ties - lit(1.0))
+        };
+        let position = match method {
+            RankMethod::Min => lowest()?,
+            RankMethod::Max => highest()?,
+            RankMethod::Average => (lowest()? + highest()?) / lit(2.0),
+            RankMethod::Dense => cast(over.apply(dense_rank(), None)?, DataType::Float64),
+            RankMethod::First => {
+                let mut order = over.order.clone();
+                order.extend(tie_break.iter().map(|c| ident(c).sort(true, false)));
+                let first = Over {
+                    partition: over.partition.clone(),
+                    order,
+                };
+                require(&frame, "order_by", &tie_break)?;
+                cast(first.apply(row_number(), None)?, DataType::Float64)
+            }
+        };
+        replacements.insert(
+            column.clone(),
+            when(ident(column).is_not_null(), position).end()?,
+        );
+    }
+    replace_columns(frame, replacements)
+}
+
+/// `nlargest` (`largest`) or `nsmallest`: rows missing the first column are left out, as
+/// pandas leaves NaN out.
+pub(super) fn top(
+    frame: DataFrame,
+    n: u64,
+    columns: &Names,
+    by: Option<&Names>,
+    largest: bool,
+) -> StepResult {
+    let columns = columns.to_vec();
+    require(&frame, "columns", &columns)?;
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    let frame = frame.filter(ident(&columns[0]).is_not_null())?;
+    let order: Vec<SortExpr> = columns
+        .iter()
+        .map(|c| ident(c).sort(!largest, false))
+        .collect();
+    let Some(by) = by else {
+        return Ok(frame.sort(order)?.limit(0, Some(n))?);
+    };
+    let over = Over::new(&frame, Some(by), &[], true)?;
+    let position = Over {
+        order,
+        partition: over.partition,
+    }
+    .apply(row_number(), None)?;
+    let kept = names(&frame);
+    let kept: Vec<&str> = kept.iter().map(String::as_str).collect();
+    Ok(frame
+        .with_column(POSITION, position)?
+        .filter(ident(POSITION).lt_eq(lit(n as u64)))?
+        .select_columns(&kept)?)
+}
+
+const POSITION: &str = "__rusk_position";
+
+pub(super) fn rolling(
+    frame: DataFrame,
+    columns: &Names,
+    window: u32,
+    function: MovingFn,
+    min_periods: Option<u32>,
+    order_by: &Names,
+    by: Option<&Names>,
+) -> StepResult {
+    let columns = columns.to_vec();
+    require(&frame, "columns", &columns)?;
+    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
+    let frame_rows = || Some(rows_up_to_here(Some(u64::from(window) - 1)));
+    let mut replacements = IndexMap::new();
+    for column in &columns {
+        let value = match data_type(&frame, column)? {
+            t if t.is_integer() => float(column),
+            _ => ident(column),
+        };
+        let moving = match function {
+            MovingFn::Sum => sum(value),
+            MovingFn::Mean => avg(value),
+            MovingFn::Min => min(value),
+            MovingFn::Max => max(value),
+            MovingFn::Count => count(value),
+            MovingFn::Std => stddev(value),
+            MovingFn::Var => var_sample(value),
+        };
+        let present = over.apply(count(ident(column)), frame_rows())?;
+        let enough = present.gt_eq(lit(u64::from(min_periods.unwrap_or(window))));
+        let moving = over.apply(moving, frame_rows())?;
+        replacements.insert(column.clone(), when(enough, moving).end()?);
+    }
+    replace_columns(frame, replacements)
+}
+
+/// `groupby` with `transform`: each column replaced by its group's aggregate, every row kept.
+pub(super) fn transform(
+    frame: DataFrame,
+    by: &Names,
+    functions: &IndexMap<String, AggFn>,
+) -> StepResult {
+    let columns: Vec<String> = functions.keys().cloned().collect();
+    require(&frame, "transform", &columns)?;
+    let over = Over::new(&frame, Some(by), &[], true)?;
+    let mut replacements = IndexMap::new();
+    for (column, function) in functions {
+        let field = format!("transform.{column}");
+        let whole = aggregate(*function, ident(column), &data_type(&frame, column)?)
+            .map_err(|e| StepError::at(&field, e.strip_backtrace()))?;
+        let expr = over
+            .apply(whole, None)
+            .map_err(|e| StepError::at(&field, e.message))?;
+        replacements.insert(column.clone(), expr);
+    }
+    replace_columns(frame, replacements)
+}
+
+pub(super) fn map(
+    frame: DataFrame,
+    column: &str,
+    mapping: &IndexMap<String, Scalar>,
+    default: Option<&Scalar>,
+) -> StepResult {
+    require(&frame, "column", &[column.to_string()])?;
+    let key_type = data_type(&frame, column)?;
+    let mut cases = case(ident(column));
+    for (key, value) in mapping {
+        let key = ScalarValue::try_from_string(key.clone(), &key_type).map_err(|_| {
+            StepError::at(
+                format!("mapping.{key}"),
+                format!("{key:?} is not a value of column {column:?} ({key_type})"),
+            )
+        })?;
+        cases = cases.when(lit(key), scalar(value));
+    }
+    let mapped = match default {
+        Some(value) => cases.otherwise(scalar(value)),
+        None => cases.end(),
+    }
+    .map_err(|e| StepError::at("mapping", e.strip_backtrace()))?;
+    replace_columns(frame, IndexMap::from([(column.to_string(), mapped)]))
+        .map_err(|e| StepError::at("mapping", e.message))
+}
+
+pub(super) fn melt(
+    frame: DataFrame,
+    id_vars: &Names,
+    value_vars: Option<&Names>,
+    var_name: &str,
+    value_name: &str,
+) -> StepResult {
+    let ids = id_vars.to_vec();
+    require(&frame, "id_vars", &ids)?;
+    let values = match value_vars {
+        Some(named) => named.to_vec(),
+        None => names(&frame)
+            .into_iter()
+            .filter(|c| !ids.contains(c))
+            .collect(),
+    };
+    require(&frame, "value_vars", &values)?;
+    let Some(first) = values.first() else {
+        return Err(StepError::at("value_vars", "no columns left to melt"));
+    };
+    let types: Vec<DataType> = values
+        .iter()
+        .map(|c| data_type(&frame, c))
+        .collect::<Result<_, _>>()?;
+    // One type for the value column, as pandas finds one (object where it must).
+    let common = if types.iter().all(|t| *t == types[0]) {
+        types[0].clone()
+    } else if types.iter().all(DataType::is_numeric) {
+        DataType::Float64
+    } else {
+        DataType::Utf8
+    };
+    let part = |column: &String| -> Result<DataFrame, StepError> {
+        let mut projection: Vec<Expr> = ids.iter().map(ident).collect();
+        projection.push(lit(column.as_str()).alias(var_name));
+        projection.push(cast(ident(column), common.clone()).alias(value_name));
+        Ok(frame.clone().select(projection)?)
+    };
+    let mut melted = part(first)?;
+    for column in &values[1..] {
+        melted = melted.union(part(column)?)?;
+    }
+    Ok(melted)
+}

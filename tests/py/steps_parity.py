@@ -1,0 +1,175 @@
+"""The row-order and reshaping steps (shift, diff, pct_change, cumsum/cummax/cummin, cumcount,
+rank, nlargest/nsmallest, rolling, groupby transform, map, melt) against pandas' own answers,
+on CSV files with nulls, ties and rows out of order, split over several files.
+
+usage: steps_parity.py RUSK_URL DATA_ROOT
+Writes its files under DATA_ROOT/parity/, runs each case as a Rusk job, prints one line per
+case and exits 1 if any differs.
+"""
+
+import io
+import json
+import os
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+URL, ROOT = sys.argv[1], sys.argv[2]
+
+
+def write_data():
+    rng = np.random.default_rng(7)
+    n = 600
+    df = pd.DataFrame({
+        "t": rng.permutation(n),  # the order; unique, and shuffled across files
+        "g": rng.integers(1, 5, n),
+        "s": rng.choice(["a", "b", "c"], n),
+        "k": rng.integers(0, 6, n),  # many ties
+        "x": np.round(rng.normal(10, 3, n), 1),  # some ties
+    })
+    df.loc[rng.choice(n, 60, replace=False), "x"] = np.nan
+    os.makedirs(os.path.join(ROOT, "parity"), exist_ok=True)
+    for i, rows in enumerate(np.array_split(np.arange(n), 4)):
+        df.iloc[rows].to_csv(os.path.join(ROOT, "parity", f"part-{i}.csv"), index=False)
+    return df
+
+
+def run(steps):
+    spec = {"sources": {"d": {"format": "csv", "path": "parity/*.csv"}}, "steps": steps}
+    request = urllib.request.Request(f"{URL}/v1/jobs", data=json.dumps(spec).encode(),
+                                     headers={"content-type": "application/json"})
+    try:
+        job = json.load(urllib.request.urlopen(request))
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"refused: {e.read().decode()}")
+    while job["state"] not in ("succeeded", "failed", "cancelled"):
+        time.sleep(0.05)
+        job = json.load(urllib.request.urlopen(f"{URL}/v1/jobs/{job['id']}"))
+    if job["state"] != "succeeded":
+        raise AssertionError(f"job {job['state']}: {job.get('error')}")
+    body = urllib.request.urlopen(job["result"]["links"]["arrow"]).read()
+    return pa.ipc.open_stream(io.BytesIO(body)).read_all().to_pandas()
+
+
+def same(ours, theirs, key, columns):
+    ours = ours.sort_values(key).reset_index(drop=True)
+    theirs = theirs.sort_values(key).reset_index(drop=True)
+    assert len(ours) == len(theirs), f"{len(ours)} rows against pandas' {len(theirs)}"
+    for c in columns:
+        a, b = ours[c], theirs[c]
+        if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
+            a, b = a.astype("float64").to_numpy(), b.astype("float64").to_numpy()
+            assert np.array_equal(np.isnan(a), np.isnan(b)), f"{c}: nulls differ"
+            assert np.allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-9, atol=1e-12), \
+                f"{c}: values differ\n{ours[[key, c]].head(12)}\n{theirs[[key, c]].head(12)}"
+        else:
+            assert list(a.astype(object).where(a.notna(), None)) == \
+                list(b.astype(object).where(b.notna(), None)), f"{c}: values differ"
+
+
+def main():
+    df = write_data()
+    ordered = df.sort_values("t")
+    cases = []
+
+    def case(name, steps, expected, key="t", columns=None):
+        cases.append((name, steps, expected, key, columns))
+
+    e = ordered.copy()
+    e[["x", "k"]] = ordered.groupby("g")[["x", "k"]].shift(1)
+    case("shift by group", [{"op": "shift", "columns": ["x", "k"], "order_by": "t", "by": "g"}], e)
+    e = ordered.copy()
+    e["x"] = ordered["x"].shift(-2)
+    case("shift back, whole frame", [{"op": "shift", "columns": "x", "periods": -2, "order_by": "t"}], e)
+    e = ordered.copy()
+    e[["x", "k"]] = ordered.groupby("g")[["x", "k"]].diff()
+    case("diff", [{"op": "diff", "columns": ["x", "k"], "order_by": "t", "by": "g"}], e)
+    e = ordered.copy()
+    e["x"] = ordered.groupby("g")["x"].pct_change()
+    case("pct_change", [{"op": "pct_change", "columns": "x", "order_by": "t", "by": "g"}], e)
+    e = ordered.copy()
+    e[["x", "k"]] = ordered.groupby("g")[["x", "k"]].cumsum()
+    case("cumsum", [{"op": "cumsum", "columns": ["x", "k"], "order_by": "t", "by": "g"}], e)
+    e = ordered.copy()
+    e["x"] = ordered["x"].cummax()
+    e["k"] = ordered["k"].cummin()
+    case("cummax, cummin", [{"op": "cummax", "columns": "x", "order_by": "t"},
+                            {"op": "cummin", "columns": "k", "order_by": "t"}], e)
+    e = ordered.copy()
+    e["cumcount"] = ordered.groupby("g").cumcount()
+    case("cumcount", [{"op": "cumcount", "order_by": "t", "by": "g"}], e)
+    for method in ["average", "min", "max", "dense"]:
+        e = df.copy()
+        e["x"] = df.groupby("g")["x"].rank(method=method)
+        e["k"] = df.groupby("g")["k"].rank(method=method)
+        case(f"rank {method}", [{"op": "rank", "columns": ["x", "k"], "method": method, "by": "g"}], e)
+    e = ordered.copy()
+    e["k"] = ordered.groupby("g")["k"].rank(method="first")
+    case("rank first", [{"op": "rank", "columns": "k", "method": "first", "by": "g", "order_by": "t"}], e)
+    e = df.copy()
+    e["x"] = df["x"].rank(method="min", ascending=False)
+    case("rank descending", [{"op": "rank", "columns": "x", "method": "min", "ascending": False}], e)
+    e = ordered.copy()
+    e["x"] = ordered.groupby("g")["x"].rolling(3).mean().reset_index(level=0, drop=True)
+    e["k"] = ordered.groupby("g")["k"].rolling(2, min_periods=1).sum().reset_index(level=0, drop=True)
+    case("rolling mean and sum", [
+        {"op": "rolling", "columns": "x", "window": 3, "agg": "mean", "order_by": "t", "by": "g"},
+        {"op": "rolling", "columns": "k", "window": 2, "agg": "sum", "min_periods": 1,
+         "order_by": "t", "by": "g"}], e)
+    e = ordered.copy()
+    e["x"] = ordered["x"].rolling(4, min_periods=2).std()
+    case("rolling std", [{"op": "rolling", "columns": "x", "window": 4, "agg": "std",
+                          "min_periods": 2, "order_by": "t"}], e)
+    e = df.copy()
+    e["x"] = df.groupby("g")["x"].transform("mean")
+    e["k"] = df.groupby("g")["k"].transform("sum")
+    case("groupby transform", [{"op": "groupby", "by": "g", "transform": {"x": "mean", "k": "sum"}}], e)
+    e = df.copy()
+    e["s"] = df["s"].map({"a": "alpha", "b": "beta"}).fillna("other")
+    e["g"] = df["g"].map({1: 10, 2: 20})
+    case("map", [{"op": "map", "column": "s", "mapping": {"a": "alpha", "b": "beta"}, "default": "other"},
+                 {"op": "map", "column": "g", "mapping": {"1": 10, "2": 20}}], e,
+         columns=["s", "g"])
+    melted = pd.melt(df, id_vars=["t"], value_vars=["x", "k"])
+    melted["key"] = melted["t"].astype(str) + melted["variable"]
+    case("melt", [{"op": "melt", "id_vars": "t", "value_vars": ["x", "k"]},
+                  {"op": "assign", "columns": {"key": "CAST(t AS VARCHAR) || variable"}}],
+         melted, key="key", columns=["t", "variable", "value"])
+
+    failures = 0
+    for name, steps, expected, key, columns in cases:
+        try:
+            ours = run(steps)
+            same(ours, expected, key, columns or list(expected.columns))
+            print(f"ok    {name}")
+        except AssertionError as error:
+            failures += 1
+            print(f"FAIL  {name}: {error}")
+
+    # Top n: ties make which rows are kept open, not which values.
+    for name, steps, pick in [
+        ("nlargest by group", [{"op": "nlargest", "n": 3, "columns": "x", "by": "g"}],
+         lambda: df.dropna(subset=["x"]).sort_values("x", ascending=False).groupby("g").head(3)),
+        ("nsmallest", [{"op": "nsmallest", "n": 5, "columns": ["k", "x"]}],
+         lambda: df.nsmallest(5, ["k", "x"])),
+    ]:
+        try:
+            ours, theirs = run(steps), pick()
+            cols = ["g", "x"] if "by" in steps[0] else ["k", "x"]
+            a = sorted(map(tuple, ours[cols].astype(float).to_numpy().tolist()))
+            b = sorted(map(tuple, theirs[cols].astype(float).to_numpy().tolist()))
+            assert a == b, f"{a} against pandas' {b}"
+            print(f"ok    {name}")
+        except AssertionError as error:
+            failures += 1
+            print(f"FAIL  {name}: {error}")
+    print(f"{len(cases) + 2 - failures} of {len(cases) + 2} cases agree with pandas")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
