@@ -103,3 +103,55 @@ async fn a_join_too_big_for_memory_ends_cleanly() {
     )
     .await;
 }
+
+/// A moving mean and a top-2 per group over 3M rows and 1000 groups, under 64 MB: windows
+/// sort by group and order and spill like any sort.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_and_nlargest_per_group_spill_under_64_mb() {
+    let app = small_memory_app().await;
+    write_keys(&app, "keys.csv");
+    let source = json!({"k": {"format": "csv", "path": "keys.csv"}});
+
+    let rolled = app
+        .run(&json!({
+            "sources": source,
+            "steps": [
+                {"op": "assign", "columns": {"w": "k"}},
+                {"op": "rolling", "columns": "w", "window": 3, "agg": "mean",
+                 "order_by": "k", "by": "v"}
+            ]
+        }))
+        .await;
+    assert_eq!(rolled["result"]["rows"], ROWS);
+    // Group v = 5 holds k = 5, 1005, 2005, …: the third row's window is all three.
+    let id = rolled["id"].as_str().unwrap();
+    let checked = app
+        .run(&json!({
+            "sources": {"r": {"format": "parquet", "path": format!("job://{id}")}},
+            "steps": [{"op": "filter", "expr": "k IN (5, 1005, 2005)"},
+                      {"op": "sort", "by": "k"}]
+        }))
+        .await;
+    let rows = app.result_json(checked["id"].as_str().unwrap(), "").await;
+    assert_eq!(
+        rows,
+        // (JSON rows leave nulls out.)
+        json!([{"k": 5, "v": 5}, {"k": 1005, "v": 5}, {"k": 2005, "v": 5, "w": 1005.0}])
+    );
+
+    let top = app
+        .run(&json!({
+            "sources": source,
+            "steps": [
+                {"op": "nlargest", "n": 2, "columns": "k", "by": "v"},
+                {"op": "filter", "expr": "v = 0"},
+                {"op": "sort", "by": "k"}
+            ]
+        }))
+        .await;
+    let rows = app.result_json(top["id"].as_str().unwrap(), "").await;
+    assert_eq!(
+        rows,
+        json!([{"k": ROWS - 2000, "v": 0}, {"k": ROWS - 1000, "v": 0}])
+    );
+}
