@@ -920,7 +920,7 @@ export interface components {
             options?: components["schemas"]["CsvOptions"];
         };
         /** @description One pandas-style operation. Expressions are SQL expressions over column names. */
-        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepMerge"];
+        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepResample"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepMerge"];
         /** @description Add or replace columns, in order; later ones may use earlier ones. */
         StepAssign: {
             columns: {
@@ -1247,6 +1247,27 @@ export interface components {
             op: "repartition";
         };
         /**
+         * @description Time buckets of `on`: `df.resample(rule, on=on).agg(agg)`, or with `by`
+         *     `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh` (a
+         *     length that divides a day), `1D`, `W` (weeks to Sunday, labelled by that Sunday) or
+         *     `MS` (months, labelled by their first day). Buckets without rows between a group's
+         *     first and last appear, as in pandas: `sum`, `count`, `size` and `nunique` 0, the rest
+         *     null. Sorted by `by` and bucket.
+         */
+        StepResample: {
+            on: string;
+            rule: string;
+            agg: {
+                [key: string]: components["schemas"]["AggSpec"];
+            };
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "resample";
+        };
+        /**
          * @description A moving `agg` over the last `window` rows (this one included) in `order_by` order,
          *     within each `by` group: `df.groupby(by)[columns].rolling(window, min_periods).agg()`.
          *     Null where fewer than `min_periods` (default `window`) values are present.
@@ -1562,6 +1583,7 @@ export type StepPctChange = components['schemas']['StepPctChange'];
 export type StepRank = components['schemas']['StepRank'];
 export type StepRename = components['schemas']['StepRename'];
 export type StepRepartition = components['schemas']['StepRepartition'];
+export type StepResample = components['schemas']['StepResample'];
 export type StepRolling = components['schemas']['StepRolling'];
 export type StepSample = components['schemas']['StepSample'];
 export type StepSelect = components['schemas']['StepSelect'];

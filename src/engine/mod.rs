@@ -11,6 +11,7 @@ mod means;
 mod paths;
 mod pipeline;
 mod progress;
+mod resample;
 mod sources;
 mod steps;
 mod tasks;

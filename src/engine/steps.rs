@@ -19,6 +19,7 @@ use datafusion::prelude::{
 };
 use indexmap::IndexMap;
 
+use super::resample;
 use super::sources::arrow_type;
 use super::windows::{self, Lagged};
 use crate::spec::{AggFn, AggSpec, Ascending, DType, DropHow, How, Names, Scalar, Step};
@@ -238,6 +239,9 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             var_name,
             value_name,
         } => windows::melt(frame, id_vars, value_vars.as_ref(), var_name, value_name),
+        Step::Resample { on, rule, agg, by } => {
+            resample::resample(frame, on, rule, agg, by.as_ref())
+        }
     }
 }
 
@@ -439,7 +443,7 @@ fn describe(frame: DataFrame) -> StepResult {
     Ok(stats.select(lists)?.unnest_columns(&columns)?)
 }
 
-fn parse(frame: &DataFrame, field: &str, sql: &str) -> Result<Expr, StepError> {
+pub(super) fn parse(frame: &DataFrame, field: &str, sql: &str) -> Result<Expr, StepError> {
     frame
         .parse_sql_expr(sql)
         .map_err(|e| StepError::at(field, e.strip_backtrace()))
@@ -479,7 +483,7 @@ fn rename(mut frame: DataFrame, columns: &IndexMap<String, String>) -> StepResul
     Ok(frame)
 }
 
-fn groupby(
+pub(super) fn groupby(
     frame: DataFrame,
     by: &Names,
     agg: &IndexMap<String, AggSpec>,

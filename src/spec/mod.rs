@@ -389,6 +389,19 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Names>,
     },
+    /// Time buckets of `on`: `df.resample(rule, on=on).agg(agg)`, or with `by`
+    /// `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh` (a
+    /// length that divides a day), `1D`, `W` (weeks to Sunday, labelled by that Sunday) or
+    /// `MS` (months, labelled by their first day). Buckets without rows between a group's
+    /// first and last appear, as in pandas: `sum`, `count`, `size` and `nunique` 0, the rest
+    /// null. Sorted by `by` and bucket.
+    Resample {
+        on: String,
+        rule: String,
+        agg: IndexMap<String, AggSpec>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
     /// Replaces the values of `column` through `mapping` (keys are the values as text:
     /// `"1"` maps the integer 1); others become `default`, else null: `s.map(dict)`.
     Map {
@@ -459,6 +472,7 @@ impl Step {
             Step::Rolling { .. } => "rolling",
             Step::Map { .. } => "map",
             Step::Melt { .. } => "melt",
+            Step::Resample { .. } => "resample",
         }
     }
 }
@@ -477,6 +491,55 @@ fn variable() -> String {
 
 fn value() -> String {
     "value".to_string()
+}
+
+/// A `resample` rule, parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeRule {
+    /// Buckets of this many seconds, from midnight.
+    Fixed(u32),
+    /// Weeks ending on Sunday (pandas' `W`, `W-SUN`).
+    Week,
+    /// Calendar months (pandas' `MS`).
+    MonthStart,
+}
+
+impl TimeRule {
+    pub fn parse(rule: &str) -> Result<TimeRule, String> {
+        const DAY: u32 = 24 * 3600;
+        match rule {
+            "W" | "W-SUN" => return Ok(TimeRule::Week),
+            "MS" => return Ok(TimeRule::MonthStart),
+            _ => {}
+        }
+        let split = rule
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rule.len());
+        let (count, unit) = rule.split_at(split);
+        let count: u32 = match count {
+            "" => 1,
+            digits => digits.parse().map_err(|_| format!("{rule:?}: too large"))?,
+        };
+        let unit = match unit {
+            "s" | "S" => 1,
+            "min" | "T" => 60,
+            "h" | "H" => 3600,
+            "D" => DAY,
+            _ => {
+                return Err(format!(
+                    "{rule:?}: expected e.g. \"30s\", \"15min\", \"1h\", \"1D\", \"W\" or \"MS\""
+                ));
+            }
+        };
+        let seconds = count.checked_mul(unit).filter(|s| *s > 0);
+        match seconds {
+            Some(s) if DAY.is_multiple_of(s) => Ok(TimeRule::Fixed(s)),
+            _ => Err(format!(
+                "{rule:?}: buckets must divide a day (pandas starts them at midnight of the first \
+                 day; longer ones are not supported yet)"
+            )),
+        }
+    }
 }
 
 /// How `rank` ranks ties, as pandas: `average` of their positions, `min`, `max`, `first`

@@ -1,7 +1,9 @@
 //! Structural checks on a parsed spec: everything that can be judged without reading data.
 
 use super::limits::{self, at_most, check_expression};
-use super::{Format, JobSpec, Names, Output, RankMethod, Source, Step, WriteMode, parse_size};
+use super::{
+    Format, JobSpec, Names, Output, RankMethod, Source, Step, TimeRule, WriteMode, parse_size,
+};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpecError {
@@ -269,6 +271,14 @@ impl JobSpec {
                     _ => Ok(()),
                 }
             }
+            Step::Resample { on, rule, agg, by } => {
+                non_empty("on", on.is_empty())?;
+                non_empty("agg", agg.is_empty())?;
+                non_empty("by", by.as_ref().is_some_and(names_empty))?;
+                TimeRule::parse(rule)
+                    .map(|_| ())
+                    .map_err(|m| SpecError::invalid(format!("{at}.rule"), m))
+            }
             Step::Map {
                 column, mapping, ..
             } => {
@@ -389,6 +399,10 @@ fn check_step_size(at: &str, step: &Step) -> Check {
         | Step::Cummin { columns: named, .. }
         | Step::Rank { columns: named, .. }
         | Step::Rolling { columns: named, .. } => columns("columns", named.to_vec().len()),
+        Step::Resample { agg, by, .. } => {
+            columns("agg", agg.len())?;
+            columns("by", by.as_ref().map_or(0, |b| b.to_vec().len()))
+        }
         Step::Map { mapping, .. } => at_most(
             &format!("{at}.mapping"),
             "entries",

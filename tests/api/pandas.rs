@@ -46,7 +46,7 @@ async fn pandas_agrees_with_the_seed_pipeline(app: TestApp) {
 }
 
 /// shift, diff, pct_change, cumsum/cummax/cummin, cumcount, rank, nlargest/nsmallest, rolling,
-/// groupby transform, map and melt against pandas on files with nulls, ties and shuffled rows
+/// groupby transform, resample, map and melt against pandas on files with nulls, ties and shuffled rows
 /// (tests/py/steps_parity.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs RUSK_PYTHON with pandas and pyarrow: run with --include-ignored"]

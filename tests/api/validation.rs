@@ -93,6 +93,24 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
             "either",
         ),
         (
+            with_steps(json!([{"op": "resample", "on": "user_id", "rule": "7h",
+                               "agg": {"click_count": "sum"}}])),
+            422,
+            "invalid_spec",
+            "steps[0].rule",
+            "divide a day",
+        ),
+        (
+            with_steps(
+                json!([{"op": "resample", "on": "user_id", "rule": "fortnightly",
+                               "agg": {"click_count": "sum"}}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].rule",
+            "expected e.g.",
+        ),
+        (
             with_steps(json!([{"op": "melt", "id_vars": "user_id", "var_name": "value"}])),
             422,
             "invalid_spec",

@@ -1,6 +1,6 @@
 """The row-order and reshaping steps (shift, diff, pct_change, cumsum/cummax/cummin, cumcount,
-rank, nlargest/nsmallest, rolling, groupby transform, map, melt) against pandas' own answers,
-on CSV files with nulls, ties and rows out of order, split over several files.
+rank, nlargest/nsmallest, rolling, groupby transform, resample, map, melt) against pandas' own
+answers, on CSV files with nulls, ties and rows out of order, split over several files.
 
 usage: steps_parity.py RUSK_URL DATA_ROOT
 Writes its files under DATA_ROOT/parity/, runs each case as a Rusk job, prints one line per
@@ -30,6 +30,8 @@ def write_data():
         "s": rng.choice(["a", "b", "c"], n),
         "k": rng.integers(0, 6, n),  # many ties
         "x": np.round(rng.normal(10, 3, n), 1),  # some ties
+        # Two months of minutes: hours, weeks and months with and without rows.
+        "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60 * 24 * 60, n), unit="min"),
     })
     df.loc[rng.choice(n, 60, replace=False), "x"] = np.nan
     os.makedirs(os.path.join(ROOT, "parity"), exist_ok=True)
@@ -39,7 +41,9 @@ def write_data():
 
 
 def run(steps):
-    spec = {"sources": {"d": {"format": "csv", "path": "parity/*.csv"}}, "steps": steps}
+    spec = {"sources": {"d": {"format": "csv", "path": "parity/*.csv",
+                              "options": {"dtype": {"ts": "datetime64[ns]"}}}},
+            "steps": steps}
     request = urllib.request.Request(f"{URL}/v1/jobs", data=json.dumps(spec).encode(),
                                      headers={"content-type": "application/json"})
     try:
@@ -56,6 +60,9 @@ def run(steps):
 
 
 def same(ours, theirs, key, columns):
+    if "ts" in theirs and pd.api.types.is_datetime64_any_dtype(theirs["ts"]):
+        ours = ours.assign(ts=pd.to_datetime(ours["ts"]).astype("datetime64[ns]"))
+        theirs = theirs.assign(ts=theirs["ts"].astype("datetime64[ns]"))
     ours = ours.sort_values(key).reset_index(drop=True)
     theirs = theirs.sort_values(key).reset_index(drop=True)
     assert len(ours) == len(theirs), f"{len(ours)} rows against pandas' {len(theirs)}"
@@ -66,6 +73,8 @@ def same(ours, theirs, key, columns):
             assert np.array_equal(np.isnan(a), np.isnan(b)), f"{c}: nulls differ"
             assert np.allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-9, atol=1e-12), \
                 f"{c}: values differ\n{ours[[key, c]].head(12)}\n{theirs[[key, c]].head(12)}"
+        elif pd.api.types.is_datetime64_any_dtype(b):
+            assert list(a) == list(b), f"{c}: times differ\n{a.head()}\n{b.head()}"
         else:
             assert list(a.astype(object).where(a.notna(), None)) == \
                 list(b.astype(object).where(b.notna(), None)), f"{c}: values differ"
@@ -139,6 +148,22 @@ def main():
     case("melt", [{"op": "melt", "id_vars": "t", "value_vars": ["x", "k"]},
                   {"op": "assign", "columns": {"key": "CAST(t AS VARCHAR) || variable"}}],
          melted, key="key", columns=["t", "variable", "value"])
+
+    e = df.resample("1h", on="ts").agg({"x": "sum", "k": "mean"}).reset_index()
+    case("resample 1h", [{"op": "resample", "on": "ts", "rule": "1h",
+                          "agg": {"x": "sum", "k": "mean"}}], e, key="ts")
+    e = df.groupby("g").resample("W", on="ts").agg({"x": "count", "k": ["sum", "max"]})
+    e.columns = ["x", "k_sum", "k_max"]
+    e = e.reset_index()
+    case("resample W by group", [{"op": "resample", "on": "ts", "rule": "W", "by": "g",
+                                  "agg": {"x": "count", "k": ["sum", "max"]}}], e, key=["g", "ts"])
+    e = df.resample("MS", on="ts").agg({"x": "mean"}).reset_index()
+    case("resample MS", [{"op": "resample", "on": "ts", "rule": "MS", "agg": {"x": "mean"}}],
+         e, key="ts")
+    e = df[df.g == 1].resample("15min", on="ts").agg({"k": "size"}).reset_index()
+    case("resample 15min size", [{"op": "filter", "expr": "g = 1"},
+                                 {"op": "resample", "on": "ts", "rule": "15min", "agg": {"k": "size"}}],
+         e, key="ts")
 
     failures = 0
     for name, steps, expected, key, columns in cases:

@@ -116,6 +116,9 @@ from .step_rename_columns import StepRenameColumns
 from .step_rename_op import StepRenameOp
 from .step_repartition import StepRepartition
 from .step_repartition_op import StepRepartitionOp
+from .step_resample import StepResample
+from .step_resample_agg import StepResampleAgg
+from .step_resample_op import StepResampleOp
 from .step_rolling import StepRolling
 from .step_rolling_op import StepRollingOp
 from .step_sample import StepSample
@@ -258,6 +261,9 @@ __all__ = (
     "StepRenameOp",
     "StepRepartition",
     "StepRepartitionOp",
+    "StepResample",
+    "StepResampleAgg",
+    "StepResampleOp",
     "StepRolling",
     "StepRollingOp",
     "StepSample",

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ..models.step_rank import StepRank
     from ..models.step_rename import StepRename
     from ..models.step_repartition import StepRepartition
+    from ..models.step_resample import StepResample
     from ..models.step_rolling import StepRolling
     from ..models.step_sample import StepSample
     from ..models.step_select import StepSelect
@@ -65,8 +66,9 @@ class JobSpec:
         steps (list[StepAssign | StepAstype | StepConcat | StepCumcount | StepCummax | StepCummin | StepCumsum |
             StepDescribe | StepDiff | StepDrop | StepDropDuplicates | StepDropna | StepFillna | StepFilter | StepGroupby |
             StepHead | StepMap | StepMelt | StepMerge | StepNlargest | StepNsmallest | StepPctChange | StepRank | StepRename
-            | StepRepartition | StepRolling | StepSample | StepSelect | StepShift | StepSort | StepValueCounts] | None |
-            Unset): Pandas-style steps applied in order to `input`. Exactly one of `steps` and `sql`.
+            | StepRepartition | StepResample | StepRolling | StepSample | StepSelect | StepShift | StepSort |
+            StepValueCounts] | None | Unset): Pandas-style steps applied in order to `input`. Exactly one of `steps` and
+            `sql`.
         sql (None | str | Unset): One `SELECT` over the source names. Exactly one of `steps` and `sql`.
         output (Output | Unset): How the result is written.
         timeout_s (int | None | Unset): Seconds an attempt may run before the job fails with code `timeout`.
@@ -111,6 +113,7 @@ class JobSpec:
             | StepRank
             | StepRename
             | StepRepartition
+            | StepResample
             | StepRolling
             | StepSample
             | StepSelect
@@ -157,6 +160,7 @@ class JobSpec:
         from ..models.step_rank import StepRank  # noqa: PLC0415
         from ..models.step_rename import StepRename  # noqa: PLC0415
         from ..models.step_repartition import StepRepartition  # noqa: PLC0415
+        from ..models.step_resample import StepResample  # noqa: PLC0415
         from ..models.step_rolling import StepRolling  # noqa: PLC0415
         from ..models.step_sample import StepSample  # noqa: PLC0415
         from ..models.step_select import StepSelect  # noqa: PLC0415
@@ -241,6 +245,8 @@ class JobSpec:
                 elif isinstance(steps_type_0_item_data, StepNsmallest):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 elif isinstance(steps_type_0_item_data, StepRolling):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepResample):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 elif isinstance(steps_type_0_item_data, StepMap):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
@@ -366,6 +372,7 @@ class JobSpec:
         from ..models.step_rank import StepRank  # noqa: PLC0415
         from ..models.step_rename import StepRename  # noqa: PLC0415
         from ..models.step_repartition import StepRepartition  # noqa: PLC0415
+        from ..models.step_resample import StepResample  # noqa: PLC0415
         from ..models.step_rolling import StepRolling  # noqa: PLC0415
         from ..models.step_sample import StepSample  # noqa: PLC0415
         from ..models.step_select import StepSelect  # noqa: PLC0415
@@ -424,6 +431,7 @@ class JobSpec:
                 | StepRank
                 | StepRename
                 | StepRepartition
+                | StepResample
                 | StepRolling
                 | StepSample
                 | StepSelect
@@ -473,6 +481,7 @@ class JobSpec:
                         | StepRank
                         | StepRename
                         | StepRepartition
+                        | StepResample
                         | StepRolling
                         | StepSample
                         | StepSelect
@@ -707,7 +716,7 @@ class JobSpec:
                         try:
                             if not isinstance(data, dict):
                                 raise TypeError()
-                            componentsschemas_step_type_28 = StepMap.from_dict(data)
+                            componentsschemas_step_type_28 = StepResample.from_dict(data)
 
                             return componentsschemas_step_type_28
                         except (TypeError, ValueError, AttributeError, KeyError):
@@ -715,16 +724,24 @@ class JobSpec:
                         try:
                             if not isinstance(data, dict):
                                 raise TypeError()
-                            componentsschemas_step_type_29 = StepMelt.from_dict(data)
+                            componentsschemas_step_type_29 = StepMap.from_dict(data)
 
                             return componentsschemas_step_type_29
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_30 = StepMelt.from_dict(data)
+
+                            return componentsschemas_step_type_30
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemas_step_type_30 = StepMerge.from_dict(data)
+                        componentsschemas_step_type_31 = StepMerge.from_dict(data)
 
-                        return componentsschemas_step_type_30
+                        return componentsschemas_step_type_31
 
                     steps_type_0_item = _parse_steps_type_0_item(steps_type_0_item_data)
 
@@ -760,6 +777,7 @@ class JobSpec:
                     | StepRank
                     | StepRename
                     | StepRepartition
+                    | StepResample
                     | StepRolling
                     | StepSample
                     | StepSelect
