@@ -1268,14 +1268,16 @@ export interface components {
             op: "resample";
         };
         /**
-         * @description A moving `agg` over the last `window` rows (this one included) in `order_by` order,
-         *     within each `by` group: `df.groupby(by)[columns].rolling(window, min_periods).agg()`.
-         *     Null where fewer than `min_periods` (default `window`) values are present.
+         * @description A moving `agg` in `order_by` order within each `by` group:
+         *     `df.groupby(by)[columns].rolling(window, min_periods).agg()`. `window` is a number of
+         *     rows (this one and those before it), or a time span such as `"7D"` or `"30min"`
+         *     (pandas' offset windows: the rows less than that long before this one, by the one
+         *     timestamp column in `order_by`). Null where fewer than `min_periods` values are
+         *     present (default: the window's rows, or 1 for a time span, as in pandas).
          */
         StepRolling: {
             columns: components["schemas"]["Names"];
-            /** Format: int32 */
-            window: number;
+            window: components["schemas"]["Window"];
             agg: components["schemas"]["MovingFn"];
             /** Format: int32 */
             min_periods?: number | null;
@@ -1442,6 +1444,8 @@ export interface components {
              */
             url: string;
         };
+        /** @description A `rolling` window: rows, or a time span (`"7D"`). */
+        Window: number | string;
         /** @description A worker process as it last reported itself. */
         WorkerInfo: {
             id: string;
@@ -1597,6 +1601,7 @@ export type TaskNode = components['schemas']['TaskNode'];
 export type TaskPage = components['schemas']['TaskPage'];
 export type TaskSpan = components['schemas']['TaskSpan'];
 export type Webhook = components['schemas']['Webhook'];
+export type Window = components['schemas']['Window'];
 export type WorkerInfo = components['schemas']['WorkerInfo'];
 export type WorkerList = components['schemas']['WorkerList'];
 export type WorkerLoad = components['schemas']['WorkerLoad'];

@@ -222,7 +222,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
         } => windows::rolling(
             frame,
             columns,
-            *window,
+            window,
             *agg,
             *min_periods,
             order_by,

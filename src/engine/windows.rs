@@ -3,11 +3,12 @@
 //! is a DataFusion window function over the `by` groups in `order_by` order, so rows need no
 //! order of their own (a parallel read gives none): `order_by` plays the part of Dask's index.
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::functions::expr_fn::{greatest, sqrt};
 use datafusion::functions_aggregate::count::count_all;
-use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, stddev, sum, var_sample};
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum, var_sample};
 use datafusion::functions_window::expr_fn::{dense_rank, lag, lead, rank, row_number};
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{
@@ -17,7 +18,7 @@ use datafusion::prelude::{DataFrame, Expr, ident, lit};
 use indexmap::IndexMap;
 
 use super::steps::{StepError, StepResult, aggregate, names, require, scalar};
-use crate::spec::{AggFn, MovingFn, Names, RankMethod, Scalar};
+use crate::spec::{AggFn, MovingFn, Names, RankMethod, Scalar, Window, span_seconds};
 
 /// The rows a window function sees: the row's `by` group, in `order_by` order.
 struct Over {
@@ -287,10 +288,35 @@ pub(super) fn top(
 
 const POSITION: &str = "__rusk_position";
 
+/// The rows a `rolling` window holds, and how many values it needs by default.
+fn moving_frame(window: &Window) -> Result<(WindowFrame, u64), StepError> {
+    match window {
+        Window::Rows(rows) => Ok((
+            rows_up_to_here(Some(u64::from(*rows) - 1)),
+            u64::from(*rows),
+        )),
+        Window::Span(span) => {
+            let seconds = span_seconds(span).map_err(|m| StepError::at("window", m))?;
+            // pandas' offset window is (t - span, t]: one nanosecond short of the span.
+            let nanos = i64::try_from(seconds)
+                .ok()
+                .and_then(|s| s.checked_mul(1_000_000_000))
+                .ok_or_else(|| StepError::at("window", "too long"))?;
+            let before = IntervalMonthDayNano::new(0, 0, nanos - 1);
+            let frame = WindowFrame::new_bounds(
+                WindowFrameUnits::Range,
+                WindowFrameBound::Preceding(ScalarValue::IntervalMonthDayNano(Some(before))),
+                WindowFrameBound::CurrentRow,
+            );
+            Ok((frame, 1))
+        }
+    }
+}
+
 pub(super) fn rolling(
     frame: DataFrame,
     columns: &Names,
-    window: u32,
+    window: &Window,
     function: MovingFn,
     min_periods: Option<u32>,
     order_by: &Names,
@@ -299,7 +325,8 @@ pub(super) fn rolling(
     let columns = columns.to_vec();
     require(&frame, "columns", &columns)?;
     let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
-    let frame_rows = || Some(rows_up_to_here(Some(u64::from(window) - 1)));
+    let (moving_rows, needed) = moving_frame(window)?;
+    let frame_rows = || Some(moving_rows.clone());
     let mut replacements = IndexMap::new();
     for column in &columns {
         let value = match data_type(&frame, column)? {
@@ -312,12 +339,18 @@ pub(super) fn rolling(
             MovingFn::Min => min(value),
             MovingFn::Max => max(value),
             MovingFn::Count => count(value),
-            MovingFn::Std => stddev(value),
-            MovingFn::Var => var_sample(value),
+            MovingFn::Std | MovingFn::Var => var_sample(value),
         };
         let present = over.apply(count(ident(column)), frame_rows())?;
-        let enough = present.gt_eq(lit(u64::from(min_periods.unwrap_or(window))));
+        let enough = present.gt_eq(lit(min_periods.map_or(needed, u64::from)));
         let moving = over.apply(moving, frame_rows())?;
+        // A sliding variance adds and takes away values: rounding can leave a window of equal
+        // values a hair below 0, whose square root is NaN.
+        let moving = match function {
+            MovingFn::Var => greatest(vec![moving, lit(0.0)]),
+            MovingFn::Std => sqrt(greatest(vec![moving, lit(0.0)])),
+            _ => moving,
+        };
         replacements.insert(column.clone(), when(enough, moving).end()?);
     }
     replace_columns(frame, replacements)

@@ -376,12 +376,15 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Names>,
     },
-    /// A moving `agg` over the last `window` rows (this one included) in `order_by` order,
-    /// within each `by` group: `df.groupby(by)[columns].rolling(window, min_periods).agg()`.
-    /// Null where fewer than `min_periods` (default `window`) values are present.
+    /// A moving `agg` in `order_by` order within each `by` group:
+    /// `df.groupby(by)[columns].rolling(window, min_periods).agg()`. `window` is a number of
+    /// rows (this one and those before it), or a time span such as `"7D"` or `"30min"`
+    /// (pandas' offset windows: the rows less than that long before this one, by the one
+    /// timestamp column in `order_by`). Null where fewer than `min_periods` values are
+    /// present (default: the window's rows, or 1 for a time span, as in pandas).
     Rolling {
         columns: Names,
-        window: u32,
+        window: Window,
         agg: MovingFn,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_periods: Option<u32>,
@@ -493,6 +496,64 @@ fn value() -> String {
     "value".to_string()
 }
 
+/// A `rolling` window: rows, or a time span (`"7D"`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Window {
+    Rows(u32),
+    Span(String),
+}
+
+impl<'de> Deserialize<'de> for Window {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Window;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of rows, or a time span such as \"7D\" or \"30min\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, rows: u64) -> Result<Window, E> {
+                u32::try_from(rows)
+                    .map(Window::Rows)
+                    .map_err(|_| E::custom(format!("{rows} rows: too many")))
+            }
+            fn visit_str<E: serde::de::Error>(self, span: &str) -> Result<Window, E> {
+                Ok(Window::Span(span.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Seconds in a span such as `"30s"`, `"15min"`, `"1h"`, `"7D"` (pandas' offset aliases).
+pub fn span_seconds(span: &str) -> Result<u64, String> {
+    let split = span
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(span.len());
+    let (count, unit) = span.split_at(split);
+    let count: u64 = match count {
+        "" => 1,
+        digits => digits.parse().map_err(|_| format!("{span:?}: too large"))?,
+    };
+    let unit = match unit {
+        "s" | "S" => 1,
+        "min" | "T" => 60,
+        "h" | "H" => 3600,
+        "D" => 24 * 3600,
+        _ => {
+            return Err(format!(
+                "{span:?}: expected e.g. \"30s\", \"15min\", \"1h\" or \"1D\""
+            ));
+        }
+    };
+    count
+        .checked_mul(unit)
+        .filter(|s| (1..=MAX_SPAN_SECONDS).contains(s))
+        .ok_or_else(|| format!("{span:?}: expected from 1 second to 100 years"))
+}
+
+const MAX_SPAN_SECONDS: u64 = 100 * 366 * 24 * 3600;
+
 /// A `resample` rule, parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeRule {
@@ -506,34 +567,15 @@ pub enum TimeRule {
 
 impl TimeRule {
     pub fn parse(rule: &str) -> Result<TimeRule, String> {
-        const DAY: u32 = 24 * 3600;
+        const DAY: u64 = 24 * 3600;
         match rule {
             "W" | "W-SUN" => return Ok(TimeRule::Week),
             "MS" => return Ok(TimeRule::MonthStart),
             _ => {}
         }
-        let split = rule
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rule.len());
-        let (count, unit) = rule.split_at(split);
-        let count: u32 = match count {
-            "" => 1,
-            digits => digits.parse().map_err(|_| format!("{rule:?}: too large"))?,
-        };
-        let unit = match unit {
-            "s" | "S" => 1,
-            "min" | "T" => 60,
-            "h" | "H" => 3600,
-            "D" => DAY,
-            _ => {
-                return Err(format!(
-                    "{rule:?}: expected e.g. \"30s\", \"15min\", \"1h\", \"1D\", \"W\" or \"MS\""
-                ));
-            }
-        };
-        let seconds = count.checked_mul(unit).filter(|s| *s > 0);
-        match seconds {
-            Some(s) if DAY.is_multiple_of(s) => Ok(TimeRule::Fixed(s)),
+        let seconds = span_seconds(rule).map_err(|m| format!("{m}, \"W\" or \"MS\""))?;
+        match u32::try_from(seconds) {
+            Ok(s) if DAY.is_multiple_of(seconds) => Ok(TimeRule::Fixed(s)),
             _ => Err(format!(
                 "{rule:?}: buckets must divide a day (pandas starts them at midnight of the first \
                  day; longer ones are not supported yet)"

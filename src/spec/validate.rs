@@ -2,7 +2,8 @@
 
 use super::limits::{self, at_most, check_expression};
 use super::{
-    Format, JobSpec, Names, Output, RankMethod, Source, Step, TimeRule, WriteMode, parse_size,
+    Format, JobSpec, Names, Output, RankMethod, Source, Step, TimeRule, Window, WriteMode,
+    parse_size, span_seconds,
 };
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -257,18 +258,19 @@ impl JobSpec {
             } => {
                 non_empty("columns", names_empty(columns))?;
                 non_empty("order_by", names_empty(order_by))?;
-                if !(1..=limits::MAX_WINDOW).contains(window) {
-                    return Err(SpecError::invalid(
-                        format!("{at}.window"),
-                        format!("expected 1 to {} rows", limits::MAX_WINDOW),
-                    ));
-                }
-                match min_periods {
-                    Some(m) if *m > *window => Err(SpecError::invalid(
-                        format!("{at}.min_periods"),
-                        format!("expected 0 to the window ({window})"),
-                    )),
-                    _ => Ok(()),
+                match window {
+                    Window::Rows(rows) => check_row_window(at, *rows, *min_periods),
+                    Window::Span(span) => {
+                        span_seconds(span)
+                            .map_err(|m| SpecError::invalid(format!("{at}.window"), m))?;
+                        match order_by.to_vec().len() {
+                            1 => Ok(()),
+                            _ => Err(SpecError::invalid(
+                                format!("{at}.order_by"),
+                                "a time window needs one timestamp column to measure it by",
+                            )),
+                        }
+                    }
                 }
             }
             Step::Resample { on, rule, agg, by } => {
@@ -436,6 +438,22 @@ fn check_step_size(at: &str, step: &Step) -> Check {
         Step::Head { n } if *n > limits::MAX_ROWS => Err(SpecError::invalid(
             format!("{at}.n"),
             format!("expected 0 to {}", limits::MAX_ROWS),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_row_window(at: &str, rows: u32, min_periods: Option<u32>) -> Check {
+    if !(1..=limits::MAX_WINDOW).contains(&rows) {
+        return Err(SpecError::invalid(
+            format!("{at}.window"),
+            format!("expected 1 to {} rows", limits::MAX_WINDOW),
+        ));
+    }
+    match min_periods {
+        Some(m) if m > rows => Err(SpecError::invalid(
+            format!("{at}.min_periods"),
+            format!("expected 0 to the window ({rows})"),
         )),
         _ => Ok(()),
     }

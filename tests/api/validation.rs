@@ -93,6 +93,26 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
             "either",
         ),
         (
+            with_steps(
+                json!([{"op": "rolling", "columns": "click_count", "window": "2 days",
+                               "agg": "sum", "order_by": "user_id"}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].window",
+            "expected e.g.",
+        ),
+        (
+            with_steps(
+                json!([{"op": "rolling", "columns": "click_count", "window": "2D",
+                               "agg": "sum", "order_by": ["user_id", "click_count"]}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].order_by",
+            "one timestamp column",
+        ),
+        (
             with_steps(json!([{"op": "resample", "on": "user_id", "rule": "7h",
                                "agg": {"click_count": "sum"}}])),
             422,

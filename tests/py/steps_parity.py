@@ -31,7 +31,8 @@ def write_data():
         "k": rng.integers(0, 6, n),  # many ties
         "x": np.round(rng.normal(10, 3, n), 1),  # some ties
         # Two months of minutes: hours, weeks and months with and without rows.
-        "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60 * 24 * 60, n), unit="min"),
+        "ts": pd.Timestamp("2024-01-01")
+        + pd.to_timedelta(rng.choice(60 * 24 * 60, n, replace=False), unit="min"),
     })
     df.loc[rng.choice(n, 60, replace=False), "x"] = np.nan
     os.makedirs(os.path.join(ROOT, "parity"), exist_ok=True)
@@ -130,9 +131,20 @@ def main():
         {"op": "rolling", "columns": "k", "window": 2, "agg": "sum", "min_periods": 1,
          "order_by": "t", "by": "g"}], e)
     e = ordered.copy()
-    e["x"] = ordered["x"].rolling(4, min_periods=2).std()
+    # The sample std of each window's values, exactly (pandas' own online sum leaves noise
+    # where it should give 0).
+    e["x"] = ordered["x"].rolling(4, min_periods=1).apply(
+        lambda w: np.std(w[~np.isnan(w)], ddof=1) if (~np.isnan(w)).sum() >= 2 else np.nan, raw=True)
     case("rolling std", [{"op": "rolling", "columns": "x", "window": 4, "agg": "std",
                           "min_periods": 2, "order_by": "t"}], e)
+    by_time = df.sort_values("ts")
+    e = by_time.copy()
+    e["x"] = by_time.rolling("2D", on="ts")["x"].mean()
+    e["k"] = pd.concat(grp.rolling("12h", on="ts")["k"].sum() for _, grp in by_time.groupby("g"))
+    case("rolling over time spans", [
+        {"op": "rolling", "columns": "x", "window": "2D", "agg": "mean", "order_by": "ts"},
+        {"op": "rolling", "columns": "k", "window": "12h", "agg": "sum", "order_by": "ts",
+         "by": "g"}], e)
     e = df.copy()
     e["x"] = df.groupby("g")["x"].transform("mean")
     e["k"] = df.groupby("g")["k"].transform("sum")

@@ -15,13 +15,16 @@ T = TypeVar("T", bound="StepRolling")
 
 @_attrs_define
 class StepRolling:
-    """A moving `agg` over the last `window` rows (this one included) in `order_by` order,
-    within each `by` group: `df.groupby(by)[columns].rolling(window, min_periods).agg()`.
-    Null where fewer than `min_periods` (default `window`) values are present.
+    """A moving `agg` in `order_by` order within each `by` group:
+    `df.groupby(by)[columns].rolling(window, min_periods).agg()`. `window` is a number of
+    rows (this one and those before it), or a time span such as `"7D"` or `"30min"`
+    (pandas' offset windows: the rows less than that long before this one, by the one
+    timestamp column in `order_by`). Null where fewer than `min_periods` values are
+    present (default: the window's rows, or 1 for a time span, as in pandas).
 
         Attributes:
             columns (list[str] | str): A column name or a list of them.
-            window (int):
+            window (int | str): A `rolling` window: rows, or a time span (`"7D"`).
             agg (MovingFn): What `rolling` computes over its window.
             order_by (list[str] | str): A column name or a list of them.
             op (StepRollingOp):
@@ -30,7 +33,7 @@ class StepRolling:
     """
 
     columns: list[str] | str
-    window: int
+    window: int | str
     agg: MovingFn
     order_by: list[str] | str
     op: StepRollingOp
@@ -46,6 +49,7 @@ class StepRolling:
         else:
             columns = self.columns
 
+        window: int | str
         window = self.window
 
         agg = self.agg.value
@@ -109,7 +113,10 @@ class StepRolling:
 
         columns = _parse_columns(d.pop("columns"))
 
-        window = d.pop("window")
+        def _parse_window(data: object) -> int | str:
+            return cast(int | str, data)
+
+        window = _parse_window(d.pop("window"))
 
         agg = MovingFn(d.pop("agg"))
 
