@@ -920,7 +920,7 @@ export interface components {
             options?: components["schemas"]["CsvOptions"];
         };
         /** @description One pandas-style operation. Expressions are SQL expressions over column names. */
-        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepResample"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepMerge"];
+        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepResample"] | components["schemas"]["StepExplode"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepMerge"];
         /** @description Add or replace columns, in order; later ones may use earlier ones. */
         StepAssign: {
             columns: {
@@ -1056,6 +1056,18 @@ export interface components {
              * @enum {string}
              */
             op: "dropna";
+        };
+        /**
+         * @description One row per element of the list column `column`, the other columns repeated: pandas'
+         *     `explode`. An empty or missing list gives one row with a null.
+         */
+        StepExplode: {
+            column: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "explode";
         };
         /**
          * @description Fill missing values (null, or NaN in float columns): one `value` for every column of a
@@ -1574,6 +1586,7 @@ export type StepDiff = components['schemas']['StepDiff'];
 export type StepDrop = components['schemas']['StepDrop'];
 export type StepDropDuplicates = components['schemas']['StepDropDuplicates'];
 export type StepDropna = components['schemas']['StepDropna'];
+export type StepExplode = components['schemas']['StepExplode'];
 export type StepFillna = components['schemas']['StepFillna'];
 export type StepFilter = components['schemas']['StepFilter'];
 export type StepGroupby = components['schemas']['StepGroupby'];

@@ -239,6 +239,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             var_name,
             value_name,
         } => windows::melt(frame, id_vars, value_vars.as_ref(), var_name, value_name),
+        Step::Explode { column } => windows::explode(frame, column),
         Step::Resample { on, rule, agg, by } => {
             resample::resample(frame, on, rule, agg, by.as_ref())
         }

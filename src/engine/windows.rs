@@ -4,11 +4,12 @@
 //! order of their own (a parallel read gives none): `order_by` plays the part of Dask's index.
 
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
-use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{ScalarValue, UnnestOptions};
 use datafusion::functions::expr_fn::{greatest, sqrt};
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum, var_sample};
+use datafusion::functions_nested::expr_fn::cardinality;
 use datafusion::functions_window::expr_fn::{dense_rank, lag, lead, rank, row_number};
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{
@@ -448,4 +449,27 @@ pub(super) fn melt(
         melted = melted.union(part(column)?)?;
     }
     Ok(melted)
+}
+
+pub(super) fn explode(frame: DataFrame, column: &str) -> StepResult {
+    require(&frame, "column", &[column.to_string()])?;
+    let list = data_type(&frame, column)?;
+    if !matches!(
+        list,
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
+    ) {
+        return Err(StepError::at(
+            "column",
+            format!("explode needs a list column; {column:?} is {list}"),
+        ));
+    }
+    // pandas gives an empty list one row, with a null; unnest would give it none.
+    let empty_as_null = when(
+        cardinality(ident(column)).eq(lit(0u64)),
+        cast(lit(ScalarValue::Null), list),
+    )
+    .otherwise(ident(column))?;
+    let frame = replace_columns(frame, IndexMap::from([(column.to_string(), empty_as_null)]))?;
+    Ok(frame
+        .unnest_columns_with_options(&[column], UnnestOptions::new().with_preserve_nulls(true))?)
 }

@@ -405,6 +405,9 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Names>,
     },
+    /// One row per element of the list column `column`, the other columns repeated: pandas'
+    /// `explode`. An empty or missing list gives one row with a null.
+    Explode { column: String },
     /// Replaces the values of `column` through `mapping` (keys are the values as text:
     /// `"1"` maps the integer 1); others become `default`, else null: `s.map(dict)`.
     Map {
@@ -476,6 +479,7 @@ impl Step {
             Step::Map { .. } => "map",
             Step::Melt { .. } => "melt",
             Step::Resample { .. } => "resample",
+            Step::Explode { .. } => "explode",
         }
     }
 }

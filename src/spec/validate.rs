@@ -325,7 +325,9 @@ impl JobSpec {
                 }
                 Ok(())
             }
-            Step::ValueCounts { column } => non_empty("column", column.is_empty()),
+            Step::ValueCounts { column } | Step::Explode { column } => {
+                non_empty("column", column.is_empty())
+            }
             Step::Sample { frac, .. } if !(*frac > 0.0 && *frac <= 1.0) => Err(SpecError::invalid(
                 format!("{at}.frac"),
                 "expected a fraction above 0 and at most 1",

@@ -113,6 +113,13 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
             "one timestamp column",
         ),
         (
+            with_steps(json!([{"op": "explode", "column": "status"}])),
+            422,
+            "invalid_spec",
+            "steps[0].column",
+            "needs a list column",
+        ),
+        (
             with_steps(json!([{"op": "resample", "on": "user_id", "rule": "7h",
                                "agg": {"click_count": "sum"}}])),
             422,

@@ -41,10 +41,11 @@ def write_data():
     return df
 
 
-def run(steps):
-    spec = {"sources": {"d": {"format": "csv", "path": "parity/*.csv",
-                              "options": {"dtype": {"ts": "datetime64[ns]"}}}},
-            "steps": steps}
+CSV = {"format": "csv", "path": "parity/*.csv", "options": {"dtype": {"ts": "datetime64[ns]"}}}
+
+
+def run(steps, source=CSV):
+    spec = {"sources": {"d": source}, "steps": steps}
     request = urllib.request.Request(f"{URL}/v1/jobs", data=json.dumps(spec).encode(),
                                      headers={"content-type": "application/json"})
     try:
@@ -86,8 +87,8 @@ def main():
     ordered = df.sort_values("t")
     cases = []
 
-    def case(name, steps, expected, key="t", columns=None):
-        cases.append((name, steps, expected, key, columns))
+    def case(name, steps, expected, key="t", columns=None, source=CSV):
+        cases.append((name, steps, expected, key, columns, source))
 
     e = ordered.copy()
     e[["x", "k"]] = ordered.groupby("g")[["x", "k"]].shift(1)
@@ -177,10 +178,21 @@ def main():
                                  {"op": "resample", "on": "ts", "rule": "15min", "agg": {"k": "size"}}],
          e, key="ts")
 
+    lists = pd.DataFrame({"id": [1, 2, 3, 4, 5],
+                          "tags": [["a", "b"], [], None, ["c"], ["d", "e", "f"]],
+                          "n": [10, 20, 30, 40, 50]})
+    lists.to_parquet(os.path.join(ROOT, "parity-lists.parquet"))
+    e = lists.explode("tags")
+    e["key"] = e["id"].astype(str) + e["tags"].fillna("-")
+    case("explode", [{"op": "explode", "column": "tags"},
+                     {"op": "assign", "columns": {"key": "CAST(id AS VARCHAR) || coalesce(tags, '-')"}}],
+         e, key="key", columns=["id", "tags", "n"],
+         source={"format": "parquet", "path": "parity-lists.parquet"})
+
     failures = 0
-    for name, steps, expected, key, columns in cases:
+    for name, steps, expected, key, columns, source in cases:
         try:
-            ours = run(steps)
+            ours = run(steps, source)
             same(ours, expected, key, columns or list(expected.columns))
             print(f"ok    {name}")
         except AssertionError as error:

@@ -85,6 +85,8 @@ from .step_drop_duplicates_op import StepDropDuplicatesOp
 from .step_drop_op import StepDropOp
 from .step_dropna import StepDropna
 from .step_dropna_op import StepDropnaOp
+from .step_explode import StepExplode
+from .step_explode_op import StepExplodeOp
 from .step_fillna import StepFillna
 from .step_fillna_columns_type_0 import StepFillnaColumnsType0
 from .step_fillna_op import StepFillnaOp
@@ -230,6 +232,8 @@ __all__ = (
     "StepDropna",
     "StepDropnaOp",
     "StepDropOp",
+    "StepExplode",
+    "StepExplodeOp",
     "StepFillna",
     "StepFillnaColumnsType0",
     "StepFillnaOp",

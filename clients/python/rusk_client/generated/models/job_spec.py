@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..models.step_drop import StepDrop
     from ..models.step_drop_duplicates import StepDropDuplicates
     from ..models.step_dropna import StepDropna
+    from ..models.step_explode import StepExplode
     from ..models.step_fillna import StepFillna
     from ..models.step_filter import StepFilter
     from ..models.step_groupby import StepGroupby
@@ -64,11 +65,11 @@ class JobSpec:
         name (None | str | Unset): A label for people; not unique.
         input_ (None | str | Unset): The source that `steps` start from; may be left out when there is one source.
         steps (list[StepAssign | StepAstype | StepConcat | StepCumcount | StepCummax | StepCummin | StepCumsum |
-            StepDescribe | StepDiff | StepDrop | StepDropDuplicates | StepDropna | StepFillna | StepFilter | StepGroupby |
-            StepHead | StepMap | StepMelt | StepMerge | StepNlargest | StepNsmallest | StepPctChange | StepRank | StepRename
-            | StepRepartition | StepResample | StepRolling | StepSample | StepSelect | StepShift | StepSort |
-            StepValueCounts] | None | Unset): Pandas-style steps applied in order to `input`. Exactly one of `steps` and
-            `sql`.
+            StepDescribe | StepDiff | StepDrop | StepDropDuplicates | StepDropna | StepExplode | StepFillna | StepFilter |
+            StepGroupby | StepHead | StepMap | StepMelt | StepMerge | StepNlargest | StepNsmallest | StepPctChange |
+            StepRank | StepRename | StepRepartition | StepResample | StepRolling | StepSample | StepSelect | StepShift |
+            StepSort | StepValueCounts] | None | Unset): Pandas-style steps applied in order to `input`. Exactly one of
+            `steps` and `sql`.
         sql (None | str | Unset): One `SELECT` over the source names. Exactly one of `steps` and `sql`.
         output (Output | Unset): How the result is written.
         timeout_s (int | None | Unset): Seconds an attempt may run before the job fails with code `timeout`.
@@ -100,6 +101,7 @@ class JobSpec:
             | StepDrop
             | StepDropDuplicates
             | StepDropna
+            | StepExplode
             | StepFillna
             | StepFilter
             | StepGroupby
@@ -148,6 +150,7 @@ class JobSpec:
         from ..models.step_drop import StepDrop  # noqa: PLC0415
         from ..models.step_drop_duplicates import StepDropDuplicates  # noqa: PLC0415
         from ..models.step_dropna import StepDropna  # noqa: PLC0415
+        from ..models.step_explode import StepExplode  # noqa: PLC0415
         from ..models.step_fillna import StepFillna  # noqa: PLC0415
         from ..models.step_filter import StepFilter  # noqa: PLC0415
         from ..models.step_groupby import StepGroupby  # noqa: PLC0415
@@ -247,6 +250,8 @@ class JobSpec:
                 elif isinstance(steps_type_0_item_data, StepRolling):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 elif isinstance(steps_type_0_item_data, StepResample):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepExplode):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 elif isinstance(steps_type_0_item_data, StepMap):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
@@ -359,6 +364,7 @@ class JobSpec:
         from ..models.step_drop import StepDrop  # noqa: PLC0415
         from ..models.step_drop_duplicates import StepDropDuplicates  # noqa: PLC0415
         from ..models.step_dropna import StepDropna  # noqa: PLC0415
+        from ..models.step_explode import StepExplode  # noqa: PLC0415
         from ..models.step_fillna import StepFillna  # noqa: PLC0415
         from ..models.step_filter import StepFilter  # noqa: PLC0415
         from ..models.step_groupby import StepGroupby  # noqa: PLC0415
@@ -418,6 +424,7 @@ class JobSpec:
                 | StepDrop
                 | StepDropDuplicates
                 | StepDropna
+                | StepExplode
                 | StepFillna
                 | StepFilter
                 | StepGroupby
@@ -468,6 +475,7 @@ class JobSpec:
                         | StepDrop
                         | StepDropDuplicates
                         | StepDropna
+                        | StepExplode
                         | StepFillna
                         | StepFilter
                         | StepGroupby
@@ -724,7 +732,7 @@ class JobSpec:
                         try:
                             if not isinstance(data, dict):
                                 raise TypeError()
-                            componentsschemas_step_type_29 = StepMap.from_dict(data)
+                            componentsschemas_step_type_29 = StepExplode.from_dict(data)
 
                             return componentsschemas_step_type_29
                         except (TypeError, ValueError, AttributeError, KeyError):
@@ -732,16 +740,24 @@ class JobSpec:
                         try:
                             if not isinstance(data, dict):
                                 raise TypeError()
-                            componentsschemas_step_type_30 = StepMelt.from_dict(data)
+                            componentsschemas_step_type_30 = StepMap.from_dict(data)
 
                             return componentsschemas_step_type_30
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_31 = StepMelt.from_dict(data)
+
+                            return componentsschemas_step_type_31
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemas_step_type_31 = StepMerge.from_dict(data)
+                        componentsschemas_step_type_32 = StepMerge.from_dict(data)
 
-                        return componentsschemas_step_type_31
+                        return componentsschemas_step_type_32
 
                     steps_type_0_item = _parse_steps_type_0_item(steps_type_0_item_data)
 
@@ -764,6 +780,7 @@ class JobSpec:
                     | StepDrop
                     | StepDropDuplicates
                     | StepDropna
+                    | StepExplode
                     | StepFillna
                     | StepFilter
                     | StepGroupby
