@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 PIPELINES = ["seed_parquet", "seed_csv", "filter_sort_head", "merge_groupby",
-             "csv_to_parquet", "groupby_memlimit"]
+             "csv_to_parquet", "groupby_memlimit", "top2_per_group"]
 ENGINES = ["rusk", "polars", "duckdb", "pandas", "dask_threads", "dask_distributed"]
 AGG = {"total_spend": "sum", "session_duration": "mean", "click_count": "max"}
 PART_SIZE = "64MB"
@@ -58,6 +58,8 @@ def rusk_spec(pipeline, rel):
         out = {"format": "parquet", "partition_size": PART_SIZE}
     elif pipeline == "groupby_memlimit":
         steps = [spend, {"op": "groupby", "by": ["user_id", "country"], "agg": AGG}]
+    elif pipeline == "top2_per_group":
+        steps = [{"op": "nlargest", "n": 2, "columns": "session_duration", "by": "user_id"}]
     else:
         raise ValueError(pipeline)
     return {"name": f"bench-{pipeline}", "sources": sources, "input": "logs",
@@ -135,6 +137,9 @@ def polars_run(pipeline, data, limit):
         # Polars has no memory cap; its streaming engine is the closest it offers.
         engine = "streaming"
         q = scan.with_columns(spend).group_by(["user_id", "country"]).agg(aggs)
+    elif pipeline == "top2_per_group":
+        rank = pl.col("session_duration").rank("ordinal", descending=True).over("user_id")
+        q = scan.filter(rank <= 2)
     frame = q.collect(engine=engine).to_pandas()
     return len(frame), check(frame)
 
@@ -171,6 +176,9 @@ def duckdb_run(pipeline, data, limit):
             shutil.rmtree(out)
     elif pipeline == "groupby_memlimit":
         sql = f"SELECT user_id, country, {aggs} FROM {src} GROUP BY user_id, country"
+    elif pipeline == "top2_per_group":
+        sql = (f"SELECT * FROM {src} QUALIFY row_number() OVER "
+               f"(PARTITION BY user_id ORDER BY session_duration DESC) <= 2")
     frame = con.execute(sql).df()
     return len(frame), check(frame)
 
@@ -208,6 +216,8 @@ def pandas_run(pipeline, data, limit):
         users = pd.read_parquet(os.path.join(data, "users.parquet"))
         frame = df.merge(users, on="user_id").groupby(["plan", "country"]).agg(
             {"total_spend": "sum", "session_duration": "mean"})
+    elif pipeline == "top2_per_group":
+        frame = df.sort_values("session_duration", ascending=False).groupby("user_id").head(2)
     return len(frame), check(frame)
 
 
@@ -266,6 +276,9 @@ class Dask:
         elif pipeline == "groupby_memlimit":
             df = df.assign(total_spend=df.subscription_cost + df.add_on_cost)
             out = df.groupby(["user_id", "country"]).agg(AGG)
+        elif pipeline == "top2_per_group":
+            out = df.groupby("user_id").apply(
+                lambda g: g.nlargest(2, "session_duration"), meta=df._meta)
         frame = self.compute(out)
         return len(frame), check(frame)
 

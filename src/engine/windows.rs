@@ -127,6 +127,25 @@ pub(super) enum Lagged {
     PctChange,
 }
 
+/// Each of `columns` replaced by `value(over, column)`, over its `by` group in `order_by`
+/// order.
+fn per_column(
+    frame: DataFrame,
+    columns: &Names,
+    order_by: &Names,
+    by: Option<&Names>,
+    value: impl Fn(&Over, &str) -> Result<Expr, StepError>,
+) -> StepResult {
+    let columns = columns.to_vec();
+    require(&frame, "columns", &columns)?;
+    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
+    let mut replacements = IndexMap::new();
+    for column in &columns {
+        replacements.insert(column.clone(), value(&over, column)?);
+    }
+    replace_columns(frame, replacements)
+}
+
 pub(super) fn shifted(
     frame: DataFrame,
     kind: Lagged,
@@ -135,25 +154,19 @@ pub(super) fn shifted(
     order_by: &Names,
     by: Option<&Names>,
 ) -> StepResult {
-    let columns = columns.to_vec();
-    require(&frame, "columns", &columns)?;
-    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
-    let mut replacements = IndexMap::new();
-    for column in &columns {
-        let before = |value: Expr| match periods {
-            p if p >= 0 => lag(value, Some(p), None),
-            p => lead(value, Some(-p), None),
-        };
-        let expr = match kind {
+    let before = |value: Expr| match periods {
+        p if p >= 0 => lag(value, Some(p), None),
+        p => lead(value, Some(-p), None),
+    };
+    per_column(frame, columns, order_by, by, |over, column| {
+        Ok(match kind {
             Lagged::Shift => over.apply(before(ident(column)), None)?,
             Lagged::Diff => ident(column) - over.apply(before(ident(column)), None)?,
             Lagged::PctChange => {
                 float(column) / over.apply(before(float(column)), None)? - lit(1.0)
             }
-        };
-        replacements.insert(column.clone(), expr);
-    }
-    replace_columns(frame, replacements)
+        })
+    })
 }
 
 /// `cumsum`, `cummax`, `cummin`: the running aggregate, null where the value is.
@@ -164,18 +177,10 @@ pub(super) fn cumulative(
     order_by: &Names,
     by: Option<&Names>,
 ) -> StepResult {
-    let columns = columns.to_vec();
-    require(&frame, "columns", &columns)?;
-    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
-    let mut replacements = IndexMap::new();
-    for column in &columns {
+    per_column(frame, columns, order_by, by, |over, column| {
         let running = over.apply(function(ident(column)), Some(rows_up_to_here(None)))?;
-        replacements.insert(
-            column.clone(),
-            when(ident(column).is_not_null(), running).end()?,
-        );
-    }
-    replace_columns(frame, replacements)
+        Ok(when(ident(column).is_not_null(), running).end()?)
+    })
 }
 
 pub(super) fn cumsum(value: Expr) -> Expr {
@@ -323,15 +328,17 @@ pub(super) fn rolling(
     order_by: &Names,
     by: Option<&Names>,
 ) -> StepResult {
-    let columns = columns.to_vec();
-    require(&frame, "columns", &columns)?;
-    let over = Over::new(&frame, by, &order_by.to_vec(), true)?;
-    let (moving_rows, needed) = moving_frame(window)?;
-    let frame_rows = || Some(moving_rows.clone());
-    let mut replacements = IndexMap::new();
-    for column in &columns {
-        let value = match data_type(&frame, column)? {
-            t if t.is_integer() => float(column),
+    let (rows, needed) = moving_frame(window)?;
+    let needed = min_periods.map_or(needed, u64::from);
+    // (An unknown column is left to `per_column` to name.)
+    let types: IndexMap<String, DataType> = columns
+        .to_vec()
+        .into_iter()
+        .filter_map(|c| Some((c.clone(), data_type(&frame, &c).ok()?)))
+        .collect();
+    per_column(frame, columns, order_by, by, |over, column| {
+        let value = match types.get(column) {
+            Some(t) if t.is_integer() => float(column),
             _ => ident(column),
         };
         let moving = match function {
@@ -342,9 +349,8 @@ pub(super) fn rolling(
             MovingFn::Count => count(value),
             MovingFn::Std | MovingFn::Var => var_sample(value),
         };
-        let present = over.apply(count(ident(column)), frame_rows())?;
-        let enough = present.gt_eq(lit(min_periods.map_or(needed, u64::from)));
-        let moving = over.apply(moving, frame_rows())?;
+        let present = over.apply(count(ident(column)), Some(rows.clone()))?;
+        let moving = over.apply(moving, Some(rows.clone()))?;
         // A sliding variance adds and takes away values: rounding can leave a window of equal
         // values a hair below 0, whose square root is NaN.
         let moving = match function {
@@ -352,9 +358,8 @@ pub(super) fn rolling(
             MovingFn::Std => sqrt(greatest(vec![moving, lit(0.0)])),
             _ => moving,
         };
-        replacements.insert(column.clone(), when(enough, moving).end()?);
-    }
-    replace_columns(frame, replacements)
+        Ok(when(present.gt_eq(lit(needed)), moving).end()?)
+    })
 }
 
 /// `groupby` with `transform`: each column replaced by its group's aggregate, every row kept.
