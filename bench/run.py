@@ -33,6 +33,7 @@ TITLES = {
     "merge_groupby": "merge users + groupby",
     "csv_to_parquet": "CSV → Parquet (64MB files)",
     "groupby_memlimit": "groupby, memory = data/50",
+    "top2_per_group": "top 2 per group (100k groups)",
 }
 
 
