@@ -9,7 +9,7 @@ use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displaya
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Engine, EngineError, Scope, sources};
+use super::{Engine, EngineError, Scope, cut_root, sources};
 use crate::spec::{JobSpec, Source};
 
 pub struct Inspection {
@@ -114,31 +114,51 @@ impl Engine {
         })
     }
 
+    /// The plans, with file paths relative to the tenant's data root (the server's layout is
+    /// not the caller's business).
     pub async fn explain(&self, spec: &JobSpec, tenant: &str) -> Result<Explanation, EngineError> {
+        let root = self.scope(tenant)?.root;
         let frame = self.plan(spec, tenant).await?;
         let logical = frame.clone().into_optimized_plan()?;
         let physical = frame.create_physical_plan().await?;
-        let mut graph = TaskGraph {
-            nodes: Vec::new(),
-            edges: Vec::new(),
-        };
-        add_node(&mut graph, &physical, false);
+        let mut graph = plan_graph(&physical, false);
+        hide_root(&mut graph, &root);
         Ok(Explanation {
-            logical: logical.display_indent().to_string(),
-            physical: displayable(physical.as_ref()).indent(true).to_string(),
+            logical: cut_root(&logical.display_indent().to_string(), &root),
+            physical: cut_root(
+                &displayable(physical.as_ref()).indent(true).to_string(),
+                &root,
+            ),
             graph,
         })
     }
+
+    /// The graph of a plan that has run, with each operator's metrics: a finished job's
+    /// `EXPLAIN ANALYZE`, with paths as `explain` shows them.
+    pub fn executed_graph(
+        &self,
+        plan: &Arc<dyn ExecutionPlan>,
+        tenant: &str,
+    ) -> Result<TaskGraph, EngineError> {
+        let root = self.scope(tenant)?.root;
+        let mut graph = plan_graph(plan, true);
+        hide_root(&mut graph, &root);
+        Ok(graph)
+    }
 }
 
-/// The graph of a plan that has run, with each operator's metrics: a finished job's
-/// `EXPLAIN ANALYZE`.
-pub fn executed_graph(plan: &Arc<dyn ExecutionPlan>) -> TaskGraph {
+fn hide_root(graph: &mut TaskGraph, root: &std::path::Path) {
+    for node in &mut graph.nodes {
+        node.detail = cut_root(&node.detail, root);
+    }
+}
+
+fn plan_graph(plan: &Arc<dyn ExecutionPlan>, executed: bool) -> TaskGraph {
     let mut graph = TaskGraph {
         nodes: Vec::new(),
         edges: Vec::new(),
     };
-    add_node(&mut graph, plan, true);
+    add_node(&mut graph, plan, executed);
     graph
 }
 

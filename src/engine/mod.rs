@@ -17,9 +17,7 @@ mod steps;
 mod tasks;
 mod windows;
 
-pub use explore::{
-    Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode, executed_graph,
-};
+pub use explore::{Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode};
 pub use paths::{Location, Private, Scope, normalise_url};
 
 /// Where `job://{id}` sources find an earlier job's result files; given by the process that
@@ -82,8 +80,7 @@ impl EngineError {
     /// The same error with `root/` cut from its message: callers know their files by paths
     /// relative to their data root, and the server's layout is none of their business.
     pub(crate) fn relative_to(self, root: &std::path::Path) -> EngineError {
-        let prefix = format!("{}/", root.display());
-        let cut = |message: String| message.replace(&prefix, "");
+        let cut = |message: String| cut_root(&message, root);
         match self {
             EngineError::Invalid { path, message } => EngineError::Invalid {
                 path,
@@ -366,6 +363,14 @@ impl Engine {
 /// a dataset gains files (an `append` job, another writer) while Rusk runs.
 fn caches() -> CacheManagerConfig {
     CacheManagerConfig::default().with_list_files_cache_limit(0)
+}
+
+/// `text` without `root/`, written as a path (`/srv/data/`) or as an object-store location
+/// (`srv/data/`, as plans show local files): callers know their files relative to their root.
+pub(crate) fn cut_root(text: &str, root: &std::path::Path) -> String {
+    let path = format!("{}/", root.display());
+    let location = path.trim_start_matches('/');
+    text.replace(&path, "").replace(location, "")
 }
 
 /// The placeholder for the tenant's name in `RUSK_DATA_ROOT` and `RUSK_SOURCE_ALLOW`.

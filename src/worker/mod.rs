@@ -677,7 +677,10 @@ impl Run<'_> {
     /// Keeps the executed plan with its metrics beside the result (`GET /v1/jobs/{id}/plan`):
     /// a diagnostic, so failing to keep it fails nothing.
     async fn keep_plan(&self, plan: &Arc<dyn ExecutionPlan>) {
-        let graph = crate::engine::executed_graph(plan);
+        let graph = match self.engine.executed_graph(plan, self.tenant) {
+            Ok(graph) => graph,
+            Err(error) => return tracing::warn!(%error, "cannot keep the executed plan"),
+        };
         let kept = match serde_json::to_vec(&graph) {
             Ok(body) => {
                 let at = (self.lease.job_id, self.lease.attempt);

@@ -81,6 +81,23 @@ async fn explain_shows_plans_and_the_task_graph() {
         && n["detail"].as_str().unwrap().contains("large-data-0.csv")));
     assert!(nodes.iter().any(|n| n["operator"] == "AggregateExec"));
     assert!(app.jobs().await.is_empty(), "no job was created");
+    // Files are named relative to the data root: the server's layout stays private, in the
+    // plans and in a finished job's executed plan alike.
+    let root = app.root.canonicalize().unwrap().display().to_string();
+    let hidden = root.trim_start_matches('/');
+    assert!(
+        body["physical"]
+            .as_str()
+            .unwrap()
+            .contains("logs/large-data-0.csv")
+    );
+    assert!(!body.to_string().contains(hidden), "{body}");
+    let job = app.run(&data::seed_spec()).await;
+    let plan = app
+        .get_json(&format!("/v1/jobs/{}/plan", job["id"].as_str().unwrap()))
+        .await;
+    assert!(plan.to_string().contains("logs/large-data-0.csv"), "{plan}");
+    assert!(!plan.to_string().contains(hidden), "{plan}");
 
     let bad = app
         .client
