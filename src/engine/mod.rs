@@ -15,6 +15,7 @@ mod resample;
 mod sources;
 mod steps;
 mod tasks;
+mod top;
 mod windows;
 
 pub use explore::{Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode};

@@ -5,7 +5,7 @@
 
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{ScalarValue, UnnestOptions};
+use datafusion::common::{JoinType, ScalarValue, UnnestOptions};
 use datafusion::functions::expr_fn::{greatest, sqrt};
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum, var_sample};
@@ -19,6 +19,7 @@ use datafusion::prelude::{DataFrame, Expr, ident, lit};
 use indexmap::IndexMap;
 
 use super::steps::{StepError, StepResult, aggregate, names, require, scalar};
+use super::top;
 use crate::spec::{AggFn, MovingFn, Names, RankMethod, Scalar, Window, span_seconds};
 
 /// The rows a window function sees: the row's `by` group, in `order_by` order.
@@ -259,7 +260,9 @@ pub(super) fn ranked(
 }
 
 /// `nlargest` (`largest`) or `nsmallest`: rows missing the first column are left out, as
-/// pandas leaves NaN out.
+/// pandas leaves NaN out. With `by`, a bounded top-n per group (see `top.rs`): each group's
+/// threshold, then only the rows past it ranked; rows whose group key is missing are left out,
+/// as pandas' `groupby` leaves them out.
 pub(super) fn top(
     frame: DataFrame,
     n: u64,
@@ -278,20 +281,47 @@ pub(super) fn top(
     let Some(by) = by else {
         return Ok(frame.sort(order)?.limit(0, Some(n))?);
     };
-    let over = Over::new(&frame, Some(by), &[], true)?;
+    let keys = by.to_vec();
+    require(&frame, "by", &keys)?;
+    let kept = names(&frame);
+    let first = cast(ident(&columns[0]), DataType::Float64);
+    let key = |i: usize| format!("__rusk_key_{i}");
+    let mut group: Vec<Expr> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ident(k).alias(key(i)))
+        .collect();
+    let thresholds = frame.clone().aggregate(
+        std::mem::take(&mut group),
+        vec![
+            top::threshold(n, largest)
+                .call(vec![first.clone()])
+                .alias(THRESHOLD),
+        ],
+    )?;
+    let left: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let right: Vec<String> = (0..keys.len()).map(key).collect();
+    let right: Vec<&str> = right.iter().map(String::as_str).collect();
+    let past = match largest {
+        true => first.gt_eq(ident(THRESHOLD)),
+        false => first.lt_eq(ident(THRESHOLD)),
+    };
+    let candidates = frame
+        .join(thresholds, JoinType::Inner, &left, &right, None)?
+        .filter(past)?;
     let position = Over {
         order,
-        partition: over.partition,
+        partition: keys.iter().map(ident).collect(),
     }
     .apply(row_number(), None)?;
-    let kept = names(&frame);
     let kept: Vec<&str> = kept.iter().map(String::as_str).collect();
-    Ok(frame
+    Ok(candidates
         .with_column(POSITION, position)?
         .filter(ident(POSITION).lt_eq(lit(n as u64)))?
         .select_columns(&kept)?)
 }
 
+const THRESHOLD: &str = "__rusk_threshold";
 const POSITION: &str = "__rusk_position";
 
 /// The rows a `rolling` window holds, and how many values it needs by default.
