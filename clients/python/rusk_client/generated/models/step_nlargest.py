@@ -16,8 +16,9 @@ T = TypeVar("T", bound="StepNlargest")
 class StepNlargest:
     """The `n` rows with the largest values of `columns` (compared in order; rows missing the
     first are left out), in each `by` group if given: `df.nlargest(n, columns)`, or
-    `df.sort_values(columns, ascending=False).groupby(by).head(n)`. A bounded top-k, not a
-    sort. Which of tied rows is kept is not defined.
+    `df.sort_values(columns, ascending=False).groupby(by).head(n)` (rows whose `by` key is
+    missing are left out, as pandas' `groupby` leaves them out). A bounded top-n, not a
+    sort of the data. Which of tied rows is kept is not defined.
 
         Attributes:
             n (int):
