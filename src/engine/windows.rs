@@ -306,9 +306,8 @@ pub(super) fn top(
         true => first.gt_eq(ident(THRESHOLD)),
         false => first.lt_eq(ident(THRESHOLD)),
     };
-    // The 100,000s of thresholds are the hash join's build side, the data its probe side.
-    let candidates = thresholds
-        .join(frame, JoinType::Inner, &right, &left, None)?
+    let candidates = frame
+        .join(thresholds, JoinType::Inner, &left, &right, None)?
         .filter(past)?;
     let position = Over {
         order,
