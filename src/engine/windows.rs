@@ -306,6 +306,8 @@ pub(super) fn top(
         true => first.gt_eq(ident(THRESHOLD)),
         false => first.lt_eq(ident(THRESHOLD)),
     };
+    // This side order measured best: with the thresholds on the left, DataFusion pushed the
+    // window's sort below the join onto every row (3.7 s against 2.3 s on 10M rows).
     let candidates = frame
         .join(thresholds, JoinType::Inner, &left, &right, None)?
         .filter(past)?;
