@@ -12,6 +12,7 @@ mod paths;
 mod pipeline;
 mod progress;
 mod resample;
+mod reshape;
 mod sources;
 mod steps;
 mod tasks;

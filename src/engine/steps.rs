@@ -20,6 +20,7 @@ use datafusion::prelude::{
 use indexmap::IndexMap;
 
 use super::resample;
+use super::reshape;
 use super::sources::arrow_type;
 use super::windows::{self, Lagged};
 use crate::spec::{AggFn, AggSpec, Ascending, DType, DropHow, How, Names, Scalar, Step};
@@ -232,14 +233,14 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             column,
             mapping,
             default,
-        } => windows::map(frame, column, mapping, default.as_ref()),
+        } => reshape::map(frame, column, mapping, default.as_ref()),
         Step::Melt {
             id_vars,
             value_vars,
             var_name,
             value_name,
-        } => windows::melt(frame, id_vars, value_vars.as_ref(), var_name, value_name),
-        Step::Explode { column } => windows::explode(frame, column),
+        } => reshape::melt(frame, id_vars, value_vars.as_ref(), var_name, value_name),
+        Step::Explode { column } => reshape::explode(frame, column),
         Step::Resample { on, rule, agg, by } => {
             resample::resample(frame, on, rule, agg, by.as_ref())
         }

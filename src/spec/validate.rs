@@ -686,11 +686,11 @@ mod tests {
     #[test]
     fn names_the_step_with_an_unknown_op() {
         let mut spec = base();
-        spec["steps"] = serde_json::json!([{"op": "filter", "expr": "x"}, {"op": "explode"}]);
+        spec["steps"] = serde_json::json!([{"op": "filter", "expr": "x"}, {"op": "frobnicate"}]);
         let err = parse(spec).unwrap_err();
         assert_eq!(path_of(err.clone()), "steps[1].op");
         assert!(
-            err.to_string().contains("unknown variant `explode`"),
+            err.to_string().contains("unknown variant `frobnicate`"),
             "{err}"
         );
     }
