@@ -535,3 +535,18 @@ pub fn parse_events(body: &str) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+/// Runs a check command (a Python script, a shell check) to its end, shows what it said, and
+/// fails the test, with that output, when it fails.
+pub fn run_checked(what: &str, command: &mut std::process::Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start it: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{said}");
+    assert!(output.status.success(), "{what} failed:\n{said}");
+}

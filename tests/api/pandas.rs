@@ -56,14 +56,9 @@ async fn pandas_agrees_with_the_row_order_and_reshaping_steps() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/steps_parity.py");
     let mut command = Command::new(python);
     command.arg(script).arg(&app.base).arg(&app.root);
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    println!("{said}");
-    assert!(output.status.success(), "pandas disagrees:\n{said}");
+    tokio::task::spawn_blocking(move || {
+        crate::helpers::run_checked("the pandas comparison", &mut command)
+    })
+    .await
+    .unwrap();
 }

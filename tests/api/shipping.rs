@@ -9,24 +9,14 @@ use std::path::Path;
 
 use rusk::app::Role;
 
-use crate::helpers::{Backend, python_with, spawn_configured};
+use crate::helpers::{Backend, python_with, run_checked, spawn_configured};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const RUSK: &str = env!("CARGO_BIN_EXE_rusk");
 
-/// Runs a check script to its end, shows what it said, and fails the test when it fails.
+/// Runs a check script from the repository's root (see `helpers::run_checked`).
 fn run(what: &str, command: &mut std::process::Command) {
-    let output = command
-        .current_dir(REPO)
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start it: {e}"));
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    println!("{said}");
-    assert!(output.status.success(), "{what} failed:\n{said}");
+    run_checked(what, command.current_dir(REPO));
 }
 
 /// A tool of the reference venv (`hadolint`, …): beside `RUSK_PYTHON`, else on `PATH`.
