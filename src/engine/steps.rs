@@ -183,17 +183,17 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             columns,
             order_by,
             by,
-        } => windows::cumulative(frame, windows::cumsum, columns, order_by, by.as_ref()),
+        } => windows::cumulative(frame, sum, columns, order_by, by.as_ref()),
         Step::Cummax {
             columns,
             order_by,
             by,
-        } => windows::cumulative(frame, windows::cummax, columns, order_by, by.as_ref()),
+        } => windows::cumulative(frame, max, columns, order_by, by.as_ref()),
         Step::Cummin {
             columns,
             order_by,
             by,
-        } => windows::cumulative(frame, windows::cummin, columns, order_by, by.as_ref()),
+        } => windows::cumulative(frame, min, columns, order_by, by.as_ref()),
         Step::Cumcount { order_by, by, name } => {
             windows::cumcount(frame, order_by, by.as_ref(), name.as_deref())
         }

@@ -186,18 +186,6 @@ pub(super) fn cumulative(
     })
 }
 
-pub(super) fn cumsum(value: Expr) -> Expr {
-    sum(value)
-}
-
-pub(super) fn cummax(value: Expr) -> Expr {
-    max(value)
-}
-
-pub(super) fn cummin(value: Expr) -> Expr {
-    min(value)
-}
-
 pub(super) fn cumcount(
     frame: DataFrame,
     order_by: &Names,
