@@ -2,14 +2,17 @@
 //! stores) shared by every job, and a dedicated thread pool that runs plans. Knows nothing of
 //! HTTP or the job table.
 
+mod asof;
 mod bounded;
 mod dense_groupby;
 mod diagnose;
+mod ewm;
 mod explore;
 mod hive;
 mod means;
 mod paths;
 mod pipeline;
+mod pivot;
 mod progress;
 mod resample;
 mod reshape;

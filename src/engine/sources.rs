@@ -2,7 +2,10 @@
 //! each source as a table of the job's session.
 
 use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
 
+use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
@@ -216,7 +219,7 @@ async fn read_csv(
         .read_csv(files.clone(), read.clone())
         .await
         .map_err(invalid)?;
-    if options.dtype.is_empty() && null_values.is_empty() {
+    if options.dtype.is_empty() && options.parse_dates.is_empty() && null_values.is_empty() {
         return Ok(inferred);
     }
     // A given schema is the files' own: DataFusion adds the partition columns to it.
@@ -231,7 +234,7 @@ async fn read_csv(
             .collect::<Vec<_>>(),
     );
     let schema = override_types(&in_files, options)
-        .map_err(|m| EngineError::invalid(format!("{at}.options.dtype"), m))?;
+        .map_err(|(field, m)| EngineError::invalid(format!("{at}.options.{field}"), m))?;
     if null_values.is_empty() {
         return ctx
             .read_csv(files, read.schema(&schema))
@@ -271,24 +274,45 @@ async fn read_csv(
     frame.select(columns).map_err(invalid)
 }
 
-fn override_types(inferred: &Schema, options: &CsvOptions) -> Result<Schema, String> {
-    for column in options.dtype.keys() {
+fn override_types(
+    inferred: &Schema,
+    options: &CsvOptions,
+) -> Result<Schema, (&'static str, String)> {
+    let named = options
+        .dtype
+        .keys()
+        .map(|c| ("dtype", c))
+        .chain(options.parse_dates.iter().map(|c| ("parse_dates", c)));
+    for (field, column) in named {
         if inferred.field_with_name(column).is_err() {
-            return Err(format!(
+            let message = format!(
                 "unknown column {column:?}; columns are {:?}",
                 column_names(inferred)
-            ));
+            );
+            return Err((field, message));
         }
     }
+    let time = time_type(options.tz.as_deref()).map_err(|m| ("tz", m))?;
     let fields: Vec<Field> = inferred
         .fields()
         .iter()
         .map(|f| match options.dtype.get(f.name()) {
+            _ if options.parse_dates.contains(f.name()) => Field::new(f.name(), time.clone(), true),
             Some(t) => Field::new(f.name(), arrow_type(*t), true),
             None => f.as_ref().clone(),
         })
         .collect();
     Ok(Schema::new(fields))
+}
+
+/// The type of a `parse_dates` column: nanoseconds, in `tz` if given.
+fn time_type(tz: Option<&str>) -> Result<DataType, String> {
+    if let Some(tz) = tz {
+        Tz::from_str(tz).map_err(|_| {
+            format!("{tz:?} is not a time zone: expected a name such as \"Europe/Paris\" or \"UTC\", or an offset such as \"+02:00\"")
+        })?;
+    }
+    Ok(DataType::Timestamp(TimeUnit::Nanosecond, tz.map(Arc::from)))
 }
 
 fn column_names(schema: &Schema) -> Vec<&str> {

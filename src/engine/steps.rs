@@ -19,6 +19,9 @@ use datafusion::prelude::{
 };
 use indexmap::IndexMap;
 
+use super::asof::{self, Asof};
+use super::ewm::{self, Decay};
+use super::pivot::{self, Pivot};
 use super::resample;
 use super::reshape;
 use super::sources::arrow_type;
@@ -241,6 +244,69 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             value_name,
         } => reshape::melt(frame, id_vars, value_vars.as_ref(), var_name, value_name),
         Step::Explode { column } => reshape::explode(frame, column),
+        Step::Ewm {
+            columns,
+            span,
+            com,
+            halflife,
+            alpha,
+            agg: _,
+            adjust,
+            ignore_na,
+            min_periods,
+            order_by,
+            by,
+        } => {
+            let decay = Decay {
+                alpha: ewm::alpha(*span, *com, *halflife, *alpha)?,
+                adjust: *adjust,
+                ignore_na: *ignore_na,
+                min_periods: *min_periods,
+            };
+            ewm::ewm_mean(frame, columns, decay, order_by, by.as_ref())
+        }
+        Step::PivotTable {
+            index,
+            columns,
+            values,
+            aggfunc,
+            fill_value,
+        } => {
+            let pivot = Pivot {
+                index,
+                columns,
+                values: values.as_ref(),
+                aggfunc: *aggfunc,
+                fill_value: fill_value.as_ref(),
+            };
+            pivot::pivot_table(frame, pivot).await
+        }
+        Step::GetDummies {
+            columns,
+            prefix,
+            prefix_sep,
+        } => pivot::get_dummies(frame, columns, prefix.as_ref(), prefix_sep).await,
+        Step::MergeAsof {
+            right,
+            on,
+            by,
+            direction,
+            tolerance,
+            suffixes,
+        } => {
+            let right_frame = ctx.table(right.as_str()).await?;
+            let [x, y] = suffixes
+                .clone()
+                .unwrap_or_else(|| ["_x".to_string(), "_y".to_string()]);
+            let asof = Asof {
+                on,
+                by: by.as_ref(),
+                direction: *direction,
+                tolerance: tolerance.as_ref(),
+                suffixes: (&x, &y),
+            };
+            asof::merge_asof(frame, right_frame, asof)
+        }
         Step::Resample { on, rule, agg, by } => {
             resample::resample(frame, on, rule, agg, by.as_ref())
         }
@@ -586,7 +652,7 @@ fn sort(frame: DataFrame, by: &Names, ascending: Option<&Ascending>) -> StepResu
     Ok(frame.sort(order)?)
 }
 
-enum MergeKeys {
+pub(super) enum MergeKeys {
     /// `on`: the key columns have the same names on both sides; one copy is kept.
     Shared(Vec<String>),
     /// `left_on` / `right_on`: both key columns are kept.
@@ -596,7 +662,7 @@ enum MergeKeys {
 const LEFT: &str = "__rusk_left";
 const RIGHT: &str = "__rusk_right";
 
-fn merge(
+pub(super) fn merge(
     left: DataFrame,
     right: DataFrame,
     keys: MergeKeys,

@@ -22,9 +22,9 @@ use super::top;
 use crate::spec::{AggFn, MovingFn, Names, RankMethod, Window, span_seconds};
 
 /// The rows a window function sees: the row's `by` group, in `order_by` order.
-struct Over {
-    partition: Vec<Expr>,
-    order: Vec<SortExpr>,
+pub(super) struct Over {
+    pub partition: Vec<Expr>,
+    pub order: Vec<SortExpr>,
 }
 
 impl Over {
@@ -48,7 +48,11 @@ impl Over {
 
     /// `function` over these rows and `frame`: a window function, or an expression whose
     /// aggregates (`coalesce(sum(x), 0)`, `count(*)`) each become one.
-    fn apply(&self, function: Expr, frame: Option<WindowFrame>) -> Result<Expr, StepError> {
+    pub(super) fn apply(
+        &self,
+        function: Expr,
+        frame: Option<WindowFrame>,
+    ) -> Result<Expr, StepError> {
         let over = |windowed: Expr| {
             let builder = windowed.partition_by(self.partition.clone());
             // An empty ORDER BY is not "no order" to DataFusion's planner.
@@ -132,7 +136,7 @@ pub(super) enum Lagged {
 
 /// Each of `columns` replaced by `value(over, column)`, over its `by` group in `order_by`
 /// order.
-fn per_column(
+pub(super) fn per_column(
     frame: DataFrame,
     columns: &Names,
     order_by: &Names,

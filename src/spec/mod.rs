@@ -147,6 +147,16 @@ pub struct CsvOptions {
     /// Column → type, overriding inference.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub dtype: IndexMap<String, DType>,
+    /// Columns read as times (pandas' `parse_dates`): ISO 8601 texts such as
+    /// `2024-03-01 12:00:00`; a text with a UTC offset (`…+01:00`, `…Z`) is that instant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parse_dates: Vec<String>,
+    /// The time zone of the `parse_dates` columns (`"Europe/Paris"`, `"UTC"`): texts without
+    /// an offset are local times there, as pandas' `tz_localize`, and the columns keep the
+    /// zone (`datetime64[ns, tz]`). Without it the columns are naive, and texts with an offset
+    /// are converted to UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
     /// Rows read to infer types; default 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_infer_rows: Option<usize>,
@@ -394,11 +404,12 @@ pub enum Step {
         by: Option<Names>,
     },
     /// Time buckets of `on`: `df.resample(rule, on=on).agg(agg)`, or with `by`
-    /// `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh` (a
-    /// length that divides a day), `1D`, `W` (weeks to Sunday, labelled by that Sunday) or
-    /// `MS` (months, labelled by their first day). Buckets without rows between a group's
-    /// first and last appear, as in pandas: `sum`, `count`, `size` and `nunique` 0, the rest
-    /// null. Sorted by `by` and bucket.
+    /// `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh`, `ND`
+    /// (buckets from midnight of the group's first day, as pandas' default origin), `W`
+    /// (weeks to Sunday, labelled by that Sunday) or `MS` (months, labelled by their first
+    /// day). Buckets without rows between a group's first and last appear, as in pandas:
+    /// `sum`, `count`, `size` and `nunique` 0, the rest null. Sorted by `by` and bucket. A
+    /// time-zone-aware `on` is bucketed in its local time.
     Resample {
         on: String,
         rule: String,
@@ -427,6 +438,78 @@ pub enum Step {
         var_name: String,
         #[serde(default = "value")]
         value_name: String,
+    },
+    /// Exponentially weighted mean in `order_by` order within each `by` group:
+    /// `df.sort_values(order_by).groupby(by)[columns].ewm(span=…).mean()`. The decay is given
+    /// by exactly one of `span`, `com`, `halflife` or `alpha`; `adjust` and `ignore_na` as in
+    /// pandas. Null until `min_periods` values have been seen.
+    Ewm {
+        columns: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        span: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        com: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        halflife: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alpha: Option<f64>,
+        #[serde(default)]
+        agg: EwmFn,
+        #[serde(default = "yes")]
+        adjust: bool,
+        #[serde(default)]
+        ignore_na: bool,
+        #[serde(default)]
+        min_periods: u32,
+        order_by: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+    },
+    /// A spreadsheet-style pivot: one row per `index` key, one column per value of `columns`
+    /// (per `values` column and value, named `value_column` when there are several `values`),
+    /// each cell `aggfunc` of that key's and value's rows: `pd.pivot_table`. `values` defaults
+    /// to every other column. The columns' values are found by a first pass over the data
+    /// (at most 1000 of them); rows missing a key are left out, a cell without rows is
+    /// `fill_value` (else null), and rows come sorted by `index`.
+    PivotTable {
+        index: Names,
+        columns: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        values: Option<Names>,
+        #[serde(default = "mean")]
+        aggfunc: AggFn,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fill_value: Option<Scalar>,
+    },
+    /// One boolean column per value of each of `columns`, named `prefix` + `prefix_sep` +
+    /// value, in place of the column and after the others: `pd.get_dummies(df, columns=…)`.
+    /// `prefix`: one for all columns or one per column (default: the column's name). The values
+    /// are found by a first pass over the data (at most 1000 per column); a missing value
+    /// gives no dummy.
+    GetDummies {
+        columns: Names,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<Prefix>,
+        #[serde(default = "underscore")]
+        prefix_sep: String,
+    },
+    /// For each row, the row of `right` with the nearest `on` key (before it, after it or
+    /// either, by `direction`) within the same `by` keys and within `tolerance` (a number, or
+    /// a time span such as `"1h"`): `pd.merge_asof`. Every left row is kept; its columns from
+    /// `right` are null where no row matches. Sorted by `on`. Of right rows with the same key,
+    /// which one is taken is not defined.
+    MergeAsof {
+        right: String,
+        on: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Names>,
+        #[serde(default)]
+        direction: AsofDirection,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tolerance: Option<Tolerance>,
+        /// Added to overlapping column names; default `["_x", "_y"]`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suffixes: Option<[String; 2]>,
     },
     /// Join with another source, as `pd.merge`.
     Merge {
@@ -481,6 +564,10 @@ impl Step {
             Step::Melt { .. } => "melt",
             Step::Resample { .. } => "resample",
             Step::Explode { .. } => "explode",
+            Step::Ewm { .. } => "ewm",
+            Step::PivotTable { .. } => "pivot_table",
+            Step::GetDummies { .. } => "get_dummies",
+            Step::MergeAsof { .. } => "merge_asof",
         }
     }
 }
@@ -491,6 +578,18 @@ fn one_period() -> i64 {
 
 fn ascending() -> bool {
     true
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn mean() -> AggFn {
+    AggFn::Mean
+}
+
+fn underscore() -> String {
+    "_".to_string()
 }
 
 fn variable() -> String {
@@ -562,8 +661,12 @@ const MAX_SPAN_SECONDS: u64 = 100 * 366 * 24 * 3600;
 /// A `resample` rule, parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeRule {
-    /// Buckets of this many seconds, from midnight.
+    /// Buckets of this many seconds, from midnight: the length divides a day, so every day
+    /// starts a bucket.
     Fixed(u32),
+    /// Buckets of this many seconds that do not divide a day (`"7h"`, `"2D"`): as pandas'
+    /// default `origin="start_day"`, counted from midnight of the first day with rows.
+    FromFirstDay(u64),
     /// Weeks ending on Sunday (pandas' `W`, `W-SUN`).
     Week,
     /// Calendar months (pandas' `MS`).
@@ -581,10 +684,7 @@ impl TimeRule {
         let seconds = span_seconds(rule).map_err(|m| format!("{m}, \"W\" or \"MS\""))?;
         match u32::try_from(seconds) {
             Ok(s) if DAY.is_multiple_of(seconds) => Ok(TimeRule::Fixed(s)),
-            _ => Err(format!(
-                "{rule:?}: buckets must divide a day (pandas starts them at midnight of the first \
-                 day; longer ones are not supported yet)"
-            )),
+            _ => Ok(TimeRule::FromFirstDay(seconds)),
         }
     }
 }
@@ -613,6 +713,42 @@ pub enum MovingFn {
     Count,
     Std,
     Var,
+}
+
+/// What `ewm` computes (pandas' `ewm(...).mean()`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EwmFn {
+    #[default]
+    Mean,
+}
+
+/// `get_dummies`' prefix: one for every column, or one per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Prefix {
+    All(String),
+    PerColumn(IndexMap<String, String>),
+}
+
+/// Which right row `merge_asof` takes: the last one at or before the left key (`backward`),
+/// the first at or after it (`forward`), or the closer of the two (`nearest`; the earlier one
+/// on a tie).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AsofDirection {
+    #[default]
+    Backward,
+    Forward,
+    Nearest,
+}
+
+/// How far `merge_asof` looks: a number for numeric keys, a time span (`"1h"`) for timestamps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Tolerance {
+    Number(f64),
+    Span(String),
 }
 
 /// A JSON scalar used as a value in a step (`fillna`, `map`).

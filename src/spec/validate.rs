@@ -304,6 +304,28 @@ impl JobSpec {
                 }
                 Ok(())
             }
+            Step::Ewm {
+                columns, order_by, ..
+            } => {
+                non_empty("columns", names_empty(columns))?;
+                non_empty("order_by", names_empty(order_by))
+            }
+            Step::PivotTable {
+                index,
+                columns,
+                values,
+                ..
+            } => {
+                non_empty("index", names_empty(index))?;
+                non_empty("columns", names_empty(columns))?;
+                non_empty("values", values.as_ref().is_some_and(names_empty))
+            }
+            Step::GetDummies { columns, .. } => non_empty("columns", names_empty(columns)),
+            Step::MergeAsof { right, on, by, .. } => {
+                self.check_source_name(&format!("{at}.right"), right)?;
+                non_empty("on", on.is_empty())?;
+                non_empty("by", by.as_ref().is_some_and(names_empty))
+            }
             Step::Sort { by, .. } => non_empty("by", names_empty(by)),
             Step::Head { .. } | Step::Describe {} => Ok(()),
             Step::Astype { columns } => non_empty("columns", columns.is_empty()),
@@ -402,7 +424,19 @@ fn check_step_size(at: &str, step: &Step) -> Check {
         | Step::Cummax { columns: named, .. }
         | Step::Cummin { columns: named, .. }
         | Step::Rank { columns: named, .. }
-        | Step::Rolling { columns: named, .. } => columns("columns", named.to_vec().len()),
+        | Step::Rolling { columns: named, .. }
+        | Step::Ewm { columns: named, .. }
+        | Step::GetDummies { columns: named, .. } => columns("columns", named.to_vec().len()),
+        Step::PivotTable {
+            index,
+            columns: named,
+            values,
+            ..
+        } => {
+            columns("index", index.to_vec().len())?;
+            columns("columns", named.to_vec().len())?;
+            columns("values", values.as_ref().map_or(0, |v| v.to_vec().len()))
+        }
         Step::Resample { agg, by, .. } => {
             columns("agg", agg.len())?;
             columns("by", by.as_ref().map_or(0, |b| b.to_vec().len()))

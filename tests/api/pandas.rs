@@ -46,7 +46,8 @@ async fn pandas_agrees_with_the_seed_pipeline(app: TestApp) {
 }
 
 /// shift, diff, pct_change, cumsum/cummax/cummin, cumcount, rank, nlargest/nsmallest, rolling,
-/// groupby transform, resample, map and melt against pandas on files with nulls, ties and shuffled rows
+/// ewm, groupby transform, resample, map, melt, explode, pivot_table, get_dummies, merge_asof and
+/// CSV times in a zone against pandas on files with nulls, ties and shuffled rows
 /// (tests/py/steps_parity.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs RUSK_PYTHON with pandas and pyarrow: run with --include-ignored"]

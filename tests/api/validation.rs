@@ -32,8 +32,80 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
         .display()
         .to_string();
 
+    let many: String = std::iter::once("level,v\n".to_string())
+        .chain((0..1001).map(|i| format!("{i},1\n")))
+        .collect();
+    app.write("many.csv", &many);
+    let many = json!({"format": "csv", "path": "many.csv"});
+    let csv_with = |options: Value| {
+        json!({"sources": {"logs": {"format": "csv", "path": "logs/*.csv", "options": options}},
+               "steps": []})
+    };
+
     // (spec, status, error code, path, words the message must contain)
     let cases: Vec<(Value, u16, &str, &str, &str)> = vec![
+        (
+            with_steps(
+                json!([{"op": "ewm", "columns": "click_count", "span": 3, "alpha": 0.5,
+                               "order_by": "user_id"}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].span",
+            "exactly one",
+        ),
+        (
+            json!({"sources": {"m": many}, "steps": [
+                {"op": "pivot_table", "index": "v", "columns": "level", "values": "v"}]}),
+            422,
+            "invalid_spec",
+            "steps[0].columns",
+            "more than 1000 distinct values",
+        ),
+        (
+            json!({"sources": {"logs": {"format": "csv", "path": "logs/*.csv"}, "m": many},
+                   "input": "logs",
+                   "steps": [{"op": "merge_asof", "right": "m", "on": "user_id",
+                              "tolerance": "1h"}]}),
+            422,
+            "invalid_spec",
+            "steps[0].on",
+            "unknown column",
+        ),
+        (
+            with_steps(
+                json!([{"op": "merge_asof", "right": "logs", "on": "user_id",
+                               "tolerance": "1h"}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].tolerance",
+            "give a number",
+        ),
+        (
+            with_steps(
+                json!([{"op": "get_dummies", "columns": ["status", "user_id"],
+                               "prefix": {"status": "s"}}]),
+            ),
+            422,
+            "invalid_spec",
+            "steps[0].prefix.user_id",
+            "no prefix",
+        ),
+        (
+            csv_with(json!({"parse_dates": ["nope"]})),
+            422,
+            "invalid_spec",
+            "sources.logs.options.parse_dates",
+            "unknown column",
+        ),
+        (
+            csv_with(json!({"parse_dates": ["status"], "tz": "Mars/Olympus"})),
+            422,
+            "invalid_spec",
+            "sources.logs.options.tz",
+            "not a time zone",
+        ),
         (
             with_steps(json!([{"op": "rank", "columns": "click_count", "method": "first"}])),
             422,
@@ -120,12 +192,12 @@ async fn refuses_bad_input_and_creates_nothing(app: TestApp) {
             "needs a list column",
         ),
         (
-            with_steps(json!([{"op": "resample", "on": "user_id", "rule": "7h",
+            with_steps(json!([{"op": "resample", "on": "user_id", "rule": "0min",
                                "agg": {"click_count": "sum"}}])),
             422,
             "invalid_spec",
             "steps[0].rule",
-            "divide a day",
+            "from 1 second",
         ),
         (
             with_steps(

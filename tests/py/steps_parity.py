@@ -1,6 +1,7 @@
 """The row-order and reshaping steps (shift, diff, pct_change, cumsum/cummax/cummin, cumcount,
-rank, nlargest/nsmallest, rolling, groupby transform, resample, map, melt) against pandas' own
-answers, on CSV files with nulls, ties and rows out of order, split over several files.
+rank, nlargest/nsmallest, rolling, ewm, groupby transform, resample, map, melt, explode,
+pivot_table, get_dummies, merge_asof, CSV times with a time zone) against pandas' own answers, on
+CSV files with nulls, ties and rows out of order, split over several files.
 
 usage: steps_parity.py RUSK_URL DATA_ROOT
 Writes its files under DATA_ROOT/parity/, runs each case as a Rusk job, prints one line per
@@ -30,6 +31,7 @@ def write_data():
         "s": rng.choice(["a", "b", "c"], n),
         "k": rng.integers(0, 6, n),  # many ties
         "x": np.round(rng.normal(10, 3, n), 1),  # some ties
+        "c": rng.choice(["red", "green", "blue", None], n),
         # Two months of minutes: hours, weeks and months with and without rows.
         "ts": pd.Timestamp("2024-01-01")
         + pd.to_timedelta(rng.choice(60 * 24 * 60, n, replace=False), unit="min"),
@@ -45,7 +47,8 @@ CSV = {"format": "csv", "path": "parity/*.csv", "options": {"dtype": {"ts": "dat
 
 
 def run(steps, source=CSV):
-    spec = {"sources": {"d": source}, "steps": steps}
+    sources = source if "d" in source else {"d": source}
+    spec = {"sources": sources, "steps": steps, "input": "d"}
     request = urllib.request.Request(f"{URL}/v1/jobs", data=json.dumps(spec).encode(),
                                      headers={"content-type": "application/json"})
     try:
@@ -177,6 +180,98 @@ def main():
     case("resample 15min size", [{"op": "filter", "expr": "g = 1"},
                                  {"op": "resample", "on": "ts", "rule": "15min", "agg": {"k": "size"}}],
          e, key="ts")
+
+    e = ordered.copy()
+    e["x"] = ordered.groupby("g")["x"].transform(lambda s: s.ewm(span=5).mean())
+    case("ewm span by group", [{"op": "ewm", "columns": "x", "span": 5, "order_by": "t", "by": "g"}], e)
+    e = ordered.copy()
+    e["x"] = ordered["x"].ewm(alpha=0.3, adjust=False, ignore_na=True, min_periods=3).mean()
+    e["k"] = ordered["k"].ewm(halflife=2.5).mean()
+    case("ewm alpha, halflife", [
+        {"op": "ewm", "columns": "x", "alpha": 0.3, "adjust": False, "ignore_na": True,
+         "min_periods": 3, "order_by": "t"},
+        {"op": "ewm", "columns": "k", "halflife": 2.5, "order_by": "t"}], e)
+
+    e = pd.pivot_table(df, index="g", columns="c", values="x", aggfunc="mean").reset_index()
+    e.columns = [str(c) for c in e.columns]
+    case("pivot_table mean", [{"op": "pivot_table", "index": "g", "columns": "c", "values": "x"}],
+         e, key="g")
+    e = pd.pivot_table(df, index=["g", "s"], columns="k", values=["x", "t"], aggfunc="sum",
+                       fill_value=0)
+    e.columns = [f"{v}_{k}" for v, k in e.columns]
+    e = e.reset_index()
+    e["key"] = e["g"].astype(str) + e["s"]
+    case("pivot_table sum, two values, fill", [
+        {"op": "pivot_table", "index": ["g", "s"], "columns": "k", "values": ["x", "t"],
+         "aggfunc": "sum", "fill_value": 0},
+        {"op": "assign", "columns": {"key": "CAST(g AS VARCHAR) || s"}}], e, key="key")
+    e = pd.pivot_table(df[df.t < 80], index="k", columns="s", values="x", aggfunc="count")
+    e.columns = [str(c) for c in e.columns]
+    e = e.reset_index()
+    case("pivot_table count with empty cells", [
+        {"op": "filter", "expr": "t < 80"},
+        {"op": "pivot_table", "index": "k", "columns": "s", "values": "x", "aggfunc": "count"}],
+         e, key="k")
+    e = pd.get_dummies(df, columns=["c", "g"])
+    case("get_dummies", [{"op": "get_dummies", "columns": ["c", "g"]}], e)
+    e = pd.get_dummies(df, columns=["s"], prefix="kind", prefix_sep="=")
+    case("get_dummies with a prefix", [{"op": "get_dummies", "columns": "s", "prefix": "kind",
+                                        "prefix_sep": "="}], e)
+
+    e = df.resample("7h", on="ts").agg({"x": "sum", "k": "max"}).reset_index()
+    case("resample 7h", [{"op": "resample", "on": "ts", "rule": "7h",
+                          "agg": {"x": "sum", "k": "max"}}], e, key="ts")
+    e = df.groupby("g").resample("2D", on="ts").agg({"x": "mean"}).reset_index()
+    case("resample 2D by group", [{"op": "resample", "on": "ts", "rule": "2D", "by": "g",
+                                   "agg": {"x": "mean"}}], e, key=["g", "ts"])
+
+    # Quotes to join as of each row's time: unique times on the same minute grid, so some are
+    # exact matches and some are equally far on both sides.
+    qr = np.random.default_rng(11)
+    quotes = pd.DataFrame({
+        "ts": pd.Timestamp("2024-01-01")
+        + pd.to_timedelta(np.sort(qr.choice(60 * 24 * 60, 900, replace=False)), unit="min"),
+        "g": qr.integers(1, 5, 900),
+        "x": np.round(qr.normal(0, 1, 900), 2),
+        "n": np.arange(900) * 10,
+    })
+    quotes.iloc[::-1].to_csv(os.path.join(ROOT, "parity-quotes.csv"), index=False)
+    with_quotes = {"d": CSV, "q": {"format": "csv", "path": "parity-quotes.csv",
+                                   "options": {"parse_dates": ["ts"]}}}
+    left = df.sort_values("ts")
+    for direction, tolerance in [("backward", None), ("forward", "3h"), ("nearest", "90min")]:
+        e = pd.merge_asof(left, quotes, on="ts", by="g", direction=direction,
+                          tolerance=pd.Timedelta(tolerance) if tolerance else None)
+        step = {"op": "merge_asof", "right": "q", "on": "ts", "by": "g", "direction": direction}
+        if tolerance:
+            step["tolerance"] = tolerance
+        case(f"merge_asof {direction}", [step], e, source=with_quotes)
+    numbered = pd.DataFrame({"t": quotes["n"] // 7, "x": quotes["x"]})
+    numbered.iloc[::-1].to_csv(os.path.join(ROOT, "parity-quotes-n.csv"), index=False)
+    e = pd.merge_asof(ordered, numbered, on="t", direction="forward", tolerance=3)
+    case("merge_asof on numbers", [
+        {"op": "merge_asof", "right": "q", "on": "t", "direction": "forward", "tolerance": 3}],
+         e, source={"d": CSV, "q": {"format": "csv", "path": "parity-quotes-n.csv"}})
+
+    # Local times across the spring change in Paris (2024-03-31, 02:00 → 03:00), and instants
+    # written with their offset.
+    local = pd.date_range("2024-03-29", "2024-04-02 23:00", freq="37min")
+    local = local[~((local >= "2024-03-31 02:00") & (local < "2024-03-31 03:00"))]
+    times = pd.DataFrame({"local": local.strftime("%Y-%m-%d %H:%M:%S"),
+                          "v": np.arange(len(local)) % 11})
+    times["stamped"] = (pd.DatetimeIndex(local).tz_localize("Asia/Tokyo")
+                        .strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)$", r":\1", regex=True))
+    times.to_csv(os.path.join(ROOT, "parity-times.csv"), index=False)
+    zoned = times.assign(
+        local=pd.to_datetime(times["local"]).dt.tz_localize("Europe/Paris"),
+        stamped=pd.to_datetime(times["stamped"], utc=True).dt.tz_convert("Europe/Paris"))
+    timed = {"format": "csv", "path": "parity-times.csv",
+             "options": {"parse_dates": ["local", "stamped"], "tz": "Europe/Paris"}}
+    case("parse_dates with tz", [{"op": "select", "columns": ["local", "stamped", "v"]}], zoned,
+         key="local", source=timed)
+    e = zoned.resample("1D", on="local").agg({"v": "sum"}).reset_index()
+    case("resample 1D in local days", [{"op": "resample", "on": "local", "rule": "1D",
+                                        "agg": {"v": "sum"}}], e, key="local", source=timed)
 
     lists = pd.DataFrame({"id": [1, 2, 3, 4, 5],
                           "tags": [["a", "b"], [], None, ["c"], ["d", "e", "f"]],
