@@ -104,10 +104,10 @@ async fn a_join_too_big_for_memory_ends_cleanly() {
     .await;
 }
 
-/// A moving mean and a top-2 per group over 3M rows and 1000 groups, under 64 MB: windows
-/// sort by group and order and spill like any sort.
+/// A moving mean, an exponentially weighted mean and a top-2 per group over 3M rows and 1000
+/// groups, under 64 MB: windows sort by group and order and spill like any sort.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rolling_and_nlargest_per_group_spill_under_64_mb() {
+async fn rolling_ewm_and_nlargest_per_group_spill_under_64_mb() {
     let app = small_memory_app().await;
     write_keys(&app, "keys.csv");
     let source = json!({"k": {"format": "csv", "path": "keys.csv"}});
@@ -137,6 +137,25 @@ async fn rolling_and_nlargest_per_group_spill_under_64_mb() {
         rows,
         // (JSON rows leave nulls out.)
         json!([{"k": 5, "v": 5}, {"k": 1005, "v": 5}, {"k": 2005, "v": 5, "w": 1005.0}])
+    );
+
+    // adjust=false: each mean is half the last and half the new value.
+    let smoothed = app
+        .run(&json!({
+            "sources": source,
+            "steps": [
+                {"op": "ewm", "columns": "k", "alpha": 0.5, "adjust": false, "order_by": "k",
+                 "by": "v"},
+                {"op": "filter", "expr": "v = 5"},
+                {"op": "sort", "by": "k"},
+                {"op": "head", "n": 3}
+            ]
+        }))
+        .await;
+    let rows = app.result_json(smoothed["id"].as_str().unwrap(), "").await;
+    assert_eq!(
+        rows,
+        json!([{"k": 5.0, "v": 5}, {"k": 505.0, "v": 5}, {"k": 1255.0, "v": 5}])
     );
 
     let top = app
