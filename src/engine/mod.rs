@@ -278,6 +278,7 @@ impl Engine {
             .with_runtime_env(env.clone())
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(dense_groupby::DenseGroupBy))
+            .with_physical_optimizer_rule(Arc::new(top::BroadcastThresholds))
             .build();
         let ctx = SessionContext::new_with_state(state);
         bounded::bound_amplifiers(&ctx, self.amplifier_budget());

@@ -6,25 +6,38 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
-use datafusion::common::{ScalarValue, exec_err};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{JoinType, ScalarValue, exec_err};
+use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
+use datafusion::physical_expr::Partitioning;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::AggregateExec;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::joins::utils::JoinFilter;
+use datafusion::physical_plan::joins::{HashJoinExec, HashJoinExecBuilder, PartitionMode};
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
 /// The aggregate: over a float64 column, each group's `n`-th largest (or smallest) value, or
 /// its last one where it has fewer; null where it has none. NaN and nulls are skipped.
 pub(super) fn threshold(n: usize, largest: bool) -> AggregateUDF {
     AggregateUDF::new_from_impl(Threshold {
         name: format!(
-            "__rusk_top_{n}_{}",
+            "{PREFIX}{n}_{}",
             if largest { "largest" } else { "smallest" }
         ),
         best: Best { n, largest },
         signature: Signature::exact(vec![DataType::Float64], Volatility::Immutable),
     })
 }
+
+/// The start of the aggregate's name, by which `BroadcastThresholds` finds it.
+const PREFIX: &str = "__rusk_top_";
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Threshold {
@@ -289,4 +302,82 @@ mod tests {
         }
         assert_eq!(kept, vec![0.5, 1.0, 3.0]);
     }
+}
+
+/// The physical plan of `nlargest`/`nsmallest` with `by` joins the data to its groups'
+/// thresholds. Without statistics for the thresholds, DataFusion hashes every row of the data
+/// into partitions and builds its hash table from them; this rule builds it from the thresholds
+/// instead (one per group) and streams the data past it where it is read, so only the rows past
+/// their threshold, about n per group, are repartitioned for the ranking above.
+#[derive(Debug)]
+pub(super) struct BroadcastThresholds;
+
+impl PhysicalOptimizerRule for BroadcastThresholds {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| match broadcast(&node)? {
+            Some(rewritten) => Ok(Transformed::yes(rewritten)),
+            None => Ok(Transformed::no(node)),
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "broadcast_thresholds"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// `data ⋉ thresholds`, partitioned, as `thresholds ⋊ data` with the thresholds collected,
+/// hash-partitioned again after the join; `None` for any other node.
+fn broadcast(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some(join) = node.downcast_ref::<HashJoinExec>() else {
+        return Ok(None);
+    };
+    let shape = *join.join_type() == JoinType::LeftSemi
+        && *join.partition_mode() == PartitionMode::Partitioned
+        && join.projection.is_none();
+    let data = join.left().downcast_ref::<RepartitionExec>();
+    let (true, Some(data), true) = (shape, data, are_thresholds(join.right())) else {
+        return Ok(None);
+    };
+    let on = join
+        .on()
+        .iter()
+        .map(|(left, right)| (Arc::clone(right), Arc::clone(left)))
+        .collect();
+    let thresholds = Arc::new(CoalescePartitionsExec::new(Arc::clone(join.right())));
+    let joined = HashJoinExecBuilder::new(
+        thresholds,
+        Arc::clone(data.input()),
+        on,
+        JoinType::RightSemi,
+    )
+    .with_filter(join.filter().map(JoinFilter::swap))
+    .with_partition_mode(PartitionMode::CollectLeft)
+    .with_null_equality(join.null_equality())
+    .build_exec()?;
+    let keys = join.on().iter().map(|(left, _)| Arc::clone(left)).collect();
+    let partitions = node.output_partitioning().partition_count();
+    Ok(Some(Arc::new(RepartitionExec::try_new(
+        joined,
+        Partitioning::Hash(keys, partitions),
+    )?)))
+}
+
+/// Whether `plan` is the aggregation of `threshold`.
+fn are_thresholds(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.downcast_ref::<AggregateExec>()
+        .is_some_and(|aggregate| {
+            aggregate
+                .aggr_expr()
+                .iter()
+                .any(|e| e.fun().name().starts_with(PREFIX))
+        })
 }
