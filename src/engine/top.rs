@@ -277,33 +277,6 @@ impl Accumulator for One {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Best;
-
-    #[test]
-    fn keeps_the_n_best_best_first() {
-        let largest = Best {
-            n: 2,
-            largest: true,
-        };
-        let mut kept = Vec::new();
-        for v in [3.0, f64::NAN, 9.0, 1.0, 9.0, 4.0] {
-            largest.keep(&mut kept, v);
-        }
-        assert_eq!(kept, vec![9.0, 9.0]);
-        let smallest = Best {
-            n: 3,
-            largest: false,
-        };
-        let mut kept = Vec::new();
-        for v in [3.0, 9.0, 1.0, 4.0, 0.5] {
-            smallest.keep(&mut kept, v);
-        }
-        assert_eq!(kept, vec![0.5, 1.0, 3.0]);
-    }
-}
-
 /// The physical plan of `nlargest`/`nsmallest` with `by` joins the data to its groups'
 /// thresholds. Without statistics for the thresholds, DataFusion hashes every row of the data
 /// into partitions and builds its hash table from them; this rule builds it from the thresholds
@@ -380,4 +353,81 @@ fn are_thresholds(plan: &Arc<dyn ExecutionPlan>) -> bool {
                 .iter()
                 .any(|e| e.fun().name().starts_with(PREFIX))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::Float64Type;
+    use datafusion::execution::SessionStateBuilder;
+    use datafusion::physical_plan::displayable;
+    use datafusion::prelude::{SessionConfig, SessionContext, ident};
+
+    use super::super::windows;
+    use super::{Best, BroadcastThresholds};
+    use crate::spec::Names;
+
+    #[test]
+    fn keeps_the_n_best_best_first() {
+        let largest = Best {
+            n: 2,
+            largest: true,
+        };
+        let mut kept = Vec::new();
+        for v in [3.0, f64::NAN, 9.0, 1.0, 9.0, 4.0] {
+            largest.keep(&mut kept, v);
+        }
+        assert_eq!(kept, vec![9.0, 9.0]);
+        let smallest = Best {
+            n: 3,
+            largest: false,
+        };
+        let mut kept = Vec::new();
+        for v in [3.0, 9.0, 1.0, 4.0, 0.5] {
+            smallest.keep(&mut kept, v);
+        }
+        assert_eq!(kept, vec![0.5, 1.0, 3.0]);
+    }
+
+    #[tokio::test]
+    async fn the_thresholds_build_the_hash_table_and_the_answer_holds() {
+        let state = SessionStateBuilder::new()
+            .with_config(SessionConfig::new().with_target_partitions(2))
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(BroadcastThresholds))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        // Big enough that DataFusion would hash-partition it for the join (over 128k rows).
+        let g: Vec<i64> = (0..200_000).map(|i| i % 7).collect();
+        let v: Vec<f64> = (0..200_000).map(f64::from).collect();
+        let batch = RecordBatch::try_from_iter(vec![
+            ("g", Arc::new(Int64Array::from(g)) as ArrayRef),
+            ("v", Arc::new(Float64Array::from(v)) as ArrayRef),
+        ])
+        .unwrap();
+        ctx.register_batch("t", batch).unwrap();
+        let frame = ctx.table("t").await.unwrap();
+        let by = Names::One("g".to_string());
+        let top = windows::top(frame, 2, &Names::One("v".to_string()), Some(&by), true)
+            .map_err(|e| e.message)
+            .unwrap();
+        let plan = top.clone().create_physical_plan().await.unwrap();
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        assert!(
+            shown.contains("mode=CollectLeft, join_type=RightSemi"),
+            "{shown}"
+        );
+        let sorted = top.sort(vec![ident("v").sort(true, false)]).unwrap();
+        let batches = sorted.collect().await.unwrap();
+        let values: Vec<f64> = batches
+            .iter()
+            .flat_map(|b| b.column(1).as_primitive::<Float64Type>().values().to_vec())
+            .collect();
+        // Each of the 7 groups' two largest of 0..200000.
+        let mut expected: Vec<f64> = (199_986..200_000).map(f64::from).collect();
+        expected.sort_by(f64::total_cmp);
+        assert_eq!(values, expected);
+    }
 }
