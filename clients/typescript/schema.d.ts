@@ -347,6 +347,13 @@ export interface components {
         AggSpec: components["schemas"]["AggFn"] | components["schemas"]["AggFn"][];
         /** @description One flag for all sort keys, or one per key. */
         Ascending: boolean | boolean[];
+        /**
+         * @description Which right row `merge_asof` takes: the last one at or before the left key (`backward`),
+         *     the first at or after it (`forward`), or the closer of the two (`nearest`; the earlier one
+         *     on a tie).
+         * @enum {string}
+         */
+        AsofDirection: "backward" | "forward" | "nearest";
         /** @description One attempt at a job. */
         Attempt: {
             /** Format: int32 */
@@ -398,6 +405,18 @@ export interface components {
             dtype?: {
                 [key: string]: components["schemas"]["DType"];
             };
+            /**
+             * @description Columns read as times (pandas' `parse_dates`): ISO 8601 texts such as
+             *     `2024-03-01 12:00:00`; a text with a UTC offset (`…+01:00`, `…Z`) is that instant.
+             */
+            parse_dates?: string[];
+            /**
+             * @description The time zone of the `parse_dates` columns (`"Europe/Paris"`, `"UTC"`): texts without
+             *     an offset are local times there, as pandas' `tz_localize`, and the columns keep the
+             *     zone (`datetime64[ns, tz]`). Without it the columns are naive, and texts with an offset
+             *     are converted to UTC.
+             */
+            tz?: string | null;
             /** @description Rows read to infer types; default 1000. */
             schema_infer_rows?: number | null;
             compression?: components["schemas"]["FileCompression"] | null;
@@ -477,6 +496,11 @@ export interface components {
          * @enum {string}
          */
         EventType: "job.succeeded" | "job.failed" | "job.cancelled";
+        /**
+         * @description What `ewm` computes (pandas' `ewm(...).mean()`).
+         * @enum {string}
+         */
+        EwmFn: "mean";
         ExplainResponse: {
             /** @description The optimized logical plan. */
             logical: string;
@@ -830,6 +854,10 @@ export interface components {
         /** @enum {string} */
         OutputFormat: "parquet" | "arrow" | "csv" | "json";
         Paths: string | string[];
+        /** @description `get_dummies`' prefix: one for every column, or one per column. */
+        Prefix: string | {
+            [key: string]: string;
+        };
         Preprocess: {
             /** @description Standardize numeric features (mean 0, variance 1), as `StandardScaler`. */
             scale?: boolean;
@@ -920,7 +948,7 @@ export interface components {
             options?: components["schemas"]["CsvOptions"];
         };
         /** @description One pandas-style operation. Expressions are SQL expressions over column names. */
-        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepResample"] | components["schemas"]["StepExplode"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepMerge"];
+        Step: components["schemas"]["StepFilter"] | components["schemas"]["StepAssign"] | components["schemas"]["StepSelect"] | components["schemas"]["StepDrop"] | components["schemas"]["StepRename"] | components["schemas"]["StepGroupby"] | components["schemas"]["StepSort"] | components["schemas"]["StepHead"] | components["schemas"]["StepAstype"] | components["schemas"]["StepFillna"] | components["schemas"]["StepDropna"] | components["schemas"]["StepDropDuplicates"] | components["schemas"]["StepConcat"] | components["schemas"]["StepValueCounts"] | components["schemas"]["StepDescribe"] | components["schemas"]["StepSample"] | components["schemas"]["StepRepartition"] | components["schemas"]["StepShift"] | components["schemas"]["StepDiff"] | components["schemas"]["StepPctChange"] | components["schemas"]["StepCumsum"] | components["schemas"]["StepCummax"] | components["schemas"]["StepCummin"] | components["schemas"]["StepCumcount"] | components["schemas"]["StepRank"] | components["schemas"]["StepNlargest"] | components["schemas"]["StepNsmallest"] | components["schemas"]["StepRolling"] | components["schemas"]["StepResample"] | components["schemas"]["StepExplode"] | components["schemas"]["StepMap"] | components["schemas"]["StepMelt"] | components["schemas"]["StepEwm"] | components["schemas"]["StepPivotTable"] | components["schemas"]["StepGetDummies"] | components["schemas"]["StepMergeAsof"] | components["schemas"]["StepMerge"];
         /** @description Add or replace columns, in order; later ones may use earlier ones. */
         StepAssign: {
             columns: {
@@ -1058,6 +1086,35 @@ export interface components {
             op: "dropna";
         };
         /**
+         * @description Exponentially weighted mean in `order_by` order within each `by` group:
+         *     `df.sort_values(order_by).groupby(by)[columns].ewm(span=…).mean()`. The decay is given
+         *     by exactly one of `span`, `com`, `halflife` or `alpha`; `adjust` and `ignore_na` as in
+         *     pandas. Null until `min_periods` values have been seen.
+         */
+        StepEwm: {
+            columns: components["schemas"]["Names"];
+            /** Format: double */
+            span?: number | null;
+            /** Format: double */
+            com?: number | null;
+            /** Format: double */
+            halflife?: number | null;
+            /** Format: double */
+            alpha?: number | null;
+            agg?: components["schemas"]["EwmFn"];
+            adjust?: boolean;
+            ignore_na?: boolean;
+            /** Format: int32 */
+            min_periods?: number;
+            order_by: components["schemas"]["Names"];
+            by?: components["schemas"]["Names"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "ewm";
+        };
+        /**
          * @description One row per element of the list column `column`, the other columns repeated: pandas'
          *     `explode`. An empty or missing list gives one row with a null.
          */
@@ -1092,6 +1149,23 @@ export interface components {
              * @enum {string}
              */
             op: "filter";
+        };
+        /**
+         * @description One boolean column per value of each of `columns`, named `prefix` + `prefix_sep` +
+         *     value, in place of the column and after the others: `pd.get_dummies(df, columns=…)`.
+         *     `prefix`: one for all columns or one per column (default: the column's name). The values
+         *     are found by a first pass over the data (at most 1000 per column); a missing value
+         *     gives no dummy.
+         */
+        StepGetDummies: {
+            columns: components["schemas"]["Names"];
+            prefix?: components["schemas"]["Prefix"] | null;
+            prefix_sep?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "get_dummies";
         };
         /**
          * @description Group by `by` and aggregate; keys come back as columns. A list of functions names
@@ -1171,6 +1245,27 @@ export interface components {
             op: "merge";
         };
         /**
+         * @description For each row, the row of `right` with the nearest `on` key (before it, after it or
+         *     either, by `direction`) within the same `by` keys and within `tolerance` (a number, or
+         *     a time span such as `"1h"`): `pd.merge_asof`. Every left row is kept; its columns from
+         *     `right` are null where no row matches. Sorted by `on`. Of right rows with the same key,
+         *     which one is taken is not defined.
+         */
+        StepMergeAsof: {
+            right: string;
+            on: string;
+            by?: components["schemas"]["Names"] | null;
+            direction?: components["schemas"]["AsofDirection"];
+            tolerance?: components["schemas"]["Tolerance"] | null;
+            /** @description Added to overlapping column names; default `["_x", "_y"]`. */
+            suffixes?: string[] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "merge_asof";
+        };
+        /**
          * @description The `n` rows with the largest values of `columns` (compared in order; rows missing the
          *     first are left out), in each `by` group if given: `df.nlargest(n, columns)`, or
          *     `df.sort_values(columns, ascending=False).groupby(by).head(n)` (rows whose `by` key is
@@ -1217,6 +1312,26 @@ export interface components {
             op: "pct_change";
         };
         /**
+         * @description A spreadsheet-style pivot: one row per `index` key, one column per value of `columns`
+         *     (per `values` column and value, named `value_column` when there are several `values`),
+         *     each cell `aggfunc` of that key's and value's rows: `pd.pivot_table`. `values` defaults
+         *     to every other column. The columns' values are found by a first pass over the data
+         *     (at most 1000 of them); rows missing a key are left out, a cell without rows is
+         *     `fill_value` (else null), and rows come sorted by `index`.
+         */
+        StepPivotTable: {
+            index: components["schemas"]["Names"];
+            columns: components["schemas"]["Names"];
+            values?: components["schemas"]["Names"] | null;
+            aggfunc?: components["schemas"]["AggFn"];
+            fill_value?: components["schemas"]["Scalar"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "pivot_table";
+        };
+        /**
          * @description Replaces each column by its rank (float64, from 1) within each `by` group, as pandas'
          *     `rank`: ties by `method`; missing values keep no rank. `first` breaks ties by
          *     `order_by`, which it needs.
@@ -1261,11 +1376,12 @@ export interface components {
         };
         /**
          * @description Time buckets of `on`: `df.resample(rule, on=on).agg(agg)`, or with `by`
-         *     `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh` (a
-         *     length that divides a day), `1D`, `W` (weeks to Sunday, labelled by that Sunday) or
-         *     `MS` (months, labelled by their first day). Buckets without rows between a group's
-         *     first and last appear, as in pandas: `sum`, `count`, `size` and `nunique` 0, the rest
-         *     null. Sorted by `by` and bucket.
+         *     `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh`, `ND`
+         *     (buckets from midnight of the group's first day, as pandas' default origin), `W`
+         *     (weeks to Sunday, labelled by that Sunday) or `MS` (months, labelled by their first
+         *     day). Buckets without rows between a group's first and last appear, as in pandas:
+         *     `sum`, `count`, `size` and `nunique` 0, the rest null. Sorted by `by` and bucket. A
+         *     time-zone-aware `on` is bucketed in its local time.
          */
         StepResample: {
             on: string;
@@ -1449,6 +1565,8 @@ export interface components {
              */
             memory_peak?: number | null;
         };
+        /** @description How far `merge_asof` looks: a number for numeric keys, a time span (`"1h"`) for timestamps. */
+        Tolerance: number | string;
         /** @description A completion webhook: `POST {type, data: job}` signed per Standard Webhooks. */
         Webhook: {
             /**
@@ -1523,6 +1641,7 @@ export interface components {
 export type AggFn = components['schemas']['AggFn'];
 export type AggSpec = components['schemas']['AggSpec'];
 export type Ascending = components['schemas']['Ascending'];
+export type AsofDirection = components['schemas']['AsofDirection'];
 export type Attempt = components['schemas']['Attempt'];
 export type AttemptOutcome = components['schemas']['AttemptOutcome'];
 export type Capabilities = components['schemas']['Capabilities'];
@@ -1540,6 +1659,7 @@ export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type Estimator = components['schemas']['Estimator'];
 export type EventType = components['schemas']['EventType'];
+export type EwmFn = components['schemas']['EwmFn'];
 export type ExplainResponse = components['schemas']['ExplainResponse'];
 export type FileCompression = components['schemas']['FileCompression'];
 export type FileView = components['schemas']['FileView'];
@@ -1566,6 +1686,7 @@ export type NodeMetrics = components['schemas']['NodeMetrics'];
 export type Output = components['schemas']['Output'];
 export type OutputFormat = components['schemas']['OutputFormat'];
 export type Paths = components['schemas']['Paths'];
+export type Prefix = components['schemas']['Prefix'];
 export type Preprocess = components['schemas']['Preprocess'];
 export type Progress = components['schemas']['Progress'];
 export type RankMethod = components['schemas']['RankMethod'];
@@ -1587,17 +1708,21 @@ export type StepDiff = components['schemas']['StepDiff'];
 export type StepDrop = components['schemas']['StepDrop'];
 export type StepDropDuplicates = components['schemas']['StepDropDuplicates'];
 export type StepDropna = components['schemas']['StepDropna'];
+export type StepEwm = components['schemas']['StepEwm'];
 export type StepExplode = components['schemas']['StepExplode'];
 export type StepFillna = components['schemas']['StepFillna'];
 export type StepFilter = components['schemas']['StepFilter'];
+export type StepGetDummies = components['schemas']['StepGetDummies'];
 export type StepGroupby = components['schemas']['StepGroupby'];
 export type StepHead = components['schemas']['StepHead'];
 export type StepMap = components['schemas']['StepMap'];
 export type StepMelt = components['schemas']['StepMelt'];
 export type StepMerge = components['schemas']['StepMerge'];
+export type StepMergeAsof = components['schemas']['StepMergeAsof'];
 export type StepNlargest = components['schemas']['StepNlargest'];
 export type StepNsmallest = components['schemas']['StepNsmallest'];
 export type StepPctChange = components['schemas']['StepPctChange'];
+export type StepPivotTable = components['schemas']['StepPivotTable'];
 export type StepRank = components['schemas']['StepRank'];
 export type StepRename = components['schemas']['StepRename'];
 export type StepRepartition = components['schemas']['StepRepartition'];
@@ -1614,6 +1739,7 @@ export type TaskGraph = components['schemas']['TaskGraph'];
 export type TaskNode = components['schemas']['TaskNode'];
 export type TaskPage = components['schemas']['TaskPage'];
 export type TaskSpan = components['schemas']['TaskSpan'];
+export type Tolerance = components['schemas']['Tolerance'];
 export type Webhook = components['schemas']['Webhook'];
 export type Window = components['schemas']['Window'];
 export type WorkerInfo = components['schemas']['WorkerInfo'];

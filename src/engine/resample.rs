@@ -141,9 +141,9 @@ fn bucket(
         TimeRule::MonthStart => (frame, format!("date_trunc('month', {timestamp})")),
     };
     let expr = parse(&frame, "on", &bucket)?;
-    Ok(frame
+    frame
         .with_column(on, expr)
-        .map_err(|e| StepError::at("on", e.strip_backtrace()))?)
+        .map_err(|e| StepError::at("on", e.strip_backtrace()))
 }
 
 /// A column name as an SQL identifier.

@@ -1,6 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .agg_fn import AggFn
+from .asof_direction import AsofDirection
 from .attempt import Attempt
 from .attempt_outcome import AttemptOutcome
 from .capabilities import Capabilities
@@ -19,6 +20,7 @@ from .error_code import ErrorCode
 from .error_detail import ErrorDetail
 from .estimator import Estimator
 from .event_type import EventType
+from .ewm_fn import EwmFn
 from .explain_response import ExplainResponse
 from .file_compression import FileCompression
 from .file_view import FileView
@@ -52,6 +54,7 @@ from .moving_fn import MovingFn
 from .node_metrics import NodeMetrics
 from .output import Output
 from .output_format import OutputFormat
+from .prefix_type_1 import PrefixType1
 from .preprocess import Preprocess
 from .progress import Progress
 from .rank_method import RankMethod
@@ -85,6 +88,8 @@ from .step_drop_duplicates_op import StepDropDuplicatesOp
 from .step_drop_op import StepDropOp
 from .step_dropna import StepDropna
 from .step_dropna_op import StepDropnaOp
+from .step_ewm import StepEwm
+from .step_ewm_op import StepEwmOp
 from .step_explode import StepExplode
 from .step_explode_op import StepExplodeOp
 from .step_fillna import StepFillna
@@ -92,6 +97,8 @@ from .step_fillna_columns_type_0 import StepFillnaColumnsType0
 from .step_fillna_op import StepFillnaOp
 from .step_filter import StepFilter
 from .step_filter_op import StepFilterOp
+from .step_get_dummies import StepGetDummies
+from .step_get_dummies_op import StepGetDummiesOp
 from .step_groupby import StepGroupby
 from .step_groupby_agg import StepGroupbyAgg
 from .step_groupby_op import StepGroupbyOp
@@ -104,6 +111,8 @@ from .step_map_op import StepMapOp
 from .step_melt import StepMelt
 from .step_melt_op import StepMeltOp
 from .step_merge import StepMerge
+from .step_merge_asof import StepMergeAsof
+from .step_merge_asof_op import StepMergeAsofOp
 from .step_merge_op import StepMergeOp
 from .step_nlargest import StepNlargest
 from .step_nlargest_op import StepNlargestOp
@@ -111,6 +120,8 @@ from .step_nsmallest import StepNsmallest
 from .step_nsmallest_op import StepNsmallestOp
 from .step_pct_change import StepPctChange
 from .step_pct_change_op import StepPctChangeOp
+from .step_pivot_table import StepPivotTable
+from .step_pivot_table_op import StepPivotTableOp
 from .step_rank import StepRank
 from .step_rank_op import StepRankOp
 from .step_rename import StepRename
@@ -148,6 +159,7 @@ from .write_mode import WriteMode
 
 __all__ = (
     "AggFn",
+    "AsofDirection",
     "Attempt",
     "AttemptOutcome",
     "Capabilities",
@@ -166,6 +178,7 @@ __all__ = (
     "ErrorDetail",
     "Estimator",
     "EventType",
+    "EwmFn",
     "ExplainResponse",
     "FileCompression",
     "FileView",
@@ -199,6 +212,7 @@ __all__ = (
     "NodeMetrics",
     "Output",
     "OutputFormat",
+    "PrefixType1",
     "Preprocess",
     "Progress",
     "RankMethod",
@@ -232,6 +246,8 @@ __all__ = (
     "StepDropna",
     "StepDropnaOp",
     "StepDropOp",
+    "StepEwm",
+    "StepEwmOp",
     "StepExplode",
     "StepExplodeOp",
     "StepFillna",
@@ -239,6 +255,8 @@ __all__ = (
     "StepFillnaOp",
     "StepFilter",
     "StepFilterOp",
+    "StepGetDummies",
+    "StepGetDummiesOp",
     "StepGroupby",
     "StepGroupbyAgg",
     "StepGroupbyOp",
@@ -251,6 +269,8 @@ __all__ = (
     "StepMelt",
     "StepMeltOp",
     "StepMerge",
+    "StepMergeAsof",
+    "StepMergeAsofOp",
     "StepMergeOp",
     "StepNlargest",
     "StepNlargestOp",
@@ -258,6 +278,8 @@ __all__ = (
     "StepNsmallestOp",
     "StepPctChange",
     "StepPctChangeOp",
+    "StepPivotTable",
+    "StepPivotTableOp",
     "StepRank",
     "StepRankOp",
     "StepRename",

@@ -25,6 +25,12 @@ class CsvOptions:
         quote (None | str | Unset): One character; default `"`.
         null_values (list[str] | None | Unset): Cell texts read as null (in addition to the empty cell).
         dtype (CsvOptionsDtype | Unset): Column → type, overriding inference.
+        parse_dates (list[str] | Unset): Columns read as times (pandas' `parse_dates`): ISO 8601 texts such as
+            `2024-03-01 12:00:00`; a text with a UTC offset (`…+01:00`, `…Z`) is that instant.
+        tz (None | str | Unset): The time zone of the `parse_dates` columns (`"Europe/Paris"`, `"UTC"`): texts without
+            an offset are local times there, as pandas' `tz_localize`, and the columns keep the
+            zone (`datetime64[ns, tz]`). Without it the columns are naive, and texts with an offset
+            are converted to UTC.
         schema_infer_rows (int | None | Unset): Rows read to infer types; default 1000.
         compression (FileCompression | None | Unset):
     """
@@ -34,6 +40,8 @@ class CsvOptions:
     quote: None | str | Unset = UNSET
     null_values: list[str] | None | Unset = UNSET
     dtype: CsvOptionsDtype | Unset = UNSET
+    parse_dates: list[str] | Unset = UNSET
+    tz: None | str | Unset = UNSET
     schema_infer_rows: int | None | Unset = UNSET
     compression: FileCompression | None | Unset = UNSET
 
@@ -69,6 +77,16 @@ class CsvOptions:
         if not isinstance(self.dtype, Unset):
             dtype = self.dtype.to_dict()
 
+        parse_dates: list[str] | Unset = UNSET
+        if not isinstance(self.parse_dates, Unset):
+            parse_dates = self.parse_dates
+
+        tz: None | str | Unset
+        if isinstance(self.tz, Unset):
+            tz = UNSET
+        else:
+            tz = self.tz
+
         schema_infer_rows: int | None | Unset
         if isinstance(self.schema_infer_rows, Unset):
             schema_infer_rows = UNSET
@@ -96,6 +114,10 @@ class CsvOptions:
             field_dict["null_values"] = null_values
         if dtype is not UNSET:
             field_dict["dtype"] = dtype
+        if parse_dates is not UNSET:
+            field_dict["parse_dates"] = parse_dates
+        if tz is not UNSET:
+            field_dict["tz"] = tz
         if schema_infer_rows is not UNSET:
             field_dict["schema_infer_rows"] = schema_infer_rows
         if compression is not UNSET:
@@ -160,6 +182,17 @@ class CsvOptions:
         else:
             dtype = CsvOptionsDtype.from_dict(_dtype)
 
+        parse_dates = cast(list[str], d.pop("parse_dates", UNSET))
+
+        def _parse_tz(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        tz = _parse_tz(d.pop("tz", UNSET))
+
         def _parse_schema_infer_rows(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -192,6 +225,8 @@ class CsvOptions:
             quote=quote,
             null_values=null_values,
             dtype=dtype,
+            parse_dates=parse_dates,
+            tz=tz,
             schema_infer_rows=schema_infer_rows,
             compression=compression,
         )

@@ -23,17 +23,21 @@ if TYPE_CHECKING:
     from ..models.step_drop import StepDrop
     from ..models.step_drop_duplicates import StepDropDuplicates
     from ..models.step_dropna import StepDropna
+    from ..models.step_ewm import StepEwm
     from ..models.step_explode import StepExplode
     from ..models.step_fillna import StepFillna
     from ..models.step_filter import StepFilter
+    from ..models.step_get_dummies import StepGetDummies
     from ..models.step_groupby import StepGroupby
     from ..models.step_head import StepHead
     from ..models.step_map import StepMap
     from ..models.step_melt import StepMelt
     from ..models.step_merge import StepMerge
+    from ..models.step_merge_asof import StepMergeAsof
     from ..models.step_nlargest import StepNlargest
     from ..models.step_nsmallest import StepNsmallest
     from ..models.step_pct_change import StepPctChange
+    from ..models.step_pivot_table import StepPivotTable
     from ..models.step_rank import StepRank
     from ..models.step_rename import StepRename
     from ..models.step_repartition import StepRepartition
@@ -65,11 +69,11 @@ class JobSpec:
         name (None | str | Unset): A label for people; not unique.
         input_ (None | str | Unset): The source that `steps` start from; may be left out when there is one source.
         steps (list[StepAssign | StepAstype | StepConcat | StepCumcount | StepCummax | StepCummin | StepCumsum |
-            StepDescribe | StepDiff | StepDrop | StepDropDuplicates | StepDropna | StepExplode | StepFillna | StepFilter |
-            StepGroupby | StepHead | StepMap | StepMelt | StepMerge | StepNlargest | StepNsmallest | StepPctChange |
-            StepRank | StepRename | StepRepartition | StepResample | StepRolling | StepSample | StepSelect | StepShift |
-            StepSort | StepValueCounts] | None | Unset): Pandas-style steps applied in order to `input`. Exactly one of
-            `steps` and `sql`.
+            StepDescribe | StepDiff | StepDrop | StepDropDuplicates | StepDropna | StepEwm | StepExplode | StepFillna |
+            StepFilter | StepGetDummies | StepGroupby | StepHead | StepMap | StepMelt | StepMerge | StepMergeAsof |
+            StepNlargest | StepNsmallest | StepPctChange | StepPivotTable | StepRank | StepRename | StepRepartition |
+            StepResample | StepRolling | StepSample | StepSelect | StepShift | StepSort | StepValueCounts] | None | Unset):
+            Pandas-style steps applied in order to `input`. Exactly one of `steps` and `sql`.
         sql (None | str | Unset): One `SELECT` over the source names. Exactly one of `steps` and `sql`.
         output (Output | Unset): How the result is written.
         timeout_s (int | None | Unset): Seconds an attempt may run before the job fails with code `timeout`.
@@ -101,17 +105,21 @@ class JobSpec:
             | StepDrop
             | StepDropDuplicates
             | StepDropna
+            | StepEwm
             | StepExplode
             | StepFillna
             | StepFilter
+            | StepGetDummies
             | StepGroupby
             | StepHead
             | StepMap
             | StepMelt
             | StepMerge
+            | StepMergeAsof
             | StepNlargest
             | StepNsmallest
             | StepPctChange
+            | StepPivotTable
             | StepRank
             | StepRename
             | StepRepartition
@@ -150,16 +158,20 @@ class JobSpec:
         from ..models.step_drop import StepDrop  # noqa: PLC0415
         from ..models.step_drop_duplicates import StepDropDuplicates  # noqa: PLC0415
         from ..models.step_dropna import StepDropna  # noqa: PLC0415
+        from ..models.step_ewm import StepEwm  # noqa: PLC0415
         from ..models.step_explode import StepExplode  # noqa: PLC0415
         from ..models.step_fillna import StepFillna  # noqa: PLC0415
         from ..models.step_filter import StepFilter  # noqa: PLC0415
+        from ..models.step_get_dummies import StepGetDummies  # noqa: PLC0415
         from ..models.step_groupby import StepGroupby  # noqa: PLC0415
         from ..models.step_head import StepHead  # noqa: PLC0415
         from ..models.step_map import StepMap  # noqa: PLC0415
         from ..models.step_melt import StepMelt  # noqa: PLC0415
+        from ..models.step_merge_asof import StepMergeAsof  # noqa: PLC0415
         from ..models.step_nlargest import StepNlargest  # noqa: PLC0415
         from ..models.step_nsmallest import StepNsmallest  # noqa: PLC0415
         from ..models.step_pct_change import StepPctChange  # noqa: PLC0415
+        from ..models.step_pivot_table import StepPivotTable  # noqa: PLC0415
         from ..models.step_rank import StepRank  # noqa: PLC0415
         from ..models.step_rename import StepRename  # noqa: PLC0415
         from ..models.step_repartition import StepRepartition  # noqa: PLC0415
@@ -256,6 +268,14 @@ class JobSpec:
                 elif isinstance(steps_type_0_item_data, StepMap):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 elif isinstance(steps_type_0_item_data, StepMelt):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepEwm):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepPivotTable):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepGetDummies):
+                    steps_type_0_item = steps_type_0_item_data.to_dict()
+                elif isinstance(steps_type_0_item_data, StepMergeAsof):
                     steps_type_0_item = steps_type_0_item_data.to_dict()
                 else:
                     steps_type_0_item = steps_type_0_item_data.to_dict()
@@ -364,17 +384,21 @@ class JobSpec:
         from ..models.step_drop import StepDrop  # noqa: PLC0415
         from ..models.step_drop_duplicates import StepDropDuplicates  # noqa: PLC0415
         from ..models.step_dropna import StepDropna  # noqa: PLC0415
+        from ..models.step_ewm import StepEwm  # noqa: PLC0415
         from ..models.step_explode import StepExplode  # noqa: PLC0415
         from ..models.step_fillna import StepFillna  # noqa: PLC0415
         from ..models.step_filter import StepFilter  # noqa: PLC0415
+        from ..models.step_get_dummies import StepGetDummies  # noqa: PLC0415
         from ..models.step_groupby import StepGroupby  # noqa: PLC0415
         from ..models.step_head import StepHead  # noqa: PLC0415
         from ..models.step_map import StepMap  # noqa: PLC0415
         from ..models.step_melt import StepMelt  # noqa: PLC0415
         from ..models.step_merge import StepMerge  # noqa: PLC0415
+        from ..models.step_merge_asof import StepMergeAsof  # noqa: PLC0415
         from ..models.step_nlargest import StepNlargest  # noqa: PLC0415
         from ..models.step_nsmallest import StepNsmallest  # noqa: PLC0415
         from ..models.step_pct_change import StepPctChange  # noqa: PLC0415
+        from ..models.step_pivot_table import StepPivotTable  # noqa: PLC0415
         from ..models.step_rank import StepRank  # noqa: PLC0415
         from ..models.step_rename import StepRename  # noqa: PLC0415
         from ..models.step_repartition import StepRepartition  # noqa: PLC0415
@@ -424,17 +448,21 @@ class JobSpec:
                 | StepDrop
                 | StepDropDuplicates
                 | StepDropna
+                | StepEwm
                 | StepExplode
                 | StepFillna
                 | StepFilter
+                | StepGetDummies
                 | StepGroupby
                 | StepHead
                 | StepMap
                 | StepMelt
                 | StepMerge
+                | StepMergeAsof
                 | StepNlargest
                 | StepNsmallest
                 | StepPctChange
+                | StepPivotTable
                 | StepRank
                 | StepRename
                 | StepRepartition
@@ -475,17 +503,21 @@ class JobSpec:
                         | StepDrop
                         | StepDropDuplicates
                         | StepDropna
+                        | StepEwm
                         | StepExplode
                         | StepFillna
                         | StepFilter
+                        | StepGetDummies
                         | StepGroupby
                         | StepHead
                         | StepMap
                         | StepMelt
                         | StepMerge
+                        | StepMergeAsof
                         | StepNlargest
                         | StepNsmallest
                         | StepPctChange
+                        | StepPivotTable
                         | StepRank
                         | StepRename
                         | StepRepartition
@@ -753,11 +785,43 @@ class JobSpec:
                             return componentsschemas_step_type_31
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_32 = StepEwm.from_dict(data)
+
+                            return componentsschemas_step_type_32
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_33 = StepPivotTable.from_dict(data)
+
+                            return componentsschemas_step_type_33
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_34 = StepGetDummies.from_dict(data)
+
+                            return componentsschemas_step_type_34
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_step_type_35 = StepMergeAsof.from_dict(data)
+
+                            return componentsschemas_step_type_35
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemas_step_type_32 = StepMerge.from_dict(data)
+                        componentsschemas_step_type_36 = StepMerge.from_dict(data)
 
-                        return componentsschemas_step_type_32
+                        return componentsschemas_step_type_36
 
                     steps_type_0_item = _parse_steps_type_0_item(steps_type_0_item_data)
 
@@ -780,17 +844,21 @@ class JobSpec:
                     | StepDrop
                     | StepDropDuplicates
                     | StepDropna
+                    | StepEwm
                     | StepExplode
                     | StepFillna
                     | StepFilter
+                    | StepGetDummies
                     | StepGroupby
                     | StepHead
                     | StepMap
                     | StepMelt
                     | StepMerge
+                    | StepMergeAsof
                     | StepNlargest
                     | StepNsmallest
                     | StepPctChange
+                    | StepPivotTable
                     | StepRank
                     | StepRename
                     | StepRepartition

@@ -19,11 +19,12 @@ T = TypeVar("T", bound="StepResample")
 @_attrs_define
 class StepResample:
     """Time buckets of `on`: `df.resample(rule, on=on).agg(agg)`, or with `by`
-    `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh` (a
-    length that divides a day), `1D`, `W` (weeks to Sunday, labelled by that Sunday) or
-    `MS` (months, labelled by their first day). Buckets without rows between a group's
-    first and last appear, as in pandas: `sum`, `count`, `size` and `nunique` 0, the rest
-    null. Sorted by `by` and bucket.
+    `df.groupby(by).resample(rule, on=on).agg(agg)`. `rule`: `Ns`, `Nmin`, `Nh`, `ND`
+    (buckets from midnight of the group's first day, as pandas' default origin), `W`
+    (weeks to Sunday, labelled by that Sunday) or `MS` (months, labelled by their first
+    day). Buckets without rows between a group's first and last appear, as in pandas:
+    `sum`, `count`, `size` and `nunique` 0, the rest null. Sorted by `by` and bucket. A
+    time-zone-aware `on` is bucketed in its local time.
 
         Attributes:
             on (str):
