@@ -273,6 +273,25 @@ def main():
     case("resample 1D in local days", [{"op": "resample", "on": "local", "rule": "1D",
                                         "agg": {"v": "sum"}}], e, key="local", source=timed)
 
+    # The selection helpers are expressions (docs/user-guide.md): with missing values as pandas
+    # treats them.
+    e = df.assign(
+        clipped=df["x"].clip(8, 12),
+        rounded=df["x"].round(0),
+        member=df["x"].isin([10.0, 11.0]),
+        inside=df["x"].between(8, 12),
+        kept=df["x"].where(df["k"] > 2),
+        masked=df["x"].mask(df["k"] > 2),
+    )
+    case("isin, between, where, mask, clip, round", [{"op": "assign", "columns": {
+        "clipped": "CASE WHEN x IS NOT NULL THEN greatest(least(x, 12), 8) END",
+        "rounded": "CASE WHEN abs(x - trunc(x)) = 0.5 THEN 2 * round(x / 2) ELSE round(x) END",
+        "member": "coalesce(x IN (10.0, 11.0), false)",
+        "inside": "coalesce(x BETWEEN 8 AND 12, false)",
+        "kept": "CASE WHEN k > 2 THEN x END",
+        "masked": "CASE WHEN k > 2 THEN NULL ELSE x END",
+    }}], e, columns=["clipped", "rounded", "member", "inside", "kept", "masked"])
+
     lists = pd.DataFrame({"id": [1, 2, 3, 4, 5],
                           "tags": [["a", "b"], [], None, ["c"], ["d", "e", "f"]],
                           "n": [10, 20, 30, 40, 50]})
