@@ -20,10 +20,13 @@ import time
 import urllib.parse
 
 PIPELINES = ["seed_parquet", "seed_csv", "filter_sort_head", "merge_groupby",
-             "csv_to_parquet", "groupby_memlimit", "top2_per_group"]
+             "csv_to_parquet", "groupby_memlimit", "top2_per_group", "join_full",
+             "groupby_six_keys"]
 ENGINES = ["rusk", "polars", "duckdb", "pandas", "dask_threads", "dask_distributed"]
 AGG = {"total_spend": "sum", "session_duration": "mean", "click_count": "max"}
 PART_SIZE = "64MB"
+# Nearly every row its own group.
+SIX_KEYS = ["user_id", "status", "country", "click_count", "add_on_cost", "event_time"]
 
 
 def logs(data, fmt):
@@ -60,6 +63,11 @@ def rusk_spec(pipeline, rel):
         steps = [spend, {"op": "groupby", "by": ["user_id", "country"], "agg": AGG}]
     elif pipeline == "top2_per_group":
         steps = [{"op": "nlargest", "n": 2, "columns": "session_duration", "by": "user_id"}]
+    elif pipeline == "join_full":
+        sources["users"] = {"format": "parquet", "path": f"{rel}/users.parquet"}
+        steps = [{"op": "merge", "right": "users", "on": ["user_id"]}]
+    elif pipeline == "groupby_six_keys":
+        steps = [spend, {"op": "groupby", "by": SIX_KEYS, "agg": {"total_spend": "sum"}}]
     else:
         raise ValueError(pipeline)
     return {"name": f"bench-{pipeline}", "sources": sources, "input": "logs",
@@ -140,6 +148,10 @@ def polars_run(pipeline, data, limit):
     elif pipeline == "top2_per_group":
         rank = pl.col("session_duration").rank("ordinal", descending=True).over("user_id")
         q = scan.filter(rank <= 2)
+    elif pipeline == "join_full":
+        q = scan.join(pl.scan_parquet(os.path.join(data, "users.parquet")), on="user_id")
+    elif pipeline == "groupby_six_keys":
+        q = scan.with_columns(spend).group_by(SIX_KEYS).agg(pl.col("total_spend").sum())
     frame = q.collect(engine=engine).to_pandas()
     return len(frame), check(frame)
 
@@ -179,6 +191,13 @@ def duckdb_run(pipeline, data, limit):
     elif pipeline == "top2_per_group":
         sql = (f"SELECT * FROM {src} QUALIFY row_number() OVER "
                f"(PARTITION BY user_id ORDER BY session_duration DESC) <= 2")
+    elif pipeline == "join_full":
+        users = os.path.join(data, "users.parquet")
+        sql = f"SELECT * FROM {src} AS l JOIN read_parquet('{users}') AS u USING (user_id)"
+    elif pipeline == "groupby_six_keys":
+        keys = ", ".join(SIX_KEYS)
+        sql = (f"SELECT {keys}, sum(subscription_cost + add_on_cost) AS total_spend "
+               f"FROM {src} GROUP BY {keys}")
     frame = con.execute(sql).df()
     return len(frame), check(frame)
 
@@ -218,6 +237,11 @@ def pandas_run(pipeline, data, limit):
             {"total_spend": "sum", "session_duration": "mean"})
     elif pipeline == "top2_per_group":
         frame = df.sort_values("session_duration", ascending=False).groupby("user_id").head(2)
+    elif pipeline == "join_full":
+        frame = df.merge(pd.read_parquet(os.path.join(data, "users.parquet")), on="user_id")
+    elif pipeline == "groupby_six_keys":
+        df["total_spend"] = df.subscription_cost + df.add_on_cost
+        frame = df.groupby(SIX_KEYS).agg({"total_spend": "sum"})
     return len(frame), check(frame)
 
 
@@ -279,6 +303,11 @@ class Dask:
         elif pipeline == "top2_per_group":
             out = df.groupby("user_id").apply(
                 lambda g: g.nlargest(2, "session_duration"), meta=df._meta)
+        elif pipeline == "join_full":
+            out = df.merge(dd.read_parquet(os.path.join(data, "users.parquet")), on="user_id")
+        elif pipeline == "groupby_six_keys":
+            df = df.assign(total_spend=df.subscription_cost + df.add_on_cost)
+            out = df.groupby(SIX_KEYS).agg({"total_spend": "sum"})
         frame = self.compute(out)
         return len(frame), check(frame)
 

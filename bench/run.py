@@ -34,6 +34,8 @@ TITLES = {
     "csv_to_parquet": "CSV → Parquet (64MB files)",
     "groupby_memlimit": "groupby, memory = data/50",
     "top2_per_group": "top 2 per group (100k groups)",
+    "join_full": "merge users, whole answer (10M rows)",
+    "groupby_six_keys": "groupby six keys (~10M groups)",
 }
 
 
@@ -322,7 +324,7 @@ def machine():
 
 def versions():
     found = {}
-    for module in ("polars", "duckdb", "pandas", "dask", "pyarrow"):
+    for module in ("polars", "duckdb", "pandas", "dask", "pyarrow", "datafusion"):
         try:
             found[module] = __import__(module).__version__
         except ImportError:
