@@ -115,9 +115,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
                     ));
                 }
             };
-            let [x, y] = suffixes
-                .clone()
-                .unwrap_or_else(|| ["_x".to_string(), "_y".to_string()]);
+            let [x, y] = suffixes_or_pandas(suffixes.as_ref());
             merge(frame, right_frame, keys, *how, (&x, &y))
         }
         Step::Astype { columns } => astype(frame, columns),
@@ -295,9 +293,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             suffixes,
         } => {
             let right_frame = ctx.table(right.as_str()).await?;
-            let [x, y] = suffixes
-                .clone()
-                .unwrap_or_else(|| ["_x".to_string(), "_y".to_string()]);
+            let [x, y] = suffixes_or_pandas(suffixes.as_ref());
             let asof = Asof {
                 on,
                 by: by.as_ref(),
@@ -650,6 +646,13 @@ fn sort(frame: DataFrame, by: &Names, ascending: Option<&Ascending>) -> StepResu
         .map(|(key, asc)| ident(key).sort(asc, false))
         .collect();
     Ok(frame.sort(order)?)
+}
+
+/// The suffixes given, or pandas' `_x` and `_y`.
+fn suffixes_or_pandas(given: Option<&[String; 2]>) -> [String; 2] {
+    given
+        .cloned()
+        .unwrap_or_else(|| ["_x".to_string(), "_y".to_string()])
 }
 
 pub(super) enum MergeKeys {
