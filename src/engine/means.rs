@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
+use arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt64Type};
 use datafusion::common::internal_err;
 use datafusion::common::types::{NativeType, logical_float64};
 use datafusion::error::Result;
@@ -152,7 +152,7 @@ fn means_of(state: &[ArrayRef]) -> Result<ArrayRef> {
         [counts, sums] => {
             let counts = counts.as_primitive::<UInt64Type>();
             let sums = cast(sums, &DataType::Float64)?;
-            let sums = sums.as_primitive::<arrow::datatypes::Float64Type>();
+            let sums = sums.as_primitive::<Float64Type>();
             (0..counts.len())
                 .map(|i| {
                     let present = counts.is_valid(i) && counts.value(i) > 0 && sums.is_valid(i);
@@ -165,7 +165,7 @@ fn means_of(state: &[ArrayRef]) -> Result<ArrayRef> {
             let mut means = Vec::with_capacity(lists.len());
             for i in 0..lists.len() {
                 let values = cast(&lists.value(i), &DataType::Float64)?;
-                let values = values.as_primitive::<arrow::datatypes::Float64Type>();
+                let values = values.as_primitive::<Float64Type>();
                 let present: Vec<f64> = values.iter().flatten().collect();
                 means.push(
                     (!present.is_empty())
