@@ -19,18 +19,31 @@ For every values file in helm/rusk/ci/ it
   - checks what would break a real release: selectors against pod labels, one Deployment a
     worker pool, GPU limits, the migration hook, termination grace above RUSK_SHUTDOWN_GRACE,
     existingSecret, Ingress -> Service -> container port, probes on ports and paths Rusk
-    serves (API and worker pods: GET /readyz and /healthz, workers on the metrics port), Rusk
-    setting names against src/config.rs, RUSK_MEMORY_LIMIT under the container's memory
-    limit, security contexts and writable mounts under a read-only root file system.
-With RUSK_BIN (a built rusk binary) each container's role must be a rusk subcommand and its
-whole rendered environment must be accepted by `rusk migrate` (run against a temporary
-SQLite file): a setting Rusk cannot parse fails here rather than in a crash-looping pod.
+    serves (API and worker pods: GET /readyz and /healthz, workers on the metrics port; the
+    Ballista scheduler: the same on its port; executors: a TCP check of the Flight port),
+    Rusk setting names against src/, RUSK_MEMORY_LIMIT under the container's memory limit,
+    security contexts and writable mounts under a read-only root file system,
+  - the Ballista cluster: with ballista.enabled one scheduler Deployment (1 replica, Recreate)
+    and one ClusterIP Service selecting it on its port; executors whose RUSK_BALLISTA_URL is
+    that Service, RUSK_EXECUTOR_HOST the pod IP (status.podIP), listen addresses on 0.0.0.0
+    with both ports declared, scratch on an emptyDir and the workers' data root; the API and
+    workers with RUSK_BALLISTA_URL the same URL and RUSK_ENGINE ballista.defaultEngine. With
+    it off, none of these objects and no RUSK_BALLISTA_URL anywhere.
+With RUSK_BIN (a built rusk binary) each container's role must be a rusk subcommand, the
+RUSK_* variables of its own env must be settings that subcommand lists in --help (an
+executor setting on the scheduler is ignored silently), and its whole rendered environment
+must be accepted by `rusk migrate` (run against a temporary SQLite file): a setting Rusk
+cannot parse fails here rather than in a crash-looping pod.
 Each worker pool's container is then started for real (`rusk worker` with its rendered
 environment, that SQLite file, RUSK_METRICS_LISTEN on a free loopback port in 18220-18239)
 and must answer 200 on /metrics, /healthz, /readyz and whatever its probes ask for, then
-exit 0 on SIGTERM.
+exit 0 on SIGTERM. With Ballista, the scheduler and an executor are started the same way
+(rendered environments, loopback ports of that range): the scheduler must answer 200 on its
+probes' paths, the executor must open its Flight port and register with the scheduler, and
+both must stop on SIGTERM.
 It also checks that the chart refuses values that cannot work (no database, SQLite, no shared
-result store, duplicate pool names, Ballista) and that README.md lists every value.
+result store, duplicate pool names, a Ballista default engine without Ballista, executor
+heartbeats not below the scheduler's timeout) and that README.md lists every value.
 
 Prints one summary line per values file; exits 0 when everything passes, 1 otherwise.
 """
@@ -78,6 +91,8 @@ CLUSTER_SCOPED = {
     "PriorityClass",
 }
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# `rusk scheduler` and `rusk executor`: the Ballista cluster's roles.
+BALLISTA_ROLES = {"scheduler", "executor"}
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
@@ -101,8 +116,18 @@ UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, 
 
 def known_settings() -> set[str]:
     """Every environment variable Rusk reads, from its source: a ConfigMap key that is not in
-    it is a typo Rusk would silently ignore."""
-    names = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', (REPO / "src/config.rs").read_text()))
+    it is a typo Rusk would silently ignore. Clap's `env = "…"` (src/config.rs's global
+    settings, src/cluster.rs's scheduler and executor ones) and direct reads."""
+    names = direct_settings()
+    for path in (REPO / "src").rglob("*.rs"):
+        names |= set(re.findall(r'\benv\s*=\s*"([A-Z0-9_]+)"', path.read_text()))
+    return names
+
+
+def direct_settings() -> set[str]:
+    """The RUSK_* variables read outside clap (RUSK_LOG, RUSK_LOG_FORMAT): every role reads
+    them, though no --help lists them."""
+    names: set[str] = set()
     for path in (REPO / "src").rglob("*.rs"):
         names |= set(
             re.findall(
@@ -163,6 +188,28 @@ def listen_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def listeners(role: str, env: dict[str, str]) -> list[tuple[str, str, set[str]]]:
+    """(setting, address, HTTP paths) of every port a role listens on with this environment."""
+    health = {"/healthz", "/readyz"}
+    if role == "scheduler":
+        # src/cluster.rs: one port for gRPC, Ballista's REST API and the probes' paths.
+        return [
+            ("RUSK_SCHEDULER_LISTEN", env.get("RUSK_SCHEDULER_LISTEN", "127.0.0.1:50050"), health)
+        ]
+    if role == "executor":
+        # Arrow Flight and the task service, both gRPC on the listen address's host.
+        flight = env.get("RUSK_EXECUTOR_LISTEN", "127.0.0.1:50051")
+        tasks = f"{flight.rpartition(':')[0]}:{env.get('RUSK_EXECUTOR_GRPC_PORT', '50052')}"
+        return [("RUSK_EXECUTOR_LISTEN", flight, set()), ("RUSK_EXECUTOR_GRPC_PORT", tasks, set())]
+    out = []
+    if role in ("api", "serve"):  # a worker binds no API
+        out.append(("RUSK_LISTEN", env.get("RUSK_LISTEN", "127.0.0.1:8080"), health | {"/metrics"}))
+    if role in ("api", "serve", "worker") and "RUSK_METRICS_LISTEN" in env:
+        # src/app.rs spawn_metrics: the same routes in every role that serves it.
+        out.append(("RUSK_METRICS_LISTEN", env["RUSK_METRICS_LISTEN"], health | {"/metrics"}))
+    return out
+
+
 def changed(values: dict, dotted: str, value) -> dict:
     """A copy of values with one key (a.b.c) set."""
     out = copy.deepcopy(values)
@@ -172,6 +219,11 @@ def changed(values: dict, dotted: str, value) -> dict:
         node = node.setdefault(key, {})
     node[last] = value
     return out
+
+
+def role_of(workload: dict) -> str:
+    """The rusk subcommand a workload's first container runs (`serve` when none)."""
+    return (workload["spec"]["template"]["spec"]["containers"][0].get("args") or ["serve"])[0]
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -271,6 +323,13 @@ class Checker:
                 values, "workerDefaults.memoryLimit", "4Gi"
             ),
             "database.url: sqlite://": changed(values, "database.url", "sqlite:///tmp/rusk.db"),
+            'ballista.defaultEngine: "dask"': changed(values, "ballista.defaultEngine", "dask"),
+            "ballista.scheduler.replicas: 2 (the scheduler is one pod)": changed(
+                values, "ballista.scheduler.replicas", 2
+            ),
+            "ballista.executors.memoryLimit: 4Gi": changed(
+                values, "ballista.executors.memoryLimit", "4Gi"
+            ),
         }
         for what, bad in broken.items():
             try:
@@ -348,6 +407,7 @@ class Checker:
         self.security(rel)
         self.autoscaling(rel)
         self.pdbs(rel)
+        self.ballista(rel)
         if v["persistence"]["enabled"] and not v["persistence"]["existingClaim"]:
             claims = rel.kind("PersistentVolumeClaim")
             self.expect(len(claims) == 1, "persistence.enabled renders no PersistentVolumeClaim")
@@ -760,16 +820,7 @@ class Checker:
                 env = rel.container_env(c)
                 role = (c.get("args") or ["serve"])[0]
                 served: dict[int, set[str]] = {}
-                for var, paths in (
-                    ("RUSK_LISTEN", {"/healthz", "/readyz", "/metrics"}),
-                    # src/app.rs spawn_metrics: the same routes in every role.
-                    ("RUSK_METRICS_LISTEN", {"/metrics", "/healthz", "/readyz"}),
-                ):
-                    if var == "RUSK_LISTEN" and role == "worker":
-                        continue  # a worker binds no API
-                    address = env.get(var, "127.0.0.1:8080" if var == "RUSK_LISTEN" else None)
-                    if address is None:
-                        continue
+                for var, address, paths in listeners(role, env):
                     host, port = listen_port(address)
                     self.expect(
                         not ipaddress.ip_address(host).is_loopback,
@@ -803,11 +854,23 @@ class Checker:
                             f"Deployment/{name}: {kind} asks {probe['httpGet']['path']} on port {port}, "
                             f"which serves only {sorted(served[port])}",
                         )
+                # An executor serves no HTTP: its probes are TCP checks of the Flight port,
+                # the port the other executors and the workers fetch task output from.
+                if role == "executor":
+                    wanted = listen_port(env.get("RUSK_EXECUTOR_LISTEN", "127.0.0.1:50051"))[1]
+                    for kind in ("readinessProbe", "livenessProbe"):
+                        got = (c.get(kind) or {}).get("tcpSocket", {})
+                        self.expect(
+                            self.container_port(d, got.get("port")) == wanted,
+                            f"Deployment/{name}: the executor's {kind} is not a TCP check of "
+                            f"its Flight port (RUSK_EXECUTOR_LISTEN={env.get('RUSK_EXECUTOR_LISTEN')})",
+                        )
                 # A TCP check passes while the job store is gone; /readyz writes to it, and
                 # /healthz does no I/O, so liveness does not restart a busy worker.
                 probe_port = {
                     "api": ("RUSK_LISTEN", "its HTTP port"),
                     "worker": ("RUSK_METRICS_LISTEN", "its metrics port"),
+                    "scheduler": ("RUSK_SCHEDULER_LISTEN", "its port"),
                 }.get(role)
                 if probe_port:
                     var, what = probe_port
@@ -949,6 +1012,8 @@ class Checker:
                                 "without a RUSK_METRICS_TOKEN credential from a Secret that has it",
                             )
             for d in rel.kind("Deployment"):
+                if role_of(d) in BALLISTA_ROLES:
+                    continue  # the scheduler and executors serve no /metrics
                 self.expect(
                     d["metadata"]["name"] in covered,
                     f"ServiceMonitor/{name} scrapes no port of Deployment/{d['metadata']['name']}",
@@ -1060,22 +1125,224 @@ class Checker:
                 ("minAvailable" in pdb["spec"]) != ("maxUnavailable" in pdb["spec"]),
                 f"PDB/{pdb['metadata']['name']} needs exactly one of minAvailable and maxUnavailable",
             )
-        wanted = int(rel.values["api"]["pdb"]["create"]) + sum(
-            1
-            for p in rel.values["workers"]
-            if p.get("pdb", {}).get("create", rel.values["workerDefaults"]["pdb"]["create"])
+        ballista = rel.values["ballista"]
+        wanted = (
+            int(rel.values["api"]["pdb"]["create"])
+            + sum(
+                1
+                for p in rel.values["workers"]
+                if p.get("pdb", {}).get("create", rel.values["workerDefaults"]["pdb"]["create"])
+            )
+            + int(ballista["enabled"] and ballista["executors"]["pdb"]["create"])
         )
         self.expect(
             len(rel.kind("PodDisruptionBudget")) == wanted,
             f"{len(rel.kind('PodDisruptionBudget'))} PDBs render, the values ask for {wanted}",
         )
 
+    def ballista(self, rel: Release) -> None:
+        """The Ballista cluster: one scheduler behind a Service, executors that find it and
+        are found by their pod IP, and the API and workers pointed at the same scheduler."""
+        b = rel.values["ballista"]
+        deployments = rel.kind("Deployment")
+        schedulers = [d for d in deployments if role_of(d) == "scheduler"]
+        executors = [d for d in deployments if role_of(d) == "executor"]
+        clients = [d for d in deployments if role_of(d) in ("api", "worker")]
+        if not b["enabled"]:
+            stray = [
+                f"{o['kind']}/{o['metadata']['name']}"
+                for o in rel.objs
+                if (o["metadata"].get("labels") or {}).get("app.kubernetes.io/component")
+                in BALLISTA_ROLES
+            ]
+            self.expect(
+                not schedulers and not executors and not stray,
+                f"ballista.enabled is false but Ballista objects render: {stray}",
+            )
+            for obj, pod in rel.workloads():
+                for c in pod["containers"]:
+                    self.expect(
+                        "RUSK_BALLISTA_URL" not in rel.container_env(c),
+                        f"{obj['kind']}/{obj['metadata']['name']}: RUSK_BALLISTA_URL is set "
+                        "but ballista.enabled is false",
+                    )
+            return
+        if not self.expect(
+            len(schedulers) == 1, f"expected one scheduler Deployment, got {len(schedulers)}"
+        ):
+            return
+        sched = schedulers[0]
+        sname = f"Deployment/{sched['metadata']['name']}"
+        # Its state is in memory: a second scheduler (or an overlapping rollout) splits it.
+        self.expect(sched["spec"].get("replicas") == 1, f"{sname}: replicas is not 1")
+        self.expect(
+            (sched["spec"].get("strategy") or {}).get("type") == "Recreate",
+            f"{sname}: strategy is not Recreate (two schedulers would run during a rollout)",
+        )
+        senv = rel.container_env(sched["spec"]["template"]["spec"]["containers"][0])
+        shost, sport = listen_port(senv.get("RUSK_SCHEDULER_LISTEN", "127.0.0.1:50050"))
+        self.expect(
+            ipaddress.ip_address(shost).is_unspecified,
+            f"{sname}: RUSK_SCHEDULER_LISTEN={senv.get('RUSK_SCHEDULER_LISTEN')} is not 0.0.0.0",
+        )
+        self.expect(
+            sport == b["scheduler"]["port"],
+            f"{sname}: listens on {sport}, not ballista.scheduler.port {b['scheduler']['port']}",
+        )
+        self.expect(
+            self.container_port(sched, sport) == sport,
+            f"{sname}: port {sport} (RUSK_SCHEDULER_LISTEN) is not a container port",
+        )
+        self.expect(
+            senv.get("RUSK_EXECUTOR_TIMEOUT") == str(b["scheduler"]["executorTimeoutSeconds"]),
+            f"{sname}: RUSK_EXECUTOR_TIMEOUT {senv.get('RUSK_EXECUTOR_TIMEOUT')} is not "
+            "ballista.scheduler.executorTimeoutSeconds",
+        )
+        services = [
+            s
+            for s in rel.kind("Service")
+            if selects(
+                s["spec"].get("selector") or {}, sched["spec"]["template"]["metadata"]["labels"]
+            )
+        ]
+        if not self.expect(
+            len(services) == 1, f"{len(services)} Services select the scheduler's pod, not one"
+        ):
+            return
+        svc = services[0]
+        svc_name = svc["metadata"]["name"]
+        self.expect(
+            svc["spec"].get("type", "ClusterIP") == "ClusterIP"
+            and svc["spec"].get("clusterIP") != "None",
+            f"Service/{svc_name}: the scheduler's Service is not a ClusterIP Service",
+        )
+        # Its /readyz answers 503 until an executor has registered, and executors register
+        # through the Service: one that waits for readiness never lets the first one in.
+        self.expect(
+            "readinessProbe" not in sched["spec"]["template"]["spec"]["containers"][0]
+            or svc["spec"].get("publishNotReadyAddresses") is True,
+            f"Service/{svc_name}: the scheduler is ready only once an executor has registered "
+            "through this Service, which lacks publishNotReadyAddresses: true",
+        )
+        port = next(
+            (
+                p
+                for p in svc["spec"]["ports"]
+                if self.container_port(sched, p.get("targetPort", p["port"])) == sport
+            ),
+            None,
+        )
+        if not self.expect(port, f"Service/{svc_name} has no port to the scheduler's {sport}"):
+            return
+        # The names a pod in the namespace reaches the Service by.
+        hosts = {
+            svc_name + suffix
+            for suffix in (
+                "",
+                f".{NAMESPACE}",
+                f".{NAMESPACE}.svc",
+                f".{NAMESPACE}.svc.cluster.local",
+            )
+        }
+        self.expect(
+            senv.get("RUSK_SCHEDULER_HOST") in hosts,
+            f"{sname}: RUSK_SCHEDULER_HOST {senv.get('RUSK_SCHEDULER_HOST')} is not Service/{svc_name}'s name",
+        )
+
+        def points_at_scheduler(url: str | None) -> bool:
+            m = re.fullmatch(r"df://([^:/]+):([0-9]+)", url or "")
+            return bool(m) and m.group(1) in hosts and int(m.group(2)) == port["port"]
+
+        if not self.expect(executors, "ballista.enabled renders no executor Deployment"):
+            return
+
+        def volumes_of(d: dict) -> dict[str, dict]:
+            """A pod's volumes by name, without the name."""
+            return {
+                v["name"]: {k: x for k, x in v.items() if k != "name"}
+                for v in d["spec"]["template"]["spec"].get("volumes", [])
+            }
+
+        worker_volumes = [volumes_of(d) for d in clients if role_of(d) == "worker"]
+        for d in executors:
+            name = f"Deployment/{d['metadata']['name']}"
+            self.expect(
+                d["spec"].get("replicas") == b["executors"]["replicas"],
+                f"{name}: replicas {d['spec'].get('replicas')}, not ballista.executors.replicas",
+            )
+            c = d["spec"]["template"]["spec"]["containers"][0]
+            env = rel.container_env(c)
+            self.expect(
+                points_at_scheduler(env.get("RUSK_BALLISTA_URL")),
+                f"{name}: RUSK_BALLISTA_URL {env.get('RUSK_BALLISTA_URL')} is not "
+                f"df://<Service/{svc_name}>:{port['port']}",
+            )
+            # Registered under the pod IP: other executors and the workers fetch from it.
+            host = next((e for e in c.get("env", []) if e["name"] == "RUSK_EXECUTOR_HOST"), {})
+            self.expect(
+                (host.get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath")
+                == "status.podIP",
+                f"{name}: RUSK_EXECUTOR_HOST is not the pod IP (valueFrom fieldRef status.podIP)",
+            )
+            for var, address, _ in listeners("executor", env):
+                lhost, lport = listen_port(address)
+                self.expect(
+                    ipaddress.ip_address(lhost).is_unspecified,
+                    f"{name}: {var} listens on {lhost}, not 0.0.0.0: other pods cannot reach it",
+                )
+                self.expect(
+                    self.container_port(d, lport) == lport,
+                    f"{name}: port {lport} ({var}) is not a container port",
+                )
+            self.expect(
+                int(env.get("RUSK_EXECUTOR_HEARTBEAT", "5"))
+                < int(senv.get("RUSK_EXECUTOR_TIMEOUT", "30")),
+                f"{name}: RUSK_EXECUTOR_HEARTBEAT is not below the scheduler's RUSK_EXECUTOR_TIMEOUT",
+            )
+            slots = b["executors"]["slots"]
+            if slots is not None:
+                self.expect(
+                    env.get("RUSK_EXECUTOR_SLOTS") == str(slots),
+                    f"{name}: RUSK_EXECUTOR_SLOTS {env.get('RUSK_EXECUTOR_SLOTS')}, the values say {slots}",
+                )
+            # Shuffle and spill files: the pod's own scratch, never a volume others share.
+            mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+            volumes = volumes_of(d)
+            scratch = volumes.get(mounts.get(env.get("RUSK_DATA_DIR", "./rusk-data")), {})
+            self.expect(
+                "emptyDir" in scratch,
+                f"{name}: RUSK_DATA_DIR {env.get('RUSK_DATA_DIR')} is not an emptyDir",
+            )
+            # Local sources: the executors must see the files the workers see.
+            root = env.get("RUSK_DATA_ROOT", "").split("{tenant}")[0]
+            mount = max((m for m in mounts if root.startswith(m)), key=len, default=None)
+            for wv in worker_volumes:
+                self.expect(
+                    mount and volumes.get(mounts[mount]) == wv.get(mounts[mount]),
+                    f"{name}: RUSK_DATA_ROOT {root} is not on the volume the workers mount there",
+                )
+        for d in clients:
+            name = f"Deployment/{d['metadata']['name']}"
+            env = rel.container_env(d["spec"]["template"]["spec"]["containers"][0])
+            url = env.get("RUSK_BALLISTA_URL")
+            self.expect(
+                points_at_scheduler(url),
+                f"{name}: RUSK_BALLISTA_URL {url} is not df://<Service/{svc_name}>:{port['port']}",
+            )
+            self.expect(
+                env.get("RUSK_ENGINE") == b["defaultEngine"],
+                f"{name}: RUSK_ENGINE {env.get('RUSK_ENGINE')} is not ballista.defaultEngine {b['defaultEngine']}",
+            )
+
 
 def check_binary(rel: Release, rusk: str, checker: Checker) -> None:
     """Every rendered container's command and environment, given to a real `rusk`: the role
     must be a subcommand, and every setting must parse (a bad size, CIDR or address fails at
     start-up, before any server). `rusk migrate` parses all settings and binds nothing; the
-    database becomes a SQLite file and the directories temporary ones."""
+    database becomes a SQLite file and the directories temporary ones. The settings a
+    container sets itself must be ones its subcommand takes (its --help lists them)."""
+    ballista: dict[str, tuple[dict, dict[str, str], str]] = {}
+    direct = direct_settings()
     for obj, pod in rel.workloads():
         for c in pod["containers"]:
             where = f"{obj['kind']}/{obj['metadata']['name']}"
@@ -1091,6 +1358,14 @@ def check_binary(rel: Release, rusk: str, checker: Checker) -> None:
                 done.returncode == 0,
                 f"{where}: `rusk {' '.join(role)}` is not a command: {done.stderr.strip()}",
             )
+            takes = set(re.findall(r"\[env: ([A-Z0-9_]+)[=\]]", done.stdout))
+            if takes:  # clap lists every setting's variable, the global ones too
+                for item in c.get("env", []):
+                    checker.expect(
+                        not item["name"].startswith("RUSK_") or item["name"] in takes | direct,
+                        f"{where}: `rusk {' '.join(role)}` takes no {item['name']} "
+                        "(not in its --help): it would be ignored",
+                    )
             env: dict[str, str] = {}
             for source in c.get("envFrom", []):
                 if "configMapRef" in source:
@@ -1126,13 +1401,23 @@ def check_binary(rel: Release, rusk: str, checker: Checker) -> None:
                 )
                 if migrated and role[:1] == ["worker"]:
                     check_worker_probes(c, env, rusk, tmp, where, checker)
+                if migrated and role[:1] and role[0] in BALLISTA_ROLES:
+                    ballista.setdefault(role[0], (c, dict(env), where))
+    if ballista and checker.expect(
+        set(ballista) == BALLISTA_ROLES,
+        f"only {sorted(ballista)} of the Ballista roles render: a cluster needs both",
+    ):
+        check_ballista_processes(ballista["scheduler"], ballista["executor"], rusk, checker)
 
 
 PROBE_PORTS = range(18220, 18240)  # the ports this checker may listen on
 
 
-def free_port() -> int:
+def free_port(taken: set[int] | None = None) -> int:
+    """A port of PROBE_PORTS nothing listens on, other than those in taken."""
     for port in PROBE_PORTS:
+        if port in (taken or set()):
+            continue
         with socket.socket() as s:
             # As Rust binds it: a port in TIME_WAIT from the last run is free.
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -1212,6 +1497,164 @@ def check_worker_probes(
     )
 
 
+def tcp_open(port: int) -> bool:
+    """Whether something accepts TCP connections on the loopback port (a tcpSocket probe)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def stop(proc: subprocess.Popen, grace: int) -> int | str:
+    """SIGTERM, as the kubelet sends it; the exit code, or "killed" after grace seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return "killed"
+
+
+def check_ballista_processes(
+    scheduler: tuple[dict, dict[str, str], str],
+    executor: tuple[dict, dict[str, str], str],
+    rusk: str,
+    checker: Checker,
+) -> None:
+    """Start `rusk scheduler` and one `rusk executor` with their rendered environments (their
+    migrated settings), on loopback ports instead of 0.0.0.0 and the pod IP. The scheduler
+    must answer 200 on /healthz and its liveness path at once; the executor must open its
+    Flight port (what its tcpSocket probes check), register with the scheduler under
+    RUSK_EXECUTOR_HOST and that port, and make $RUSK_DATA_DIR/ballista; then the scheduler's
+    /readyz and readiness path must answer 200 (503 before: no executor). Both must stop on
+    SIGTERM within the pods' grace (the scheduler may die of the signal: its state is in
+    memory anyway)."""
+    (sc, senv, swhere), (_, eenv, ewhere) = scheduler, executor
+    ports: list[int] = []
+    for _ in range(3):
+        ports.append(free_port(set(ports)))
+    sched_port, flight_port, task_port = ports
+    base = f"http://127.0.0.1:{sched_port}"
+
+    def probe_paths(kind: str, default: str) -> set[str]:
+        path = (sc.get(kind) or {}).get("httpGet", {}).get("path")
+        return {default} | ({path} if path else set())
+
+    grace = int(senv.get("RUSK_SHUTDOWN_GRACE", "30")) + 60
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = {role: Path(tmp, f"{role}.log") for role in BALLISTA_ROLES}
+
+        def log(role: str) -> str:
+            return logs[role].read_text().strip()[-500:]
+
+        def start(role: str, env: dict[str, str]) -> subprocess.Popen:
+            with open(logs[role], "w") as out:
+                return subprocess.Popen([rusk, role], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+        procs: dict[str, subprocess.Popen] = {}
+        try:
+            procs["scheduler"] = start(
+                "scheduler",
+                {
+                    **senv,
+                    "RUSK_SCHEDULER_LISTEN": f"127.0.0.1:{sched_port}",
+                    "RUSK_SCHEDULER_HOST": "127.0.0.1",
+                    "RUSK_DATA_DIR": f"{tmp}/scheduler-data",
+                },
+            )
+            # A hang guard, not a speed check.
+            deadline = time.monotonic() + 120
+            status = None
+            while procs["scheduler"].poll() is None and time.monotonic() < deadline:
+                status = get(f"{base}/healthz")
+                if status is not None:
+                    break
+                time.sleep(0.2)
+            if not checker.expect(
+                status is not None,
+                f"{swhere}: `rusk scheduler` never answered on RUSK_SCHEDULER_LISTEN "
+                f"(exit {procs['scheduler'].poll()}): {log('scheduler')}",
+            ):
+                return
+            for path in sorted(probe_paths("livenessProbe", "/healthz")):
+                got = get(base + path)
+                checker.expect(
+                    got == 200,
+                    f"{swhere}: `rusk scheduler` answers its liveness GET {path} on "
+                    f"RUSK_SCHEDULER_LISTEN with {got}, not 200",
+                )
+            data_dir = Path(tmp, "executor-data")
+            procs["executor"] = start(
+                "executor",
+                {
+                    **eenv,
+                    "RUSK_BALLISTA_URL": f"df://127.0.0.1:{sched_port}",
+                    "RUSK_EXECUTOR_LISTEN": f"127.0.0.1:{flight_port}",
+                    "RUSK_EXECUTOR_GRPC_PORT": str(task_port),
+                    "RUSK_EXECUTOR_HOST": "127.0.0.1",
+                    "RUSK_DATA_DIR": str(data_dir),
+                },
+            )
+            deadline = time.monotonic() + 120
+            registered = False
+            while procs["executor"].poll() is None and time.monotonic() < deadline:
+                registered = tcp_open(flight_port) and any(
+                    e.get("host") == "127.0.0.1" and e.get("port") == flight_port
+                    for e in executors_of(base)
+                )
+                if registered:
+                    break
+                time.sleep(0.5)
+            if not checker.expect(
+                registered,
+                f"{ewhere}: `rusk executor` did not open its Flight port and register with the "
+                f"scheduler as 127.0.0.1:{flight_port} (exit {procs['executor'].poll()}): "
+                f"{log('executor')}",
+            ):
+                return
+            checker.expect(
+                (data_dir / "ballista").is_dir(),
+                f"{ewhere}: `rusk executor` made no $RUSK_DATA_DIR/ballista for shuffle files",
+            )
+            for path in sorted(probe_paths("readinessProbe", "/readyz")):
+                got = get(base + path)
+                checker.expect(
+                    got == 200,
+                    f"{swhere}: with an executor registered, `rusk scheduler` answers its "
+                    f"readiness GET {path} with {got}, not 200",
+                )
+        finally:
+            for role in ("executor", "scheduler"):  # as a release's pods go, executors first
+                if role not in procs:
+                    continue
+                early = procs[role].poll()
+                code = stop(procs[role], grace)
+                ok = (0, -signal.SIGTERM) if role == "scheduler" else (0,)
+                checker.expect(
+                    early is None and code in ok,
+                    f"{swhere if role == 'scheduler' else ewhere}: `rusk {role}` "
+                    + (
+                        f"exited by itself ({early})"
+                        if early is not None
+                        else f"did not stop on SIGTERM ({code})"
+                    )
+                    + f": {log(role)}",
+                )
+
+
+def executors_of(base: str) -> list[dict]:
+    """The executors a scheduler knows (Ballista's REST API, GET /api/executors)."""
+    try:
+        with urllib.request.urlopen(f"{base}/api/executors", timeout=30) as response:
+            found = json.loads(response.read())
+    except (OSError, ValueError):
+        return []
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
 def check_guards(chart: helm.Chart, checker: Checker) -> None:
     """Values that cannot work must fail the render with a message that says what to set."""
     base = yaml.safe_load((CHART / "ci" / "default-values.yaml").read_text()) or {}
@@ -1220,7 +1663,18 @@ def check_guards(chart: helm.Chart, checker: Checker) -> None:
         "a SQLite URL": ({**base, "database": {"url": "sqlite:///x"}}, "postgres"),
         "no shared result store": ({**base, "config": {"resultsUrl": ""}}, "resultsUrl"),
         "two pools with one name": ({**base, "workers": [{"name": "a"}, {"name": "a"}]}, "named"),
-        "ballista.enabled": ({**base, "ballista": {"enabled": True}}, "Ballista"),
+        "ballista.defaultEngine: ballista without ballista.enabled": (
+            {**base, "ballista": {"defaultEngine": "ballista"}},
+            "ballista.enabled",
+        ),
+        "executor heartbeats not below the scheduler's executor timeout": (
+            {**base, "ballista": {"enabled": True, "executors": {"heartbeatSeconds": 30}}},
+            "executorTimeoutSeconds",
+        ),
+        "one port for an executor's Flight and task services": (
+            {**base, "ballista": {"enabled": True, "executors": {"grpcPort": 50051}}},
+            "grpcPort",
+        ),
         "an API-port ServiceMonitor without a token": (
             {**base, "metrics": {"apiListener": False, "serviceMonitor": {"enabled": True}}},
             "RUSK_METRICS_TOKEN",

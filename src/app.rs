@@ -98,6 +98,8 @@ pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
         spill_dir: settings.data_dir.join("spill"),
         threads: cores(),
         stores: settings.stores(),
+        default_engine: settings.engine,
+        ballista_url: settings.ballista_url.clone(),
     })?;
     Ok(Arc::new(engine))
 }

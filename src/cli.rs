@@ -1,4 +1,5 @@
-//! The `rusk` command line: `serve` (default), `api`, `worker`, `migrate`, `openapi`, `run`.
+//! The `rusk` command line: `serve` (default), `api`, `worker`, `migrate`, `openapi`, `run`,
+//! `keys`, and the Ballista cluster's `scheduler` and `executor`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,12 @@ enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// Run an Apache Ballista scheduler: `"engine": "ballista"` jobs go to it (workers and
+    /// executors find it at RUSK_BALLISTA_URL).
+    Scheduler(crate::cluster::SchedulerArgs),
+    /// Run an Apache Ballista executor: it registers with the scheduler at
+    /// RUSK_BALLISTA_URL and runs the tasks of `ballista` jobs.
+    Executor(crate::cluster::ExecutorArgs),
 }
 
 #[derive(Subcommand)]
@@ -91,6 +98,20 @@ pub async fn main() -> anyhow::Result<()> {
         }
         Command::Run { spec, output } => run_spec(&settings, &spec, &output).await,
         Command::Keys { command } => keys(&settings, command).await,
+        Command::Scheduler(args) => crate::cluster::scheduler(args, settings.stores()).await,
+        Command::Executor(args) => {
+            let scheduler = settings
+                .ballista_url
+                .clone()
+                .context("an executor needs its scheduler: set RUSK_BALLISTA_URL")?;
+            let env = crate::cluster::ExecutorEnv {
+                scheduler,
+                memory_limit: settings.memory_limit(),
+                work_dir: settings.data_dir.join("ballista"),
+                stores: settings.stores(),
+            };
+            crate::cluster::executor(args, env).await
+        }
     }
 }
 

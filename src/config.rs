@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::netguard::{self, Cidr};
 use crate::objects::StoreConfig;
-use crate::spec::parse_size;
+use crate::spec::{EngineKind, parse_size};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -122,6 +122,23 @@ pub struct Settings {
     /// and kept in the database.
     #[arg(long, global = true, env = "RUSK_WEBHOOK_SECRET")]
     pub webhook_secret: Option<String>,
+    /// The engine of jobs that do not name one: `local` or `ballista`.
+    #[arg(long, global = true, env = "RUSK_ENGINE", value_parser = parse_engine,
+          default_value = "local")]
+    pub engine: EngineKind,
+    /// The Ballista scheduler that `"engine": "ballista"` jobs run on, e.g.
+    /// `df://rusk-scheduler:50050` (a `rusk scheduler` process). Unset: no cluster, and such
+    /// jobs are refused.
+    #[arg(long, global = true, env = "RUSK_BALLISTA_URL")]
+    pub ballista_url: Option<String>,
+}
+
+fn parse_engine(text: &str) -> Result<EngineKind, String> {
+    match text {
+        "local" => Ok(EngineKind::Local),
+        "ballista" => Ok(EngineKind::Ballista),
+        _ => Err(format!("{text:?}: expected local or ballista")),
+    }
 }
 
 /// CIDR ranges (a type of its own so clap takes the whole list as one value).
@@ -161,6 +178,8 @@ impl Settings {
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             webhook_secret: None,
+            engine: EngineKind::Local,
+            ballista_url: None,
         }
     }
 

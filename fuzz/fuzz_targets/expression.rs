@@ -35,6 +35,8 @@ fn harness() -> &'static Harness {
             spill_dir: root.path().join(".spill"),
             threads: 2,
             stores: StoreConfig::default(),
+            default_engine: Default::default(),
+            ballista_url: None,
         })
         .expect("an engine");
         let runtime = tokio::runtime::Builder::new_current_thread()

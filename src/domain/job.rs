@@ -253,6 +253,12 @@ pub struct Progress {
     pub rows_read: u64,
     pub bytes_read: u64,
     pub rows_out: u64,
+    /// Stages of a job on the `ballista` engine that its cluster has finished, of all its
+    /// stages (0 of 0 on the local engine, and until the scheduler has planned the job).
+    #[serde(default)]
+    pub stages_done: u64,
+    #[serde(default)]
+    pub stages_total: u64,
 }
 
 #[derive(Debug, Clone)]

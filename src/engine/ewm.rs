@@ -18,7 +18,7 @@ use super::windows;
 use crate::spec::Names;
 
 /// The decay and options of one `ewm` step.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Decay {
     /// The weight of the newest value, from `span`, `com`, `halflife` or `alpha`.
     pub alpha: f64,
@@ -62,12 +62,29 @@ pub(super) fn ewm_mean(
     order_by: &Names,
     by: Option<&Names>,
 ) -> StepResult {
-    let function = WindowUDF::from(EwmMean::new(decay));
+    let function = function(decay);
     windows::per_column(frame, columns, order_by, by, |over, column| {
         let value = cast(ident(column), DataType::Float64);
         over.apply(function.call(vec![value]), None)
     })
 }
+
+/// The window function for `decay`.
+pub(super) fn function(decay: Decay) -> WindowUDF {
+    WindowUDF::from(EwmMean::new(decay))
+}
+
+/// The decay of an `ewm` window function, which a plan sent to another process must carry
+/// (`None` for any other function).
+pub(super) fn decay_of(function: &WindowUDF) -> Option<Decay> {
+    function
+        .inner()
+        .downcast_ref::<EwmMean>()
+        .map(EwmMean::decay)
+}
+
+/// The name of the `ewm` window function.
+pub(super) const NAME: &str = "ewm_mean";
 
 /// The window function; its decay is part of it, so two steps with different decays are
 /// different functions to the planner.
@@ -103,7 +120,7 @@ impl EwmMean {
 
 impl WindowUDFImpl for EwmMean {
     fn name(&self) -> &str {
-        "ewm_mean"
+        NAME
     }
 
     fn signature(&self) -> &Signature {

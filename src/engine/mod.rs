@@ -3,9 +3,11 @@
 //! HTTP or the job table.
 
 mod asof;
+mod ballista;
 mod bounded;
 mod dense_groupby;
 mod diagnose;
+mod distributed;
 mod ewm;
 mod explore;
 mod hive;
@@ -22,6 +24,10 @@ mod tasks;
 mod top;
 mod windows;
 
+pub use ballista::{
+    EnvStores, LogicalCodec, PhysicalCodec, function_registry, with_rusk_functions,
+};
+pub use distributed::{Stages, scheduler_address};
 pub use explore::{Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode};
 pub use paths::{Location, Private, Scope, normalise_url};
 
@@ -55,7 +61,7 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tokio::runtime::Handle;
 
 use crate::objects::StoreConfig;
-use crate::spec::JobSpec;
+use crate::spec::{EngineKind, JobSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -137,6 +143,10 @@ pub struct EngineConfig {
     pub threads: usize,
     /// Credentials and endpoints for object-store sources.
     pub stores: StoreConfig,
+    /// The engine of jobs that name none.
+    pub default_engine: EngineKind,
+    /// The Ballista scheduler of `ballista` jobs (`df://host:port`), if there is a cluster.
+    pub ballista_url: Option<String>,
 }
 
 pub struct Engine {
@@ -157,6 +167,8 @@ pub struct Engine {
     memory_limit: u64,
     stores: StoreConfig,
     earlier: std::sync::OnceLock<Arc<dyn EarlierResults>>,
+    default_engine: EngineKind,
+    cluster: Option<distributed::Cluster>,
 }
 
 impl Engine {
@@ -194,6 +206,11 @@ impl Engine {
             )
             .build_arc()?;
         let threads = config.threads.max(1);
+        let cluster = config
+            .ballista_url
+            .as_deref()
+            .map(distributed::Cluster::new)
+            .transpose()?;
         Ok(Engine {
             base_config: base_config()?,
             runtime_env,
@@ -207,6 +224,8 @@ impl Engine {
             memory_limit: config.memory_limit,
             stores: config.stores,
             earlier: std::sync::OnceLock::new(),
+            default_engine: config.default_engine,
+            cluster,
         })
     }
 
@@ -302,8 +321,26 @@ impl Engine {
     /// Resolves the sources and builds the job's plan: this is the submission-time validation,
     /// and the first half of running it.
     pub async fn plan(&self, spec: &JobSpec, tenant: &str) -> Result<DataFrame, EngineError> {
-        self.plan_in(&self.session(), spec, &self.scope(tenant)?)
-            .await
+        let distributed = self.cluster_for(spec)?.is_some();
+        let frame = self
+            .plan_in(&self.session(), spec, &self.scope(tenant)?)
+            .await?;
+        if distributed {
+            distributed::check_serializable(&frame)?;
+        }
+        Ok(frame)
+    }
+
+    /// The cluster the job runs on, `None` for the local engine; refuses a job the cluster
+    /// cannot run.
+    fn cluster_for(&self, spec: &JobSpec) -> Result<Option<&distributed::Cluster>, EngineError> {
+        match spec.engine.unwrap_or(self.default_engine) {
+            EngineKind::Local => Ok(None),
+            EngineKind::Ballista => {
+                distributed::check_distributable(spec, self.cluster.as_ref())?;
+                Ok(self.cluster.as_ref())
+            }
+        }
     }
 
     async fn plan_in(

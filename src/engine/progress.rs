@@ -12,6 +12,7 @@ use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, SendableRecordBatchStream, execute_stream,
 };
 
+use super::distributed::{RemoteJob, Stages};
 use super::{Engine, EngineError};
 use crate::spec::JobSpec;
 
@@ -19,11 +20,42 @@ use crate::spec::JobSpec;
 pub struct Prepared {
     pub plan: Arc<dyn ExecutionPlan>,
     task: Arc<TaskContext>,
+    /// The job on a Ballista cluster that the plan stands for, if it is distributed.
+    remote: Option<RemoteJob>,
 }
 
 impl Prepared {
+    pub(super) fn local(plan: Arc<dyn ExecutionPlan>, task: Arc<TaskContext>) -> Prepared {
+        Prepared {
+            plan,
+            task,
+            remote: None,
+        }
+    }
+
+    pub(super) fn remote(
+        plan: Arc<dyn ExecutionPlan>,
+        task: Arc<TaskContext>,
+        job: RemoteJob,
+    ) -> Prepared {
+        Prepared {
+            plan,
+            task,
+            remote: Some(job),
+        }
+    }
+
     pub fn stream(&self) -> Result<SendableRecordBatchStream, EngineError> {
-        Ok(execute_stream(self.plan.clone(), self.task.clone())?)
+        let batches = execute_stream(self.plan.clone(), self.task.clone())?;
+        Ok(match &self.remote {
+            Some(job) => job.stream(batches),
+            None => batches,
+        })
+    }
+
+    /// The stages of the job on a Ballista cluster, where the plan is distributed.
+    pub fn stages(&self) -> Option<Arc<Stages>> {
+        self.remote.as_ref().map(|job| job.stages.clone())
     }
 }
 
@@ -52,6 +84,12 @@ impl Engine {
         frugal: bool,
     ) -> Result<Prepared, EngineError> {
         let scope = self.scope(tenant)?;
+        if let Some(cluster) = self.cluster_for(spec)? {
+            // The cluster's executors plan their own memory; the frugal retry is the local
+            // engine's.
+            let frame = self.plan_in(&self.session(), spec, &scope).await?;
+            return cluster.prepare(frame).await;
+        }
         let ctx = if frugal {
             let ctx = self.session_with_partitions(1);
             {
@@ -73,7 +111,7 @@ impl Engine {
         let frame = self.plan_in(&ctx, spec, &scope).await?;
         let task = Arc::new(frame.task_ctx());
         let plan = frame.create_physical_plan().await?;
-        Ok(Prepared { plan, task })
+        Ok(Prepared::local(plan, task))
     }
 }
 

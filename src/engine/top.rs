@@ -36,6 +36,19 @@ pub(super) fn threshold(n: usize, largest: bool) -> AggregateUDF {
     })
 }
 
+/// The threshold aggregate a name such as `__rusk_top_2_largest` names: its `n` and
+/// direction are all it has, so a plan sent to another process needs nothing more.
+pub(super) fn threshold_named(name: &str) -> Option<AggregateUDF> {
+    let rest = name.strip_prefix(PREFIX)?;
+    let (n, direction) = rest.split_once('_')?;
+    let largest = match direction {
+        "largest" => true,
+        "smallest" => false,
+        _ => return None,
+    };
+    Some(threshold(n.parse().ok()?, largest))
+}
+
 /// The start of the aggregate's name, by which `BroadcastThresholds` finds it.
 const PREFIX: &str = "__rusk_top_";
 

@@ -77,6 +77,23 @@ pub struct JobSpec {
     /// Where to POST a signed notification when the job ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Webhook>,
+    /// Which engine runs the pipeline: `local` (the worker's own) or `ballista` (the
+    /// server's Apache Ballista cluster, for a job bigger than one machine). Default: the
+    /// server's `RUSK_ENGINE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineKind>,
+}
+
+/// The engine that runs a job's pipeline; the answer is the same on either.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// DataFusion in the worker that claimed the job.
+    #[default]
+    Local,
+    /// The Apache Ballista cluster at the server's `RUSK_BALLISTA_URL`: the plan runs on
+    /// its executors, with a shuffle between stages; the result comes back to the worker.
+    Ballista,
 }
 
 /// A completion webhook: `POST {type, data: job}` signed per Standard Webhooks.

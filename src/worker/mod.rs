@@ -660,7 +660,7 @@ impl Run<'_> {
     /// Plans the spec and streams its batches into result files (or into the ML stage).
     async fn plan(&self, frugal: bool) -> Result<Finished, RunError> {
         let prepared = self.engine.prepare(self.spec, self.tenant, frugal).await?;
-        self.tracker.start(prepared.plan.clone());
+        self.tracker.start(prepared.plan.clone(), prepared.stages());
         let batches = prepared.stream()?;
         let finished = match &self.spec.ml {
             Some(ml) if ml.task == MlTask::Predict => self.predict(ml, batches).await,

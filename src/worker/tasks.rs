@@ -8,13 +8,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::domain::{Progress, TaskSpan};
-use crate::engine::{node_count, scan_progress, span_slots, task_spans};
+use crate::engine::{Stages, node_count, scan_progress, span_slots, task_spans};
 use crate::ml::{Fit, Fits};
 
 /// Shared between an attempt's task and its heartbeat.
 #[derive(Default)]
 pub(super) struct Tracker {
     plan: Mutex<Option<Arc<dyn ExecutionPlan>>>,
+    /// Where the plan is distributed, its job's stages on the cluster.
+    stages: Mutex<Option<Arc<Stages>>>,
     /// The first `seq` of the current plan's spans: a plan run again (to use less memory)
     /// numbers its spans after the first run's.
     base: AtomicU32,
@@ -24,7 +26,8 @@ pub(super) struct Tracker {
 
 impl Tracker {
     /// Follows a new run of the job's plan.
-    pub(super) fn start(&self, plan: Arc<dyn ExecutionPlan>) {
+    pub(super) fn start(&self, plan: Arc<dyn ExecutionPlan>, stages: Option<Arc<Stages>>) {
+        *self.stages.lock().unwrap_or_else(PoisonError::into_inner) = stages;
         let mut current = self.plan.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(earlier) = current.as_ref() {
             self.base.fetch_add(span_slots(earlier), Ordering::Relaxed);
@@ -42,7 +45,11 @@ impl Tracker {
 
     pub(super) fn progress(&self) -> Progress {
         let scan = self.plan().as_ref().map(scan_progress).unwrap_or_default();
+        let stages = self.stages.lock().unwrap_or_else(PoisonError::into_inner);
+        let (stages_done, stages_total) = stages.as_ref().map_or((0, 0), |s| s.get());
         Progress {
+            stages_done,
+            stages_total,
             partitions_done: scan.partitions_done,
             partitions_total: scan.partitions_total,
             files_done: scan.files_done,

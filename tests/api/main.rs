@@ -1,5 +1,6 @@
 //! API tests: a real Rusk over real HTTP, on SQLite and on Postgres.
 
+mod ballista;
 mod categoricals;
 mod csv_errors;
 mod dashboard;

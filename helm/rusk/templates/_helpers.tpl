@@ -121,6 +121,21 @@ so names of one release stay distinct. (dict "ctx" $ "suffix" "api")
 {{- include "rusk.suffixedName" (dict "ctx" . "suffix" "worker-metrics") }}
 {{- end }}
 
+{{- define "rusk.schedulerName" -}}
+{{- include "rusk.suffixedName" (dict "ctx" . "suffix" "scheduler") }}
+{{- end }}
+
+{{- define "rusk.executorName" -}}
+{{- include "rusk.suffixedName" (dict "ctx" . "suffix" "executor") }}
+{{- end }}
+
+{{/*
+RUSK_BALLISTA_URL: the scheduler's Service, df://<service>.<namespace>.svc:<port>.
+*/}}
+{{- define "rusk.ballistaUrl" -}}
+{{- printf "df://%s.%s.svc:%d" (include "rusk.schedulerName" .) .Release.Namespace (int .Values.ballista.scheduler.port) }}
+{{- end }}
+
 {{/*
 The image reference: (dict "ctx" $ "image" <a pool's image block> "gpu" <bool>). A pool's
 own repository/tag/digest wins; GPU pools take image.gpuTag when set (the digest names the
@@ -227,14 +242,39 @@ volumes:
     emptyDir:
       sizeLimit: {{ .Values.persistence.emptyDirSizeLimit }}
     {{- end }}
-  - name: data-root
-    {{- if .Values.dataRoot.existingClaim }}
-    persistentVolumeClaim:
-      claimName: {{ .Values.dataRoot.existingClaim }}
-      readOnly: {{ .Values.dataRoot.readOnly }}
-    {{- else }}
+  {{- include "rusk.dataRootVolume" . | nindent 2 }}
+  - name: tmp
     emptyDir: {}
-    {{- end }}
+{{- end }}
+
+{{/*
+The data root's volume, the same in every pod that reads local sources.
+*/}}
+{{- define "rusk.dataRootVolume" -}}
+- name: data-root
+  {{- if .Values.dataRoot.existingClaim }}
+  persistentVolumeClaim:
+    claimName: {{ .Values.dataRoot.existingClaim }}
+    readOnly: {{ .Values.dataRoot.readOnly }}
+  {{- else }}
+  emptyDir: {}
+  {{- end }}
+{{- end }}
+
+{{/*
+Volumes of the Ballista pods: like rusk.volumes, but the data directory (shuffle and spill
+files) is always a pod's own emptyDir, never the shared persistence volume.
+(dict "ctx" $ "sizeLimit" <quantity or empty>)
+*/}}
+{{- define "rusk.ballistaVolumes" -}}
+volumes:
+  - name: data
+    emptyDir:
+      {{- with .sizeLimit }}
+      sizeLimit: {{ . }}
+      {{- else }} {}
+      {{- end }}
+  {{- include "rusk.dataRootVolume" .ctx | nindent 2 }}
   - name: tmp
     emptyDir: {}
 {{- end }}
@@ -282,7 +322,14 @@ Refuse values that would deploy pods unable to share jobs or results.
 {{- if and $sm.enabled (not .Values.metrics.apiListener) (not .Values.existingSecret) (not .Values.secret.metricsToken) }}
 {{- fail "rusk: metrics.apiListener is off, so the ServiceMonitor scrapes the API port, which needs RUSK_METRICS_TOKEN: set secret.metricsToken" }}
 {{- end }}
-{{- if .Values.ballista.enabled }}
-{{- fail "rusk: ballista.enabled: this chart does not deploy the Ballista scheduler and executors yet" }}
+{{- $b := .Values.ballista }}
+{{- if and (eq $b.defaultEngine "ballista") (not $b.enabled) }}
+{{- fail "rusk: ballista.defaultEngine is ballista but ballista.enabled is false: without a Ballista cluster every job that names no engine would be refused" }}
+{{- end }}
+{{- if and $b.enabled (ge (int $b.executors.heartbeatSeconds) (int $b.scheduler.executorTimeoutSeconds)) }}
+{{- fail "rusk: ballista.executors.heartbeatSeconds must be below ballista.scheduler.executorTimeoutSeconds, or the Ballista scheduler counts live executors as lost" }}
+{{- end }}
+{{- if and $b.enabled (eq (int $b.executors.flightPort) (int $b.executors.grpcPort)) }}
+{{- fail "rusk: ballista.executors.flightPort and grpcPort must differ (Arrow Flight and the task service are two listeners)" }}
 {{- end }}
 {{- end }}

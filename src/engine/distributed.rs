@@ -1,0 +1,344 @@
+//! A job's pipeline on an Apache Ballista cluster: the worker plans it as always (sources,
+//! steps, the first passes some steps make), sends the logical plan to the scheduler, follows
+//! the job's stages, and writes the answer that streams back exactly as a local one. A job
+//! whose attempt ends first (cancel, timeout, lost lease) is cancelled on the cluster.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use ballista_core::config::{BALLISTA_ADAPTIVE_PLANNER_ENABLED, BALLISTA_CLIENT_PULL};
+use ballista_core::execution_plans::DistributedQueryExec;
+use ballista_core::extension::{SessionConfigExt, SessionStateExt};
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
+use datafusion::prelude::DataFrame;
+use datafusion_proto::logical_plan::AsLogicalPlan;
+use datafusion_proto::protobuf::LogicalPlanNode;
+use futures::StreamExt;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use super::ballista::{LogicalCodec, PhysicalCodec};
+use super::{EngineError, Prepared};
+use crate::spec::{JobSpec, Source};
+
+/// How often a running job's stages are read from the scheduler.
+const POLL: Duration = Duration::from_millis(250);
+
+/// The scheduler that `ballista` jobs go to.
+#[derive(Debug, Clone)]
+pub(super) struct Cluster {
+    /// `http://host:port`: the scheduler serves gRPC and its REST API on one port.
+    scheduler: String,
+    http: reqwest::Client,
+}
+
+/// `df://host:port` (Ballista's form) or `http://host:port`, as `(host, port)`.
+pub fn scheduler_address(url: &str) -> Result<(String, u16), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "df" | "http") {
+        return Err(format!("{url:?}: expected df://host:port"));
+    }
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("{url:?} names no host"))?;
+    Ok((host.to_string(), parsed.port().unwrap_or(50050)))
+}
+
+impl Cluster {
+    pub(super) fn new(url: &str) -> Result<Cluster, EngineError> {
+        let (host, port) = scheduler_address(url)
+            .map_err(|e| EngineError::Internal(format!("RUSK_BALLISTA_URL: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| EngineError::Internal(format!("HTTP client: {e}")))?;
+        Ok(Cluster {
+            scheduler: format!("http://{host}:{port}"),
+            http,
+        })
+    }
+
+    /// The physical plan of `frame` as one distributed query, ready to run.
+    pub(super) async fn prepare(&self, frame: DataFrame) -> Result<Prepared, EngineError> {
+        let (state, plan) = frame.into_parts();
+        let config = state
+            .config()
+            .clone()
+            .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
+            .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()));
+        let mut state = SessionStateBuilder::new_from_existing(state)
+            .with_config(config)
+            .build()
+            .upgrade_for_ballista(self.scheduler.clone())?;
+        // Pull mode: the scheduler answers a submission with the job's id at once (push mode
+        // sends it with the job's first change of state, at its end), and following and
+        // cancelling the job need it.
+        let options = state.config_mut().options_mut();
+        options.set(BALLISTA_CLIENT_PULL, "true")?;
+        // With Ballista 55's adaptive planner a job hung once an executor was lost (its
+        // rolled-back stage refused the next task updates); the static planner, with pull
+        // scheduling (`cluster.rs`), runs the lost tasks again (tests/api/ballista.rs).
+        options.set(BALLISTA_ADAPTIVE_PLANNER_ENABLED, "false")?;
+        let exec = state.create_physical_plan(&plan).await?;
+        let task = Arc::new(TaskContext::from(&state));
+        if exec
+            .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
+            .is_none()
+        {
+            // Ballista plans a query that reads nothing (an empty relation) as an empty
+            // schema; such a plan has nothing to distribute, so the worker runs it.
+            use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+            let optimized = state.optimize(&plan)?;
+            let plan = DefaultPhysicalPlanner::default()
+                .create_physical_plan(&optimized, &state)
+                .await?;
+            return Ok(Prepared::local(plan, task));
+        }
+        let remote = RemoteJob::follow(self.clone(), exec.clone());
+        Ok(Prepared::remote(exec, task, remote))
+    }
+
+    async fn job(&self, id: &str) -> Result<SchedulerJob, reqwest::Error> {
+        self.http
+            .get(format!("{}/api/job/{id}", self.scheduler))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
+    async fn cancel(&self, id: &str) {
+        let url = format!("{}/api/job/{id}", self.scheduler);
+        if let Err(error) = self.http.patch(url).send().await {
+            tracing::warn!(%error, ballista_job = id, "cannot cancel the Ballista job");
+        }
+    }
+}
+
+/// What the scheduler's REST API says of a job (the fields Rusk reads).
+#[derive(Debug, serde::Deserialize)]
+struct SchedulerJob {
+    num_stages: u64,
+    completed_stages: u64,
+}
+
+/// The stages of a Ballista job, as its scheduler last reported them.
+#[derive(Debug, Default)]
+pub struct Stages {
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Stages {
+    /// `(done, total)`; `(0, 0)` until the scheduler has planned the job.
+    pub fn get(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The Ballista job behind a plan: followed while it runs, cancelled if dropped unfinished.
+pub(super) struct RemoteJob {
+    cluster: Cluster,
+    exec: Arc<dyn ExecutionPlan>,
+    pub(super) stages: Arc<Stages>,
+    finished: Arc<AtomicBool>,
+    _watching: DropGuard,
+}
+
+impl RemoteJob {
+    fn follow(cluster: Cluster, exec: Arc<dyn ExecutionPlan>) -> RemoteJob {
+        let stages = Arc::new(Stages::default());
+        let stop = CancellationToken::new();
+        tokio::spawn(watch(
+            cluster.clone(),
+            exec.clone(),
+            stages.clone(),
+            stop.clone(),
+        ));
+        RemoteJob {
+            cluster,
+            exec,
+            stages,
+            finished: Arc::new(AtomicBool::new(false)),
+            _watching: stop.drop_guard(),
+        }
+    }
+
+    /// The answer's batches; errors reaching the cluster are I/O errors (worth another
+    /// attempt), unlike the job's own failure. At the end, the job's stages are read once
+    /// more, so that the last progress shows them all done.
+    pub(super) fn stream(&self, batches: SendableRecordBatchStream) -> SendableRecordBatchStream {
+        let schema = batches.schema();
+        let (cluster, exec) = (self.cluster.clone(), self.exec.clone());
+        let (stages, finished) = (self.stages.clone(), self.finished.clone());
+        let last = futures::stream::once(async move {
+            read_stages(&cluster, &exec, &stages).await;
+            finished.store(true, Ordering::Relaxed);
+        })
+        .filter_map(|()| std::future::ready(None::<datafusion::error::Result<RecordBatch>>));
+        let stream = batches
+            .map(|batch| batch.map_err(transient_unless_job_failed))
+            .chain(last);
+        Box::pin(RecordBatchStreamAdapter::new(schema, stream))
+    }
+}
+
+impl Drop for RemoteJob {
+    fn drop(&mut self) {
+        if self.finished.load(Ordering::Relaxed) {
+            return;
+        }
+        let (Some(id), Ok(runtime)) = (job_id(&self.exec), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let cluster = self.cluster.clone();
+        runtime.spawn(async move { cluster.cancel(&id).await });
+    }
+}
+
+fn job_id(exec: &Arc<dyn ExecutionPlan>) -> Option<String> {
+    let query = exec.downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()?;
+    Some(query.job_id()?.as_str().to_string())
+}
+
+async fn watch(
+    cluster: Cluster,
+    exec: Arc<dyn ExecutionPlan>,
+    stages: Arc<Stages>,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        read_stages(&cluster, &exec, &stages).await;
+    }
+}
+
+async fn read_stages(cluster: &Cluster, exec: &Arc<dyn ExecutionPlan>, stages: &Stages) {
+    let Some(id) = job_id(exec) else { return };
+    if let Ok(job) = cluster.job(&id).await {
+        stages.total.store(job.num_stages, Ordering::Relaxed);
+        stages.done.store(job.completed_stages, Ordering::Relaxed);
+    }
+}
+
+/// Ballista reports a job that failed on the cluster as `Job {id} failed: …`; any other
+/// error of a distributed query is the cluster being out of reach (the scheduler down, an
+/// executor gone before its results were fetched), which another attempt may not meet.
+fn transient_unless_job_failed(error: DataFusionError) -> DataFusionError {
+    let message = error.find_root().to_string();
+    if message.contains("Job ") && message.contains(" failed: ") {
+        // A task that ran out of memory on an executor is reported as text.
+        if message.contains("ResourcesExhausted") {
+            return DataFusionError::ResourcesExhausted(message);
+        }
+        return error;
+    }
+    DataFusionError::IoError(std::io::Error::other(format!(
+        "the Ballista cluster: {}",
+        error.strip_backtrace()
+    )))
+}
+
+/// Refuses what a cluster cannot run: `ballista` without a configured scheduler, and
+/// `http(s)` sources (a worker fetches them through the SSRF guard; an executor could not).
+pub(super) fn check_distributable(
+    spec: &JobSpec,
+    cluster: Option<&Cluster>,
+) -> Result<(), EngineError> {
+    if cluster.is_none() {
+        return Err(EngineError::invalid(
+            "engine",
+            "this server has no Ballista cluster (RUSK_BALLISTA_URL is not set); use \"local\"",
+        ));
+    }
+    for (name, source) in &spec.sources {
+        if let Some(at) = web_path(source) {
+            return Err(EngineError::invalid(
+                format!("sources.{name}.path"),
+                format!(
+                    "{at:?}: http(s) sources do not run on the ballista engine; copy the file to \
+                     an object store or use \"engine\": \"local\""
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a plan that cannot be sent to the scheduler (a node or function with no codec),
+/// at submission rather than when it runs.
+pub(super) fn check_serializable(frame: &DataFrame) -> Result<(), EngineError> {
+    let plan = frame.clone().into_optimized_plan()?;
+    LogicalPlanNode::try_from_logical_plan(&plan, &LogicalCodec::default())
+        .map(|_| ())
+        .map_err(|e| {
+            EngineError::invalid(
+                "engine",
+                format!(
+                    "this pipeline cannot run on the ballista engine ({}); use \"local\"",
+                    e.strip_backtrace()
+                ),
+            )
+        })
+}
+
+fn web_path(source: &Source) -> Option<&str> {
+    source.path.to_vec().into_iter().find(|path| {
+        let lower = path.to_ascii_lowercase();
+        lower.starts_with("http://") || lower.starts_with("https://")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduler_addresses() {
+        assert_eq!(
+            scheduler_address("df://sched:50051"),
+            Ok(("sched".to_string(), 50051))
+        );
+        assert_eq!(
+            scheduler_address("df://sched"),
+            Ok(("sched".to_string(), 50050))
+        );
+        assert!(scheduler_address("s3://bucket").is_err());
+        assert!(scheduler_address("sched:50050").is_err());
+    }
+
+    #[test]
+    fn only_a_failed_job_is_not_worth_another_attempt() {
+        let failed = DataFusionError::Execution("Job abc failed: division by zero".into());
+        assert!(matches!(
+            transient_unless_job_failed(failed),
+            DataFusionError::Execution(_)
+        ));
+        let exhausted = DataFusionError::Execution(
+            "Job abc failed: Task failed: ResourcesExhausted(\"Failed to allocate\")".into(),
+        );
+        assert!(matches!(
+            transient_unless_job_failed(exhausted),
+            DataFusionError::ResourcesExhausted(_)
+        ));
+        let unreachable = DataFusionError::Execution("transport error: connection refused".into());
+        assert!(matches!(
+            transient_unless_job_failed(unreachable),
+            DataFusionError::IoError(_)
+        ));
+    }
+}
