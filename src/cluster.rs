@@ -119,10 +119,10 @@ pub async fn executor(args: ExecutorArgs, env: ExecutorEnv) -> anyhow::Result<()
     let stores: Arc<dyn ObjectStoreRegistry> = Arc::new(EnvStores::new(env.stores));
     let spill_dir = work_dir.clone();
     let runtime_producer = Arc::new(move |_: &datafusion::prelude::SessionConfig| {
-        Ok(RuntimeEnvBuilder::new()
+        RuntimeEnvBuilder::new()
             .with_temp_file_path(spill_dir.clone())
             .with_object_store_registry(stores.clone())
-            .build_arc()?)
+            .build_arc()
     });
     let bind_host = args.listen.ip().to_string();
     let config = ExecutorProcessConfig {

@@ -472,6 +472,11 @@ export interface components {
         DeliveryState: "pending" | "delivered" | "failed" | "gone";
         /** @enum {string} */
         DropHow: "any" | "all";
+        /**
+         * @description The engine that runs a job's pipeline; the answer is the same on either.
+         * @enum {string}
+         */
+        EngineKind: "local" | "ballista";
         /** @description The body of every error response. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -657,6 +662,7 @@ export interface components {
             priority?: number;
             ml?: components["schemas"]["MlSpec"] | null;
             webhook?: components["schemas"]["Webhook"] | null;
+            engine?: components["schemas"]["EngineKind"] | null;
         };
         /** @enum {string} */
         JobState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -884,6 +890,14 @@ export interface components {
             bytes_read: number;
             /** Format: int64 */
             rows_out: number;
+            /**
+             * Format: int64
+             * @description Stages of a job on the `ballista` engine that its cluster has finished, of all its
+             *     stages (0 of 0 on the local engine, and until the scheduler has planned the job).
+             */
+            stages_done?: number;
+            /** Format: int64 */
+            stages_total?: number;
         };
         /**
          * @description How `rank` ranks ties, as pandas: `average` of their positions, `min`, `max`, `first`
@@ -1654,6 +1668,7 @@ export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type DeliveryPage = components['schemas']['DeliveryPage'];
 export type DeliveryState = components['schemas']['DeliveryState'];
 export type DropHow = components['schemas']['DropHow'];
+export type EngineKind = components['schemas']['EngineKind'];
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];

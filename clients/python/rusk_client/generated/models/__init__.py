@@ -15,6 +15,7 @@ from .delivery_attempt import DeliveryAttempt
 from .delivery_page import DeliveryPage
 from .delivery_state import DeliveryState
 from .drop_how import DropHow
+from .engine_kind import EngineKind
 from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
@@ -173,6 +174,7 @@ __all__ = (
     "DeliveryState",
     "DropHow",
     "DType",
+    "EngineKind",
     "ErrorBody",
     "ErrorCode",
     "ErrorDetail",

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.engine_kind import EngineKind
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class JobSpec:
         priority (int | Unset): Higher runs first.
         ml (MlSpec | None | Unset):
         webhook (None | Unset | Webhook):
+        engine (EngineKind | None | Unset):
     """
 
     sources: JobSpecSources
@@ -143,6 +145,7 @@ class JobSpec:
     priority: int | Unset = UNSET
     ml: MlSpec | None | Unset = UNSET
     webhook: None | Unset | Webhook = UNSET
+    engine: EngineKind | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.ml_spec import MlSpec  # noqa: PLC0415
@@ -333,6 +336,14 @@ class JobSpec:
         else:
             webhook = self.webhook
 
+        engine: None | str | Unset
+        if isinstance(self.engine, Unset):
+            engine = UNSET
+        elif isinstance(self.engine, EngineKind):
+            engine = self.engine.value
+        else:
+            engine = self.engine
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -364,6 +375,8 @@ class JobSpec:
             field_dict["ml"] = ml
         if webhook is not UNSET:
             field_dict["webhook"] = webhook
+        if engine is not UNSET:
+            field_dict["engine"] = engine
 
         return field_dict
 
@@ -958,6 +971,23 @@ class JobSpec:
 
         webhook = _parse_webhook(d.pop("webhook", UNSET))
 
+        def _parse_engine(data: object) -> EngineKind | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                engine_type_0 = EngineKind(data)
+
+                return engine_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EngineKind | None | Unset, data)
+
+        engine = _parse_engine(d.pop("engine", UNSET))
+
         job_spec = cls(
             sources=sources,
             name=name,
@@ -972,6 +1002,7 @@ class JobSpec:
             priority=priority,
             ml=ml,
             webhook=webhook,
+            engine=engine,
         )
 
         return job_spec

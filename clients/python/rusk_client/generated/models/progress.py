@@ -24,6 +24,9 @@ class Progress:
         files_done (int | Unset): Files (or ranges of large files) the scans have finished, of all they read: finer
             than partitions, which each read several.
         files_total (int | Unset):
+        stages_done (int | Unset): Stages of a job on the `ballista` engine that its cluster has finished, of all its
+            stages (0 of 0 on the local engine, and until the scheduler has planned the job).
+        stages_total (int | Unset):
     """
 
     partitions_done: int
@@ -33,6 +36,8 @@ class Progress:
     rows_out: int
     files_done: int | Unset = UNSET
     files_total: int | Unset = UNSET
+    stages_done: int | Unset = UNSET
+    stages_total: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +55,10 @@ class Progress:
 
         files_total = self.files_total
 
+        stages_done = self.stages_done
+
+        stages_total = self.stages_total
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -65,6 +74,10 @@ class Progress:
             field_dict["files_done"] = files_done
         if files_total is not UNSET:
             field_dict["files_total"] = files_total
+        if stages_done is not UNSET:
+            field_dict["stages_done"] = stages_done
+        if stages_total is not UNSET:
+            field_dict["stages_total"] = stages_total
 
         return field_dict
 
@@ -85,6 +98,10 @@ class Progress:
 
         files_total = d.pop("files_total", UNSET)
 
+        stages_done = d.pop("stages_done", UNSET)
+
+        stages_total = d.pop("stages_total", UNSET)
+
         progress = cls(
             partitions_done=partitions_done,
             partitions_total=partitions_total,
@@ -93,6 +110,8 @@ class Progress:
             rows_out=rows_out,
             files_done=files_done,
             files_total=files_total,
+            stages_done=stages_done,
+            stages_total=stages_total,
         )
 
         progress.additional_properties = d

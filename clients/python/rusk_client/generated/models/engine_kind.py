@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class EngineKind(StrEnum):
+    BALLISTA = "ballista"
+    LOCAL = "local"
+
+    def __str__(self) -> str:
+        return str(self.value)
