@@ -56,6 +56,17 @@ impl Cluster {
     }
 
     async fn start_with(executors: usize, memory: &str, slots: usize) -> Cluster {
+        Cluster::start_in(executors, memory, slots, &[]).await
+    }
+
+    /// With `env` (object-store settings) in the environment of the scheduler (it lists the
+    /// sources' files when it plans) and of each executor.
+    async fn start_in(
+        executors: usize,
+        memory: &str,
+        slots: usize,
+        env: &[(String, String)],
+    ) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
@@ -68,6 +79,7 @@ impl Cluster {
             "--executor-timeout-s",
             "6",
         ])
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .spawn()
         .expect("rusk scheduler starts");
         let url = format!("df://127.0.0.1:{port}");
@@ -95,6 +107,7 @@ impl Cluster {
             .env("RUSK_BALLISTA_URL", &cluster.url)
             .env("RUSK_DATA_DIR", &data)
             .env("RUSK_MEMORY_LIMIT", memory)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .spawn()
             .expect("rusk executor starts");
             cluster.executors.push(executor);
@@ -243,6 +256,21 @@ fn pipelines() -> Vec<(&'static str, Value, bool)> {
             false,
         ),
     ];
+    list.push((
+        "cleaning",
+        json!({"sources": {"s": {"format": "csv", "path": "series.csv"},
+                           "more": {"format": "csv", "path": "series.csv"}},
+               "input": "s", "steps": [
+            {"op": "concat", "others": ["more"]},
+            {"op": "rename", "columns": {"t": "time"}},
+            {"op": "astype", "columns": {"g": "float64"}},
+            {"op": "fillna", "columns": {"x": -1}},
+            {"op": "dropna", "how": "any"},
+            {"op": "drop", "columns": ["time"]},
+            {"op": "repartition", "npartitions": 3},
+            {"op": "sample", "frac": 0.5, "seed": 7}]}),
+        false,
+    ));
     for how in ["inner", "left", "right", "outer"] {
         list.push((
             how,
@@ -310,6 +338,26 @@ async fn the_same_spec_gives_the_same_answer_on_both_engines() {
             "{name}: the cluster's stages are the job's progress: {progress}"
         );
     }
+    // An ML job runs its pipeline on the cluster and trains in the worker: the same model.
+    let fit = json!({"sources": {"s": {"format": "csv", "path": "series.csv"}}, "steps": [
+            {"op": "dropna"}, {"op": "sort", "by": "t"}],
+        "ml": {"task": "fit", "estimator": "linear_regression", "target": "x",
+               "features": ["t", "g"], "test_size": 0.25, "seed": 0}});
+    let mut metrics = Vec::new();
+    for engine in ["local", "ballista"] {
+        let mut spec = fit.clone();
+        spec["engine"] = json!(engine);
+        let job = app.run(&spec).await;
+        metrics.push(job["result"]["ml"]["metrics"].clone());
+    }
+    assert!(
+        metrics[0].as_object().is_some_and(|m| !m.is_empty()),
+        "{metrics:?}"
+    );
+    assert_eq!(
+        normalised(&json!([metrics[0]]), true),
+        normalised(&json!([metrics[1]]), true)
+    );
     let ran = cluster.jobs().await;
     assert!(
         ran.len() >= pipelines().len(),
@@ -508,5 +556,49 @@ async fn pandas_agrees_with_the_steps_on_the_cluster() {
     assert!(
         cluster.jobs().await.len() >= 40,
         "the cases ran on the cluster"
+    );
+}
+
+/// The scheduler and the executors open object stores from their own environment, as workers
+/// do: a CSV glob in an S3 bucket (moto, over the real protocol) read by the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server beside RUSK_PYTHON (pip install 'moto[server]'): run with --include-ignored"]
+async fn executors_read_a_bucket() {
+    let s3 = crate::s3::start_s3().await;
+    let client = reqwest::Client::new();
+    crate::s3::put(&client, format!("{}/data", s3.endpoint), String::new()).await;
+    let groups = data::logs(3, 400, 50);
+    for (i, group) in groups.iter().enumerate() {
+        let url = format!("{}/data/logs/large-data-{i}.csv", s3.endpoint);
+        crate::s3::put(&client, url, data::to_csv(group)).await;
+    }
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT", s3.endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .to_vec();
+    let cluster = Cluster::start_in(2, "256MB", 2, &env).await;
+    let url = cluster.url.clone();
+    let app = spawn_configured(Backend::Sqlite, Role::Serve, move |settings| {
+        settings.ballista_url = Some(url);
+        settings.engine = EngineKind::Ballista;
+        settings.store_env = Some(env);
+    })
+    .await;
+    let spec =
+        data::seed_spec().replace("logs/large-data-*.csv", "s3://data/logs/large-data-*.csv");
+    let job = app.run(&spec).await;
+    assert!(job["progress"]["stages_total"].as_u64().unwrap() >= 1);
+    let (_, _, body) = app
+        .get_bytes(job["result"]["links"]["parquet"].as_str().unwrap())
+        .await;
+    let rows: Vec<data::LogRow> = groups.into_iter().flatten().collect();
+    data::assert_seed_result(
+        &crate::helpers::read_parquet(body),
+        &data::seed_answer(&rows),
     );
 }

@@ -11,9 +11,9 @@ use crate::data;
 use crate::helpers::{Backend, TestApp, read_parquet, spawn_configured};
 
 /// A moto S3 server, stopped on drop.
-struct S3Server {
+pub struct S3Server {
     child: Child,
-    endpoint: String,
+    pub endpoint: String,
 }
 
 impl Drop for S3Server {
@@ -25,7 +25,7 @@ impl Drop for S3Server {
 
 /// `moto_server` beside `RUSK_PYTHON` (or on PATH). Missing it is a loud skip on a
 /// developer's machine and a failure in CI.
-async fn start_s3() -> S3Server {
+pub async fn start_s3() -> S3Server {
     let program = match std::env::var("RUSK_PYTHON") {
         Ok(python) => std::path::Path::new(&python).with_file_name("moto_server"),
         Err(_) => "moto_server".into(),
@@ -59,7 +59,7 @@ async fn start_s3() -> S3Server {
     server
 }
 
-async fn put(client: &reqwest::Client, url: String, body: String) {
+pub async fn put(client: &reqwest::Client, url: String, body: String) {
     let response = client.put(&url).body(body).send().await.unwrap();
     assert!(
         response.status().is_success(),
