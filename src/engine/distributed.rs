@@ -13,7 +13,7 @@ use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use datafusion::prelude::DataFrame;
@@ -67,6 +67,28 @@ impl Cluster {
     /// The physical plan of `frame` as one distributed query, ready to run.
     pub(super) async fn prepare(&self, frame: DataFrame) -> Result<Prepared, EngineError> {
         let (state, plan) = frame.into_parts();
+        let state = self.session_for_cluster(state)?;
+        let exec = state.create_physical_plan(&plan).await?;
+        let task = Arc::new(TaskContext::from(&state));
+        if exec
+            .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
+            .is_none()
+        {
+            // Ballista plans a query that reads nothing (an empty relation) as an empty
+            // schema; such a plan has nothing to distribute, so the worker runs it.
+            use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+            let optimized = state.optimize(&plan)?;
+            let plan = DefaultPhysicalPlanner::default()
+                .create_physical_plan(&optimized, &state)
+                .await?;
+            return Ok(Prepared::local(plan, task));
+        }
+        let remote = RemoteJob::follow(self.clone(), exec.clone());
+        Ok(Prepared::remote(exec, task, remote))
+    }
+
+    /// The worker's session, planning for this cluster with Rusk's codecs.
+    fn session_for_cluster(&self, state: SessionState) -> Result<SessionState, EngineError> {
         let config = state
             .config()
             .clone()
@@ -85,23 +107,7 @@ impl Cluster {
         // rolled-back stage refused the next task updates); the static planner, with pull
         // scheduling (`cluster.rs`), runs the lost tasks again (tests/api/ballista.rs).
         options.set(BALLISTA_ADAPTIVE_PLANNER_ENABLED, "false")?;
-        let exec = state.create_physical_plan(&plan).await?;
-        let task = Arc::new(TaskContext::from(&state));
-        if exec
-            .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
-            .is_none()
-        {
-            // Ballista plans a query that reads nothing (an empty relation) as an empty
-            // schema; such a plan has nothing to distribute, so the worker runs it.
-            use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
-            let optimized = state.optimize(&plan)?;
-            let plan = DefaultPhysicalPlanner::default()
-                .create_physical_plan(&optimized, &state)
-                .await?;
-            return Ok(Prepared::local(plan, task));
-        }
-        let remote = RemoteJob::follow(self.clone(), exec.clone());
-        Ok(Prepared::remote(exec, task, remote))
+        Ok(state)
     }
 
     async fn job(&self, id: &str) -> Result<SchedulerJob, reqwest::Error> {

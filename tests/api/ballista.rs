@@ -392,6 +392,27 @@ async fn a_distributed_result_is_an_ordinary_result() {
     }
 }
 
+/// A plan that reads nothing (the optimizer proved the filter false) runs in the worker, with
+/// the columns the local engine gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_answer_keeps_its_columns() {
+    let cluster = Cluster::start(1, "256MB").await;
+    let app = app_with(&cluster, EngineKind::Local).await;
+    data::write_logs(&app, 1, 10);
+    let spec = json!({"sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
+                      "steps": [{"op": "filter", "expr": "1 = 0"}]});
+    let mut schemas = Vec::new();
+    for engine in ["local", "ballista"] {
+        let mut spec = spec.clone();
+        spec["engine"] = json!(engine);
+        let job = app.run(&spec).await;
+        assert_eq!(job["result"]["rows"], 0, "{job}");
+        schemas.push(job["result"]["schema"].clone());
+    }
+    assert_eq!(schemas[0], schemas[1]);
+    assert_eq!(schemas[0].as_array().unwrap().len(), 6, "{schemas:?}");
+}
+
 /// `ballista` where the server has no cluster, and sources an executor may not fetch, are
 /// refused at submission, naming the field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,13 +25,13 @@ async fn the_dashboard_shows_a_running_job_to_its_tenant_only() {
     app.client = client_with_key(&beta);
     let theirs = app.run(&data::seed_spec()).await;
     app.client = client_with_key(&alpha);
-    // Every row of the files meets 300 generated ones as the files stream past: seconds of
+    // Every row of the files meets 1500 generated ones as the files stream past: seconds of
     // work, with the scan's progress moving all along.
     let spec = json!({
         "name": "spend-by-user",
         "sources": {"logs": {"format": "csv", "path": "logs/large-data-*.csv"}},
         "sql": "SELECT l.user_id, sum(l.subscription_cost + l.add_on_cost + r.value) AS spend, \
-                count(*) AS n FROM range(300) r CROSS JOIN logs l WHERE l.status = 'active' \
+                count(*) AS n FROM range(1500) r CROSS JOIN logs l WHERE l.status = 'active' \
                 GROUP BY l.user_id ORDER BY spend DESC"
     });
     let spec_file = app.root.join("spec.json");

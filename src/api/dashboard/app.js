@@ -49,8 +49,10 @@
     if (snap.job && snap.job.id === state.job) renderJob(snap.job, snap.tasks);
   }
 
-  // Progress in the scans' finest unit: files (or file ranges) where they tell, else partitions.
+  // Progress in the finest unit there is: a Ballista job's stages on its cluster; else the
+  // scans' files (or file ranges) where they tell; else partitions.
   function units(p) {
+    if (p.stages_total) return { done: p.stages_done || 0, total: p.stages_total, name: "stages" };
     return p.files_total ? { done: p.files_done || 0, total: p.files_total, name: "files" }
       : { done: p.partitions_done || 0, total: p.partitions_total || 0, name: "partitions" };
   }
