@@ -331,6 +331,11 @@ impl Engine {
         Ok(frame)
     }
 
+    /// Whether the job runs on a Ballista cluster.
+    pub fn is_distributed(&self, spec: &JobSpec) -> bool {
+        spec.engine.unwrap_or(self.default_engine) == EngineKind::Ballista
+    }
+
     /// The cluster the job runs on, `None` for the local engine; refuses a job the cluster
     /// cannot run.
     fn cluster_for(&self, spec: &JobSpec) -> Result<Option<&distributed::Cluster>, EngineError> {

@@ -76,7 +76,8 @@ impl Engine {
     /// job that does not fit in memory then fails fast with `ResourcesExhausted`. `frugal`
     /// is for the second try: one partition (so one operator of each kind shares the pool),
     /// spilling, small batches, a third of the pool kept for merging sorted spill files, and
-    /// sort-merge joins, which spill, instead of hash joins, whose build side must fit.
+    /// sort-merge joins, which spill, instead of hash joins, whose build side must fit. A job
+    /// on a Ballista cluster is planned for the cluster, which has no frugal second try.
     pub async fn prepare(
         &self,
         spec: &JobSpec,
@@ -85,8 +86,6 @@ impl Engine {
     ) -> Result<Prepared, EngineError> {
         let scope = self.scope(tenant)?;
         if let Some(cluster) = self.cluster_for(spec)? {
-            // The cluster's executors plan their own memory; the frugal retry is the local
-            // engine's.
             let frame = self.plan_in(&self.session(), spec, &scope).await?;
             return cluster.prepare(frame).await;
         }

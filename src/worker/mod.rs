@@ -619,7 +619,11 @@ async fn execute(
     };
     let reserved = engine.memory_reserved();
     let outcome = match run.plan(false).await {
-        Err(RunError::Engine(EngineError::ResourcesExhausted(why))) => {
+        // The second, frugal plan is the local engine's; a cluster's executors spill on their
+        // own.
+        Err(RunError::Engine(EngineError::ResourcesExhausted(why)))
+            if !engine.is_distributed(&spec) =>
+        {
             tracing::info!(job = %lease.job_id, %why, "out of memory; planning again to use less");
             engine.settle_memory(reserved).await;
             run.plan(true).await
