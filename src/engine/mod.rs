@@ -206,6 +206,11 @@ impl Engine {
             )
             .build_arc()?;
         let threads = config.threads.max(1);
+        if config.default_engine == EngineKind::Ballista && config.ballista_url.is_none() {
+            return Err(EngineError::Internal(
+                "RUSK_ENGINE=ballista needs the cluster's scheduler in RUSK_BALLISTA_URL".into(),
+            ));
+        }
         let cluster = config
             .ballista_url
             .as_deref()

@@ -427,6 +427,15 @@ async fn what_cannot_run_on_a_cluster_is_refused_at_submission() {
     assert_eq!(body["error"]["details"]["path"], "engine", "{body}");
     assert!(body.to_string().contains("RUSK_BALLISTA_URL"), "{body}");
 
+    // A server whose default engine is a cluster it does not have does not start.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut settings, _) = crate::helpers::settings_for(Backend::Sqlite, dir.path()).await;
+    settings.engine = EngineKind::Ballista;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let refused = rusk::app::start(&settings, Role::Serve, shutdown).await;
+    let error = refused.err().expect("refused at start").to_string();
+    assert!(error.contains("RUSK_BALLISTA_URL"), "{error}");
+
     let cluster = Cluster::start(1, "256MB").await;
     let app = app_with(&cluster, EngineKind::Ballista).await;
     let web = json!({"sources": {"w": {"format": "csv", "path": "https://example.com/x.csv"}},
@@ -495,6 +504,31 @@ async fn cancel_stops_the_job_on_the_cluster() {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "the cluster still runs the cancelled job: {jobs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `timeout_s` ends the attempt as on the local engine (`timeout`), and the cluster's job with
+/// it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_stops_the_job_on_the_cluster() {
+    let cluster = Cluster::start(2, "512MB").await;
+    let app = app_with(&cluster, EngineKind::Ballista).await;
+    let mut spec = endless(&app);
+    spec["timeout_s"] = json!(3);
+    let job = app.wait(&app.submit(&spec).await).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "timeout", "{job}");
+    let start = Instant::now();
+    loop {
+        let jobs = cluster.jobs().await;
+        if !jobs.is_empty() && jobs.iter().all(|j| j["status"] == "Failed") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the cluster still runs the timed-out job: {jobs:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
