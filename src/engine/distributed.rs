@@ -3,8 +3,8 @@
 //! the job's stages, and writes the answer that streams back exactly as a local one. A job
 //! whose attempt ends first (cancel, timeout, lost lease) is cancelled on the cluster.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
@@ -24,6 +24,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::ballista::{LogicalCodec, PhysicalCodec};
 use super::{EngineError, Prepared};
+use crate::domain::TaskSpan;
 use crate::spec::{JobSpec, Source};
 
 /// How often a running job's stages are read from the scheduler.
@@ -120,6 +121,16 @@ impl Cluster {
             .await
     }
 
+    async fn stages(&self, id: &str) -> Result<SchedulerStages, reqwest::Error> {
+        self.http
+            .get(format!("{}/api/job/{id}/stages", self.scheduler))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
     async fn cancel(&self, id: &str) {
         let url = format!("{}/api/job/{id}", self.scheduler);
         if let Err(error) = self.http.patch(url).send().await {
@@ -135,11 +146,13 @@ struct SchedulerJob {
     completed_stages: u64,
 }
 
-/// The stages of a Ballista job, as its scheduler last reported them.
+/// The stages of a Ballista job, and their tasks, as its scheduler last reported them.
 #[derive(Debug, Default)]
 pub struct Stages {
     done: AtomicU64,
     total: AtomicU64,
+    /// One span per task that has started, numbered over every task of every stage.
+    tasks: Mutex<(Vec<TaskSpan>, u32)>,
 }
 
 impl Stages {
@@ -149,6 +162,84 @@ impl Stages {
             self.done.load(Ordering::Relaxed),
             self.total.load(Ordering::Relaxed),
         )
+    }
+
+    /// The tasks that have started, as spans of the plan's one node (the distributed query);
+    /// `seq` counts from 0 over all the job's tasks, started or not.
+    pub fn task_spans(&self) -> Vec<TaskSpan> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .clone()
+    }
+
+    /// How many tasks the job has (the `seq`s its spans may take).
+    pub fn task_slots(&self) -> u32 {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner).1
+    }
+
+    fn set_tasks(&self, stages: &[SchedulerStage]) {
+        let mut spans = Vec::new();
+        let mut seq = 0u32;
+        for stage in stages {
+            for task in stage.tasks.iter().flatten() {
+                if let Some(span) = task.span(&stage.stage_id, seq) {
+                    spans.push(span);
+                }
+                seq = seq.saturating_add(1);
+            }
+        }
+        *self.tasks.lock().unwrap_or_else(PoisonError::into_inner) = (spans, seq);
+    }
+}
+
+/// A stage as the scheduler's `GET /api/job/{id}/stages` shows it (the fields Rusk reads).
+#[derive(Debug, serde::Deserialize)]
+struct SchedulerStage {
+    stage_id: String,
+    tasks: Vec<Option<SchedulerTask>>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SchedulerTask {
+    id: usize,
+    partition_id: Vec<u32>,
+    /// Milliseconds since the epoch; 0 until the executor starts (or ends) the task.
+    start_exec_time: u64,
+    end_exec_time: u64,
+    input_rows: usize,
+    output_rows: usize,
+}
+
+impl SchedulerTask {
+    fn span(&self, stage: &str, seq: u32) -> Option<TaskSpan> {
+        let at = |ms: u64| {
+            (ms > 0)
+                .then(|| chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?))
+                .flatten()
+        };
+        Some(TaskSpan {
+            seq,
+            node: 0,
+            operator: format!("stage {stage}"),
+            partition: self.partition_id.first().copied().unwrap_or_default(),
+            detail: Some(format!(
+                "Ballista stage {stage}, task {}: {} rows in, {} out",
+                self.id, self.input_rows, self.output_rows
+            )),
+            started_at: at(self.start_exec_time)?,
+            ended_at: at(self.end_exec_time),
+            rows: self.output_rows as u64,
+            bytes: None,
+            compute_ns: self
+                .end_exec_time
+                .saturating_sub(self.start_exec_time)
+                .saturating_mul(1_000_000),
+            spill_count: 0,
+            spilled_bytes: 0,
+            memory_peak: None,
+        })
     }
 }
 
@@ -239,6 +330,15 @@ async fn read_stages(cluster: &Cluster, exec: &Arc<dyn ExecutionPlan>, stages: &
         stages.total.store(job.num_stages, Ordering::Relaxed);
         stages.done.store(job.completed_stages, Ordering::Relaxed);
     }
+    if let Ok(listed) = cluster.stages(&id).await {
+        stages.set_tasks(&listed.stages);
+    }
+}
+
+/// The scheduler's `GET /api/job/{id}/stages`.
+#[derive(Debug, serde::Deserialize)]
+struct SchedulerStages {
+    stages: Vec<SchedulerStage>,
 }
 
 /// Ballista reports a job that failed on the cluster as `Job {id} failed: …`; any other

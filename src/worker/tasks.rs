@@ -60,7 +60,8 @@ impl Tracker {
         }
     }
 
-    /// Every span so far: the plan's operators × partitions, then the ML fits.
+    /// Every span so far: the plan's operators × partitions, a distributed plan's tasks on
+    /// its cluster, then the ML fits.
     pub(super) fn spans(&self) -> Vec<TaskSpan> {
         let Some(plan) = self.plan() else {
             return Vec::new();
@@ -70,7 +71,20 @@ impl Tracker {
         for span in &mut spans {
             span.seq = span.seq.saturating_add(base);
         }
-        let (node, first) = (node_count(&plan), base.saturating_add(span_slots(&plan)));
+        let mut first = base.saturating_add(span_slots(&plan));
+        let stages = self
+            .stages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(stages) = stages {
+            spans.extend(stages.task_spans().into_iter().map(|mut span| {
+                span.seq = span.seq.saturating_add(first);
+                span
+            }));
+            first = first.saturating_add(stages.task_slots());
+        }
+        let node = node_count(&plan);
         let fits = self.fits.lock().unwrap_or_else(PoisonError::into_inner);
         spans.extend(
             fits.iter()

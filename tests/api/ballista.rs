@@ -377,7 +377,25 @@ async fn a_distributed_result_is_an_ordinary_result() {
         None,
         "the server's default engine"
     );
-    assert!(job["progress"]["stages_total"].as_u64().unwrap() >= 1);
+    let stages = job["progress"]["stages_total"].as_u64().unwrap();
+    assert!(stages >= 1);
+    // The cluster's tasks are the job's task spans: each stage's, each with its times.
+    let id = job["id"].as_str().unwrap();
+    let tasks = app.get_json(&format!("/v1/jobs/{id}/tasks")).await;
+    let tasks = tasks["tasks"].as_array().unwrap();
+    let stage_spans: Vec<&Value> = tasks
+        .iter()
+        .filter(|t| t["operator"].as_str().unwrap().starts_with("stage "))
+        .collect();
+    let named: std::collections::BTreeSet<&str> = stage_spans
+        .iter()
+        .map(|t| t["operator"].as_str().unwrap())
+        .collect();
+    assert_eq!(named.len() as u64, stages, "{tasks:?}");
+    assert!(
+        stage_spans.iter().all(|t| t["ended_at"].is_string()),
+        "{tasks:?}"
+    );
     let expected = data::seed_answer(&rows);
     for format in ["arrow", "parquet"] {
         let (status, _, body) = app
