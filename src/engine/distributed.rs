@@ -28,7 +28,7 @@ use crate::domain::TaskSpan;
 use crate::spec::{JobSpec, Source};
 
 /// How often a running job's stages are read from the scheduler.
-const POLL: Duration = Duration::from_millis(250);
+const POLL: Duration = Duration::from_millis(500);
 
 /// The scheduler that `ballista` jobs go to.
 #[derive(Debug, Clone)]

@@ -344,13 +344,11 @@ impl Engine {
     /// The cluster the job runs on, `None` for the local engine; refuses a job the cluster
     /// cannot run.
     fn cluster_for(&self, spec: &JobSpec) -> Result<Option<&distributed::Cluster>, EngineError> {
-        match spec.engine.unwrap_or(self.default_engine) {
-            EngineKind::Local => Ok(None),
-            EngineKind::Ballista => {
-                distributed::check_distributable(spec, self.cluster.as_ref())?;
-                Ok(self.cluster.as_ref())
-            }
+        if !self.is_distributed(spec) {
+            return Ok(None);
         }
+        distributed::check_distributable(spec, self.cluster.as_ref())?;
+        Ok(self.cluster.as_ref())
     }
 
     async fn plan_in(
