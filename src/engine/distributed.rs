@@ -3,11 +3,11 @@
 //! the job's stages, and writes the answer that streams back exactly as a local one. A job
 //! whose attempt ends first (cancel, timeout, lost lease) is cancelled on the cluster.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use arrow::array::RecordBatch;
 use ballista_core::config::{BALLISTA_ADAPTIVE_PLANNER_ENABLED, BALLISTA_CLIENT_PULL};
 use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
@@ -84,8 +84,24 @@ impl Cluster {
                 .await?;
             return Ok(Prepared::local(plan, task));
         }
-        let remote = RemoteJob::follow(self.clone(), exec.clone());
+        let executors = self.executors().await.map_err(|e| {
+            EngineError::Io(format!("the Ballista scheduler at {}: {e}", self.scheduler))
+        })?;
+        let remote = RemoteJob::follow(self.clone(), exec.clone(), executors);
         Ok(Prepared::remote(exec, task, remote))
+    }
+
+    /// The ids of the executors registered now.
+    async fn executors(&self) -> Result<BTreeSet<String>, reqwest::Error> {
+        let listed: Vec<SchedulerExecutor> = self
+            .http
+            .get(format!("{}/api/executors", self.scheduler))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(listed.into_iter().map(|e| e.id).collect())
     }
 
     /// The worker's session, planning for this cluster with Rusk's codecs.
@@ -137,6 +153,12 @@ impl Cluster {
             tracing::warn!(%error, ballista_job = id, "cannot cancel the Ballista job");
         }
     }
+}
+
+/// An executor as the scheduler's `GET /api/executors` lists it.
+#[derive(Debug, serde::Deserialize)]
+struct SchedulerExecutor {
+    id: String,
 }
 
 /// What the scheduler's REST API says of a job (the fields Rusk reads).
@@ -247,13 +269,19 @@ impl SchedulerTask {
 pub(super) struct RemoteJob {
     cluster: Cluster,
     exec: Arc<dyn ExecutionPlan>,
+    /// The executors registered when the job was sent.
+    executors: BTreeSet<String>,
     pub(super) stages: Arc<Stages>,
     finished: Arc<AtomicBool>,
     _watching: DropGuard,
 }
 
 impl RemoteJob {
-    fn follow(cluster: Cluster, exec: Arc<dyn ExecutionPlan>) -> RemoteJob {
+    fn follow(
+        cluster: Cluster,
+        exec: Arc<dyn ExecutionPlan>,
+        executors: BTreeSet<String>,
+    ) -> RemoteJob {
         let stages = Arc::new(Stages::default());
         let stop = CancellationToken::new();
         tokio::spawn(watch(
@@ -265,6 +293,7 @@ impl RemoteJob {
         RemoteJob {
             cluster,
             exec,
+            executors,
             stages,
             finished: Arc::new(AtomicBool::new(false)),
             _watching: stop.drop_guard(),
@@ -273,16 +302,19 @@ impl RemoteJob {
 
     /// The answer's batches; errors reaching the cluster are I/O errors (worth another
     /// attempt), unlike the job's own failure. At the end, the job's stages are read once
-    /// more, so that the last progress shows them all done.
+    /// more, so that the last progress shows them all done, and an answer that an executor's
+    /// loss may have spoilt is refused.
     pub(super) fn stream(&self, batches: SendableRecordBatchStream) -> SendableRecordBatchStream {
         let schema = batches.schema();
         let (cluster, exec) = (self.cluster.clone(), self.exec.clone());
         let (stages, finished) = (self.stages.clone(), self.finished.clone());
+        let before = self.executors.clone();
         let last = futures::stream::once(async move {
             read_stages(&cluster, &exec, &stages).await;
             finished.store(true, Ordering::Relaxed);
+            executors_kept(&cluster, &before).await.err()
         })
-        .filter_map(|()| std::future::ready(None::<datafusion::error::Result<RecordBatch>>));
+        .filter_map(|lost| std::future::ready(lost.map(Err)));
         let stream = batches
             .map(|batch| batch.map_err(transient_unless_job_failed))
             .chain(last);
@@ -301,6 +333,27 @@ impl Drop for RemoteJob {
         };
         let cluster = self.cluster.clone();
         runtime.spawn(async move { cluster.cancel(&id).await });
+    }
+}
+
+/// Whether every executor registered when the job was sent is still there. Ballista 55 runs
+/// a lost executor's tasks again, but once returned the answer of such a job with some of
+/// its rows twice (`tests/api/ballista.rs`); an executor lost while the job ran therefore
+/// fails the attempt, and the job runs again, whole, on the executors that are left.
+async fn executors_kept(
+    cluster: &Cluster,
+    before: &BTreeSet<String>,
+) -> Result<(), DataFusionError> {
+    let now = cluster.executors().await.map_err(|e| {
+        DataFusionError::IoError(std::io::Error::other(format!(
+            "the Ballista scheduler: {e}"
+        )))
+    })?;
+    match before.difference(&now).next() {
+        None => Ok(()),
+        Some(lost) => Err(DataFusionError::IoError(std::io::Error::other(format!(
+            "Ballista executor {lost} was lost while the job ran; running the job again"
+        )))),
     }
 }
 

@@ -552,8 +552,10 @@ async fn a_timeout_stops_the_job_on_the_cluster() {
     }
 }
 
-/// Ballista runs a lost executor's tasks again on the other: the job still succeeds, with the
-/// answer of the local engine. One slot each, so that both executors have tasks running.
+/// An executor lost mid-job: the job still succeeds, with the answer of the local engine. One
+/// slot each, so that both executors have tasks running. Ballista runs the lost tasks again,
+/// but once gave some rows twice that way, so an attempt that lost an executor fails with
+/// `io_error` and the job runs again on the executor left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_executor_does_not_lose_the_job() {
     let mut cluster = Cluster::start_with(2, "512MB", 1).await;
@@ -577,7 +579,7 @@ async fn a_lost_executor_does_not_lose_the_job() {
     let start = Instant::now();
     let job = loop {
         let job = app.job(&id).await;
-        if job["state"] != "running" {
+        if ["succeeded", "failed", "cancelled"].contains(&job["state"].as_str().unwrap()) {
             break job;
         }
         assert!(
@@ -593,6 +595,12 @@ async fn a_lost_executor_does_not_lose_the_job() {
         finished > killed,
         "the job ended before the executor was lost: {job}"
     );
+    let log = job["attempt_log"].as_array().unwrap();
+    for failed in &log[..log.len() - 1] {
+        assert_eq!(failed["error"]["code"], "io_error", "{job}");
+        let message = failed["error"]["message"].as_str().unwrap();
+        assert!(message.contains("was lost"), "{job}");
+    }
     let rows = app.result_json(&id, "").await;
     assert_eq!(normalised(&rows, true), normalised(&local, true));
 }
