@@ -127,16 +127,6 @@ impl Cluster {
         Ok(state)
     }
 
-    async fn job(&self, id: &str) -> Result<SchedulerJob, reqwest::Error> {
-        self.http
-            .get(format!("{}/api/job/{id}", self.scheduler))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await
-    }
-
     async fn stages(&self, id: &str) -> Result<SchedulerStages, reqwest::Error> {
         self.http
             .get(format!("{}/api/job/{id}/stages", self.scheduler))
@@ -159,13 +149,6 @@ impl Cluster {
 #[derive(Debug, serde::Deserialize)]
 struct SchedulerExecutor {
     id: String,
-}
-
-/// What the scheduler's REST API says of a job (the fields Rusk reads).
-#[derive(Debug, serde::Deserialize)]
-struct SchedulerJob {
-    num_stages: u64,
-    completed_stages: u64,
 }
 
 /// The stages of a Ballista job, and their tasks, as its scheduler last reported them.
@@ -201,7 +184,13 @@ impl Stages {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner).1
     }
 
-    fn set_tasks(&self, stages: &[SchedulerStage]) {
+    fn set(&self, stages: &[SchedulerStage]) {
+        let done = stages
+            .iter()
+            .filter(|s| s.stage_status == "Successful")
+            .count();
+        self.total.store(stages.len() as u64, Ordering::Relaxed);
+        self.done.store(done as u64, Ordering::Relaxed);
         let mut spans = Vec::new();
         let mut seq = 0u32;
         for stage in stages {
@@ -220,6 +209,8 @@ impl Stages {
 #[derive(Debug, serde::Deserialize)]
 struct SchedulerStage {
     stage_id: String,
+    /// `Successful` once the stage is done (also `UnResolved`, `Resolved`, `Running`, `Failed`).
+    stage_status: String,
     tasks: Vec<Option<SchedulerTask>>,
 }
 
@@ -379,12 +370,8 @@ async fn watch(
 
 async fn read_stages(cluster: &Cluster, exec: &Arc<dyn ExecutionPlan>, stages: &Stages) {
     let Some(id) = job_id(exec) else { return };
-    if let Ok(job) = cluster.job(&id).await {
-        stages.total.store(job.num_stages, Ordering::Relaxed);
-        stages.done.store(job.completed_stages, Ordering::Relaxed);
-    }
     if let Ok(listed) = cluster.stages(&id).await {
-        stages.set_tasks(&listed.stages);
+        stages.set(&listed.stages);
     }
 }
 

@@ -192,6 +192,11 @@ impl TestApp {
 
     /// Waits for a job to end and returns it.
     pub async fn wait(&self, id: &str) -> Value {
+        self.wait_within(id, Duration::from_secs(120)).await
+    }
+
+    /// Waits (at most `limit`) for the job to end, and returns it.
+    pub async fn wait_within(&self, id: &str, limit: Duration) -> Value {
         let start = Instant::now();
         loop {
             let job = self.job(id).await;
@@ -199,10 +204,7 @@ impl TestApp {
             if ["succeeded", "failed", "cancelled"].contains(&state.as_str()) {
                 return job;
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(120),
-                "job {id} still {state}"
-            );
+            assert!(start.elapsed() < limit, "job {id} still {state}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
