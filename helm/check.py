@@ -28,7 +28,14 @@ For every values file in helm/rusk/ci/ it
     that Service, RUSK_EXECUTOR_HOST the pod IP (status.podIP), listen addresses on 0.0.0.0
     with both ports declared, scratch on an emptyDir and the workers' data root; the API and
     workers with RUSK_BALLISTA_URL the same URL and RUSK_ENGINE ballista.defaultEngine. With
-    it off, none of these objects and no RUSK_BALLISTA_URL anywhere.
+    it off, none of these objects and no RUSK_BALLISTA_URL anywhere,
+  - GPU workers: with gpuWorkers.enabled one more `rusk worker` Deployment <fullname>-gpu-worker
+    with the CPU workers' image, command, ConfigMap, Secret, shared env, volumes, security
+    contexts and probes, plus resources.limits["nvidia.com/gpu"] gpusPerPod (CPU and memory
+    merged over workerDefaults.resources), RUSK_GPUS gpus, RUSK_GPU_MEMORY_LIMIT exactly when
+    gpuMemoryLimit is set, its nodeSelector, tolerations and runtimeClassName, and a PDB like
+    the pools'. With it off (the default), no such object. Its defaults and other RUSK_GPUS
+    forms (device numbers, a bare number) are rendered and checked too.
 With RUSK_BIN (a built rusk binary) each container's role must be a rusk subcommand, the
 RUSK_* variables of its own env must be settings that subcommand lists in --help (an
 executor setting on the scheduler is ignored silently), and its whole rendered environment
@@ -330,6 +337,9 @@ class Checker:
             "ballista.executors.memoryLimit: 4Gi": changed(
                 values, "ballista.executors.memoryLimit", "4Gi"
             ),
+            'gpuWorkers.gpus: "gpu0"': changed(values, "gpuWorkers.gpus", "gpu0"),
+            "gpuWorkers.gpuMemoryLimit: 8Gi": changed(values, "gpuWorkers.gpuMemoryLimit", "8Gi"),
+            "gpuWorkers.gpusPerPod: 0": changed(values, "gpuWorkers.gpusPerPod", 0),
         }
         for what, bad in broken.items():
             try:
@@ -408,6 +418,7 @@ class Checker:
         self.autoscaling(rel)
         self.pdbs(rel)
         self.ballista(rel)
+        self.gpu_workers(rel)
         if v["persistence"]["enabled"] and not v["persistence"]["existingClaim"]:
             claims = rel.kind("PersistentVolumeClaim")
             self.expect(len(claims) == 1, "persistence.enabled renders no PersistentVolumeClaim")
@@ -532,9 +543,12 @@ class Checker:
             for d in rel.kind("Deployment")
             if d["spec"]["template"]["spec"]["containers"][0].get("args") == ["worker"]
         ]
+        wanted = len(pools) + int(rel.values["gpuWorkers"]["enabled"])
         self.expect(
-            len(workers) == len(pools),
-            f"{len(pools)} worker pools in the values but {len(workers)} worker Deployments",
+            len(workers) == wanted,
+            f"{len(pools)} worker pools (and gpuWorkers.enabled "
+            f"{rel.values['gpuWorkers']['enabled']}) in the values but {len(workers)} worker "
+            "Deployments",
         )
         image = rel.values["image"]
         for pool in pools:
@@ -590,7 +604,10 @@ class Checker:
                 f"Deployment/{name}: a worker without RUSK_METRICS_LISTEN serves no port at all",
             )
         if "gpu" in rel.values.get("__file", ""):
-            self.expect(any(p.get("gpu") for p in pools), "the GPU values file has no GPU pool")
+            self.expect(
+                any(p.get("gpu") for p in pools) or rel.values["gpuWorkers"]["enabled"],
+                "the GPU values file has no GPU pool and no gpuWorkers",
+            )
 
     def migration(self, rel: Release) -> None:
         jobs = rel.kind("Job")
@@ -1134,6 +1151,10 @@ class Checker:
                 if p.get("pdb", {}).get("create", rel.values["workerDefaults"]["pdb"]["create"])
             )
             + int(ballista["enabled"] and ballista["executors"]["pdb"]["create"])
+            + int(
+                rel.values["gpuWorkers"]["enabled"]
+                and rel.values["workerDefaults"]["pdb"]["create"]
+            )
         )
         self.expect(
             len(rel.kind("PodDisruptionBudget")) == wanted,
@@ -1333,6 +1354,144 @@ class Checker:
                 env.get("RUSK_ENGINE") == b["defaultEngine"],
                 f"{name}: RUSK_ENGINE {env.get('RUSK_ENGINE')} is not ballista.defaultEngine {b['defaultEngine']}",
             )
+
+    def gpu_workers(self, rel: Release) -> None:
+        """gpuWorkers: on, one more worker Deployment <fullname>-gpu-worker, built as the pools
+        are (the same image, command, ConfigMap and Secret, shared env, volumes and probes)
+        plus the nvidia.com/gpu limit, RUSK_GPUS, RUSK_GPU_MEMORY_LIMIT only when set, and
+        the GPU nodes' placement; off, nothing of it renders."""
+        g = rel.values["gpuWorkers"]
+        defaults = rel.values["workerDefaults"]
+        objs = [
+            o
+            for o in rel.objs
+            if o["metadata"]["name"].endswith("-gpu-worker")
+            or (o["metadata"].get("labels") or {}).get("rusk/pool") == "gpu-worker"
+        ]
+        if not g["enabled"]:
+            self.expect(
+                not objs,
+                "gpuWorkers.enabled is false but GPU worker objects render: "
+                f"{[o['kind'] + '/' + o['metadata']['name'] for o in objs]}",
+            )
+            return
+        found = [o for o in objs if o["kind"] == "Deployment"]
+        if not self.expect(
+            len(found) == 1, f"gpuWorkers.enabled renders {len(found)} GPU worker Deployments"
+        ):
+            return
+        d = found[0]
+        name = d["metadata"]["name"]
+        where = f"Deployment/{name}"
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        self.expect(
+            name.endswith("-gpu-worker")
+            and labels.get("app.kubernetes.io/component") == "worker"
+            and labels.get("rusk/pool") == "gpu-worker",
+            f"{where}: not named <fullname>-gpu-worker with the labels of pool gpu-worker",
+        )
+        pod = d["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        self.expect(c.get("args") == ["worker"], f"{where} runs {c.get('args')}, not worker")
+        self.expect(
+            d["spec"].get("replicas") == g["replicas"],
+            f"{where}: replicas {d['spec'].get('replicas')}, not gpuWorkers.replicas {g['replicas']}",
+        )
+        resources = c.get("resources") or {}
+        self.expect(
+            (resources.get("limits") or {}).get("nvidia.com/gpu") == g["gpusPerPod"],
+            f"{where}: limits {resources.get('limits')} lack nvidia.com/gpu: {g['gpusPerPod']}",
+        )
+        for part in ("requests", "limits"):
+            want = {
+                **(defaults["resources"].get(part) or {}),
+                **(g["resources"].get(part) or {}),
+            }
+            got = {k: x for k, x in (resources.get(part) or {}).items() if k != "nvidia.com/gpu"}
+            self.expect(
+                got == want,
+                f"{where}: {part} {got} are not gpuWorkers.resources over workerDefaults' ({want})",
+            )
+        env = {e["name"]: e.get("value") for e in c.get("env", [])}
+        gpus = None if g["gpus"] in ("", None) else str(g["gpus"])
+        self.expect(
+            env.get("RUSK_GPUS") == gpus,
+            f"{where}: RUSK_GPUS {env.get('RUSK_GPUS')!r}, gpuWorkers.gpus says {gpus!r}",
+        )
+        self.expect(
+            env.get("RUSK_GPU_MEMORY_LIMIT") == (g["gpuMemoryLimit"] or None),
+            f"{where}: RUSK_GPU_MEMORY_LIMIT {env.get('RUSK_GPU_MEMORY_LIMIT')!r}, "
+            f"gpuWorkers.gpuMemoryLimit says {g['gpuMemoryLimit']!r} (unset when empty)",
+        )
+        if g["gpuMemoryLimit"]:
+            try:
+                rusk_size(g["gpuMemoryLimit"])
+            except ValueError as e:
+                self.fail(f"{where}: RUSK_GPU_MEMORY_LIMIT: {e}")
+        placement = {
+            "nodeSelector": {**defaults["nodeSelector"], **g["nodeSelector"]},
+            "tolerations": g["tolerations"],
+            "runtimeClassName": g["runtimeClassName"],
+        }
+        for key, want in placement.items():
+            self.expect(
+                pod.get(key) == (want or None),
+                f"{where}: {key} {pod.get(key)!r}, the values say {want!r}",
+            )
+        image = rel.values["image"]
+        api = next((x for x in rel.kind("Deployment") if role_of(x) == "api"), None)
+        want_image = (
+            f":{image['gpuTag']}"
+            if image.get("gpuTag")
+            else api and api["spec"]["template"]["spec"]["containers"][0]["image"]
+        )
+        self.expect(
+            want_image and c["image"].endswith(want_image),
+            f"{where}: image {c['image']}, not the chart's ({want_image})",
+        )
+        # What every worker pod shares, as the CPU workers have it.
+        pools = {p["name"]: p for p in rel.values["workers"]}
+        for other in rel.kind("Deployment"):
+            if other is d or role_of(other) != "worker":
+                continue
+            oname = other["metadata"]["name"]
+            pool = pools.get(other["metadata"]["labels"].get("rusk/pool"), {})
+            opod = other["spec"]["template"]["spec"]
+            oc = opod["containers"][0]
+            for key in ("command", "envFrom", "ports", "volumeMounts", "securityContext"):
+                self.expect(
+                    c.get(key) == oc.get(key),
+                    f"{where}: its {key} differs from Deployment/{oname}'s",
+                )
+            for key in ("volumes", "securityContext", "serviceAccountName"):
+                self.expect(
+                    pod.get(key) == opod.get(key),
+                    f"{where}: its pod {key} differs from Deployment/{oname}'s",
+                )
+            for key in ("livenessProbe", "readinessProbe"):
+                if key not in pool:
+                    self.expect(
+                        c.get(key) == oc.get(key),
+                        f"{where}: its {key} differs from Deployment/{oname}'s",
+                    )
+            own = {"RUSK_SLOTS", "RUSK_MEMORY_LIMIT"} | {e["name"] for e in pool.get("env", [])}
+            for item in oc.get("env", []):
+                if item["name"] not in own:
+                    self.expect(
+                        item in c.get("env", []),
+                        f"{where}: lacks {item['name']} of Deployment/{oname}'s env",
+                    )
+        pdbs = [o for o in objs if o["kind"] == "PodDisruptionBudget"]
+        self.expect(
+            len(pdbs) == int(defaults["pdb"]["create"])
+            and all(
+                selects(p["spec"]["selector"]["matchLabels"], labels)
+                and p["metadata"]["name"] == name
+                for p in pdbs
+            ),
+            f"{where}: {len(pdbs)} PDBs of its own, workerDefaults.pdb.create is "
+            f"{defaults['pdb']['create']}",
+        )
 
 
 def check_binary(rel: Release, rusk: str, checker: Checker) -> None:
@@ -1675,6 +1834,10 @@ def check_guards(chart: helm.Chart, checker: Checker) -> None:
             {**base, "ballista": {"enabled": True, "executors": {"grpcPort": 50051}}},
             "grpcPort",
         ),
+        "a worker pool named gpu-worker beside gpuWorkers": (
+            {**base, "workers": [{"name": "gpu-worker"}], "gpuWorkers": {"enabled": True}},
+            "gpu-worker",
+        ),
         "an API-port ServiceMonitor without a token": (
             {**base, "metrics": {"apiListener": False, "serviceMonitor": {"enabled": True}}},
             "RUSK_METRICS_TOKEN",
@@ -1688,6 +1851,29 @@ def check_guards(chart: helm.Chart, checker: Checker) -> None:
             checker.expect(
                 needle in str(e), f"refusing {what}, the message does not mention {needle}: {e}"
             )
+
+
+def check_gpu_worker_values(chart: helm.Chart, checker: Checker) -> None:
+    """gpuWorkers as no file of ci/ has it: its defaults (one GPU, RUSK_GPUS=all, no
+    RUSK_GPU_MEMORY_LIMIT, no runtimeClassName, the nvidia.com/gpu toleration), device
+    numbers and a bare number as gpus, each rendered and checked as Checker.gpu_workers does."""
+    base = yaml.safe_load((CHART / "ci" / "default-values.yaml").read_text()) or {}
+    cases = {
+        "defaults": {"enabled": True},
+        'gpus: "0,1"': {"enabled": True, "gpus": "0,1", "gpusPerPod": 2},
+        "gpus: 0": {"enabled": True, "gpus": 0},
+    }
+    for what, gpu_workers in cases.items():
+        values = {**base, "gpuWorkers": gpu_workers}
+        start = len(checker.failures)
+        try:
+            release = Release(checker.render(chart, values), chart.merge_values(values))
+            checker.gpu_workers(release)
+            checker.workers(release)
+            checker.pdbs(release)
+        except helm.HelmError as e:
+            checker.fail(f"helm: {type(e).__name__}: {e}")
+        checker.failures[start:] = [f"gpuWorkers {what}: {m}" for m in checker.failures[start:]]
 
 
 def check_long_release(chart: helm.Chart, checker: Checker) -> None:
@@ -1792,12 +1978,14 @@ def main() -> int:
             print("RUSK_BIN is not set: the rendered settings are not tried on a real rusk")
         general = Checker(args.kube_version)
         check_guards(chart, general)
+        check_gpu_worker_values(chart, general)
         check_long_release(chart, general)
         check_docs(chart, general)
         for message in general.failures:
             print(f"  FAIL {message}")
         print(
-            f"{'FAIL' if general.failures else 'ok  '} chart: refusals, long names, schema and README "
+            f"{'FAIL' if general.failures else 'ok  '} chart: refusals, gpuWorkers variants, long names, "
+            "schema and README "
             f"({len(general.failures)} problems)"
         )
         failed |= bool(general.failures)

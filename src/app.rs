@@ -14,6 +14,7 @@ use crate::api::{self, AppState, OriginPolicy, Scrape};
 use crate::config::{Settings, cores};
 use crate::domain::DEFAULT_TENANT;
 use crate::engine::{Engine, EngineConfig, Location, Private, normalise_url};
+use crate::gpu;
 use crate::keys;
 use crate::netguard::Guard;
 use crate::results::{LinkSigner, ResultStore};
@@ -100,6 +101,7 @@ pub fn engine(settings: &Settings) -> anyhow::Result<Arc<Engine>> {
         stores: settings.stores(),
         default_engine: settings.engine,
         ballista_url: settings.ballista_url.clone(),
+        devices: gpu::open(&settings.gpus, settings.gpu_memory_limit)?,
     })?;
     Ok(Arc::new(engine))
 }

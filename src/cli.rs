@@ -60,6 +60,9 @@ enum Command {
     /// Run an Apache Ballista executor: it registers with the scheduler at
     /// RUSK_BALLISTA_URL and runs the tasks of `ballista` jobs.
     Executor(crate::cluster::ExecutorArgs),
+    /// Measure the GPU path against the CPU path on this machine (group-by kernel-only and
+    /// from Parquet, k-means, copy rates), check their answers agree, and write a JSON report.
+    GpuBench(crate::gpu_bench::GpuBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +101,7 @@ pub async fn main() -> anyhow::Result<()> {
         }
         Command::Run { spec, output } => run_spec(&settings, &spec, &output).await,
         Command::Keys { command } => keys(&settings, command).await,
+        Command::GpuBench(args) => crate::gpu_bench::run(args, &settings).await,
         Command::Scheduler(args) => crate::cluster::scheduler(args, settings.stores()).await,
         Command::Executor(args) => {
             let scheduler = settings

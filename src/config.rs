@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::gpu::Selection;
 use crate::netguard::{self, Cidr};
 use crate::objects::StoreConfig;
 use crate::spec::{EngineKind, parse_size};
@@ -131,6 +132,21 @@ pub struct Settings {
     /// jobs are refused.
     #[arg(long, global = true, env = "RUSK_BALLISTA_URL")]
     pub ballista_url: Option<String>,
+    /// The GPU devices a worker runs covered operators on: `all` (every CUDA device present;
+    /// none where there is no driver), `none`, or device numbers such as `0,1` (a number the
+    /// machine lacks stops the worker at start).
+    #[arg(long, global = true, env = "RUSK_GPUS", value_parser = parse_gpus,
+          default_value = "all")]
+    pub gpus: Selection,
+    /// Device memory one GPU operator may use at once, e.g. `8GB`; its input is cut into
+    /// chunks that fit. Default: half of the device's free memory.
+    #[arg(long, global = true, env = "RUSK_GPU_MEMORY_LIMIT", value_parser = parse_size)]
+    pub gpu_memory_limit: Option<u64>,
+}
+
+fn parse_gpus(text: &str) -> Result<Selection, String> {
+    text.parse()
+        .map_err(|e: crate::gpu::GpuError| e.to_string())
 }
 
 fn parse_engine(text: &str) -> Result<EngineKind, String> {
@@ -180,6 +196,8 @@ impl Settings {
             webhook_secret: None,
             engine: EngineKind::Local,
             ballista_url: None,
+            gpus: Selection::All,
+            gpu_memory_limit: None,
         }
     }
 

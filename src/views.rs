@@ -42,10 +42,22 @@ pub struct JobView {
     /// Every attempt: worker, start, end, outcome, error. Only on `GET /v1/jobs/{id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_log: Option<Vec<Attempt>>,
+    /// Why a queued job has not started, where Rusk knows: `gpu_worker` while it needs a GPU
+    /// (`resources.gpu`) and no live worker has one. Only on `GET /v1/jobs/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<Waiting>,
     /// What the job produced, once it succeeded.
     pub result: Option<ResultView>,
     /// The specification as submitted (with defaults filled in).
     pub spec: JobSpec,
+}
+
+/// What a queued job waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiting {
+    /// A live worker with a GPU: the job needs one, and none is live now.
+    GpuWorker,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,6 +131,7 @@ impl JobView {
             progress: job.progress,
             error: job.error,
             attempt_log: None,
+            waiting_for: None,
             result,
             spec: job.spec,
         }

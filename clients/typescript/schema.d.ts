@@ -380,8 +380,8 @@ export interface components {
              * @description The engine's memory pool, in bytes.
              */
             memory_limit: number;
-            /** @description GPU devices (none until GPU kernels land). */
-            gpus: string[];
+            /** @description The GPU devices it runs operators on (`RUSK_GPUS`); empty on a CPU-only worker. */
+            gpus?: components["schemas"]["GpuDevice"][];
         };
         /** @description A column of the result. */
         ColumnSchema: {
@@ -470,6 +470,11 @@ export interface components {
         };
         /** @enum {string} */
         DeliveryState: "pending" | "delivered" | "failed" | "gone";
+        /**
+         * @description What a worker's device is.
+         * @enum {string}
+         */
+        DeviceKind: "cuda" | "test_stub";
         /** @enum {string} */
         DropHow: "any" | "all";
         /**
@@ -530,6 +535,32 @@ export interface components {
         };
         /** @enum {string} */
         Format: "csv" | "parquet" | "json" | "arrow";
+        /** @description A GPU device of a worker. */
+        GpuDevice: {
+            /**
+             * Format: int32
+             * @description The CUDA device number.
+             */
+            index: number;
+            kind: components["schemas"]["DeviceKind"];
+            /** @example NVIDIA H100 80GB HBM3 */
+            name: string;
+            /**
+             * Format: int64
+             * @description Bytes of device memory.
+             */
+            total_memory: number;
+            /**
+             * Format: int64
+             * @description Bytes free when the worker opened the device.
+             */
+            free_memory: number;
+            /**
+             * @description Compute capability, e.g. `9.0`.
+             * @example 9.0
+             */
+            compute_capability: string;
+        };
         Health: {
             /** @description `ok` */
             status: string;
@@ -663,6 +694,8 @@ export interface components {
             ml?: components["schemas"]["MlSpec"] | null;
             webhook?: components["schemas"]["Webhook"] | null;
             engine?: components["schemas"]["EngineKind"] | null;
+            /** @description What the job needs of the worker that runs it: `{"gpu": true | "prefer" | false}`. */
+            resources?: components["schemas"]["Resources"];
         };
         /** @enum {string} */
         JobState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -691,6 +724,7 @@ export interface components {
             error?: components["schemas"]["JobError"] | null;
             /** @description Every attempt: worker, start, end, outcome, error. Only on `GET /v1/jobs/{id}`. */
             attempt_log?: components["schemas"]["Attempt"][] | null;
+            waiting_for?: components["schemas"]["Waiting"] | null;
             result?: components["schemas"]["ResultView"] | null;
             /** @description The specification as submitted (with defaults filled in). */
             spec: components["schemas"]["JobSpec"];
@@ -905,6 +939,11 @@ export interface components {
          * @enum {string}
          */
         RankMethod: "average" | "min" | "max" | "first" | "dense";
+        /** @description What the job needs of the worker that claims it. */
+        Resources: {
+            /** @description `true`: a GPU worker only; `"prefer"`: a GPU where the worker has one; `false`: the CPU. */
+            gpu?: boolean | "prefer";
+        };
         ResultView: {
             /** Format: int64 */
             rows: number;
@@ -1581,6 +1620,11 @@ export interface components {
         };
         /** @description How far `merge_asof` looks: a number for numeric keys, a time span (`"1h"`) for timestamps. */
         Tolerance: number | string;
+        /**
+         * @description What a queued job waits for.
+         * @enum {string}
+         */
+        Waiting: "gpu_worker";
         /** @description A completion webhook: `POST {type, data: job}` signed per Standard Webhooks. */
         Webhook: {
             /**
@@ -1667,6 +1711,7 @@ export type Delivery = components['schemas']['Delivery'];
 export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type DeliveryPage = components['schemas']['DeliveryPage'];
 export type DeliveryState = components['schemas']['DeliveryState'];
+export type DeviceKind = components['schemas']['DeviceKind'];
 export type DropHow = components['schemas']['DropHow'];
 export type EngineKind = components['schemas']['EngineKind'];
 export type ErrorBody = components['schemas']['ErrorBody'];
@@ -1679,6 +1724,7 @@ export type ExplainResponse = components['schemas']['ExplainResponse'];
 export type FileCompression = components['schemas']['FileCompression'];
 export type FileView = components['schemas']['FileView'];
 export type Format = components['schemas']['Format'];
+export type GpuDevice = components['schemas']['GpuDevice'];
 export type Health = components['schemas']['Health'];
 export type How = components['schemas']['How'];
 export type InspectRequest = components['schemas']['InspectRequest'];
@@ -1705,6 +1751,7 @@ export type Prefix = components['schemas']['Prefix'];
 export type Preprocess = components['schemas']['Preprocess'];
 export type Progress = components['schemas']['Progress'];
 export type RankMethod = components['schemas']['RankMethod'];
+export type Resources = components['schemas']['Resources'];
 export type ResultView = components['schemas']['ResultView'];
 export type Scalar = components['schemas']['Scalar'];
 export type Scoring = components['schemas']['Scoring'];
@@ -1755,6 +1802,7 @@ export type TaskNode = components['schemas']['TaskNode'];
 export type TaskPage = components['schemas']['TaskPage'];
 export type TaskSpan = components['schemas']['TaskSpan'];
 export type Tolerance = components['schemas']['Tolerance'];
+export type Waiting = components['schemas']['Waiting'];
 export type Webhook = components['schemas']['Webhook'];
 export type Window = components['schemas']['Window'];
 export type WorkerInfo = components['schemas']['WorkerInfo'];

@@ -17,12 +17,12 @@ use super::admission::admit;
 use super::auth::Access;
 use super::extract::{ApiPath, ApiQuery, JobId, ValidSpec, bad_cursor, next_cursor, page_limit};
 use super::{ApiError, AppState, ErrorBody};
-use crate::domain::{Delivery, Job, JobState, Progress, StoredResult};
+use crate::domain::{Delivery, Job, JobState, Progress, REPORT_EVERY, StoredResult};
 use crate::engine::TaskGraph;
 use crate::results::{Encoding, PLAN_FILE, reencode};
-use crate::spec::{Compression, JobSpec, OutputFormat};
+use crate::spec::{Compression, GpuUse, JobSpec, OutputFormat};
 use crate::store::{Cancelled, ListFilter, NewJob, Submitted};
-use crate::views::JobView;
+use crate::views::{JobView, Waiting};
 
 /// The absolute base of links: the configured public URL, else the request's host.
 pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
@@ -197,9 +197,21 @@ pub async fn get_job(
     access.tenant()?;
     let job = find(&state, &access, id).await?;
     let attempts = state.store.attempts(job.id).await?;
+    let waiting_for = waiting_for(&state, &job).await?;
     let mut view = JobView::new(job, &base_url(&state, &headers), &state.links).await;
     view.attempt_log = Some(attempts);
+    view.waiting_for = waiting_for;
     Ok(Json(view))
+}
+
+/// What a queued job waits for that no live worker offers.
+async fn waiting_for(state: &AppState, job: &Job) -> Result<Option<Waiting>, ApiError> {
+    if job.state != JobState::Queued || job.spec.resources.gpu != GpuUse::Require {
+        return Ok(None);
+    }
+    let workers = state.store.live_workers(REPORT_EVERY * 3).await?;
+    let gpu_worker = workers.iter().any(|w| !w.capabilities.gpus.is_empty());
+    Ok((!gpu_worker).then_some(Waiting::GpuWorker))
 }
 
 /// Cancel a queued or running job; a running job stops within about a second.

@@ -15,7 +15,7 @@ pub use job::{
 };
 pub use model::{KeyInfo, ModelInfo};
 pub use task::{Task, TaskSpan};
-pub use worker::{Capabilities, REPORT_EVERY, WorkerInfo, WorkerLoad};
+pub use worker::{Capabilities, DeviceKind, GpuDevice, REPORT_EVERY, WorkerInfo, WorkerLoad};
 
 /// The tenant of every job while no API key exists.
 pub const DEFAULT_TENANT: &str = "default";

@@ -15,8 +15,35 @@ pub struct Capabilities {
     pub cores: usize,
     /// The engine's memory pool, in bytes.
     pub memory_limit: u64,
-    /// GPU devices (none until GPU kernels land).
-    pub gpus: Vec<String>,
+    /// The GPU devices it runs operators on (`RUSK_GPUS`); empty on a CPU-only worker.
+    #[serde(default)]
+    pub gpus: Vec<GpuDevice>,
+}
+
+/// A GPU device of a worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GpuDevice {
+    /// The CUDA device number.
+    pub index: u32,
+    pub kind: DeviceKind,
+    #[schema(example = "NVIDIA H100 80GB HBM3")]
+    pub name: String,
+    /// Bytes of device memory.
+    pub total_memory: u64,
+    /// Bytes free when the worker opened the device.
+    pub free_memory: u64,
+    /// Compute capability, e.g. `9.0`.
+    #[schema(example = "9.0")]
+    pub compute_capability: String,
+}
+
+/// What a worker's device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Cuda,
+    /// The CPU standing in for a device in Rusk's own tests; never a production worker's.
+    TestStub,
 }
 
 /// A worker process as it last reported itself.

@@ -100,6 +100,11 @@ impl DenseGroupByExec {
         }))
     }
 
+    /// The partial aggregation it runs.
+    pub fn aggregate(&self) -> &AggregateExec {
+        &self.inner
+    }
+
     fn supports(aggregate: &AggregateExec) -> bool {
         let group_by = aggregate.group_expr();
         *aggregate.mode() == AggregateMode::Partial

@@ -25,7 +25,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use super::ballista::{LogicalCodec, PhysicalCodec};
 use super::{EngineError, Prepared};
 use crate::domain::TaskSpan;
-use crate::spec::{JobSpec, Source};
+use crate::spec::{GpuUse, JobSpec, Source};
 
 /// How often a running job's stages are read from the scheduler.
 const POLL: Duration = Duration::from_millis(500);
@@ -405,6 +405,13 @@ pub(super) fn check_distributable(
     spec: &JobSpec,
     cluster: Option<&Cluster>,
 ) -> Result<(), EngineError> {
+    if spec.resources.gpu == GpuUse::Require {
+        return Err(EngineError::invalid(
+            "resources.gpu",
+            "a ballista job runs on the cluster's executors, which have no GPU operators; use \
+             \"prefer\" or \"engine\": \"local\"",
+        ));
+    }
     if cluster.is_none() {
         return Err(EngineError::invalid(
             "engine",

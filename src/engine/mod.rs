@@ -10,6 +10,7 @@ mod diagnose;
 mod distributed;
 mod ewm;
 mod explore;
+mod gpu_aggregate;
 mod hive;
 mod means;
 mod paths;
@@ -29,6 +30,7 @@ pub use ballista::{
 };
 pub use distributed::{Stages, scheduler_address};
 pub use explore::{Explanation, Inspection, NodeMetrics, TaskEdge, TaskGraph, TaskNode};
+pub use gpu_aggregate::{GpuAggregateExec, GpuAggregates};
 pub use paths::{Location, Private, Scope, normalise_url};
 
 /// Where `job://{id}` sources find an earlier job's result files; given by the process that
@@ -60,6 +62,12 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tokio::runtime::Handle;
 
+use datafusion::config::ConfigOptions;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::domain::{DeviceKind, GpuDevice};
+use crate::gpu::{self, Devices};
 use crate::objects::StoreConfig;
 use crate::spec::{EngineKind, JobSpec};
 
@@ -147,6 +155,8 @@ pub struct EngineConfig {
     pub default_engine: EngineKind,
     /// The Ballista scheduler of `ballista` jobs (`df://host:port`), if there is a cluster.
     pub ballista_url: Option<String>,
+    /// The GPU devices this process runs covered operators on (none on a CPU-only machine).
+    pub devices: Devices,
 }
 
 pub struct Engine {
@@ -169,6 +179,7 @@ pub struct Engine {
     earlier: std::sync::OnceLock<Arc<dyn EarlierResults>>,
     default_engine: EngineKind,
     cluster: Option<distributed::Cluster>,
+    devices: Devices,
 }
 
 impl Engine {
@@ -231,6 +242,7 @@ impl Engine {
             earlier: std::sync::OnceLock::new(),
             default_engine: config.default_engine,
             cluster,
+            devices: config.devices,
         })
     }
 
@@ -407,6 +419,50 @@ impl Engine {
 
     pub fn runtime_env(&self) -> &Arc<RuntimeEnv> {
         &self.runtime_env
+    }
+
+    /// Whether this process has a GPU device (and so claims jobs that need one).
+    pub fn has_gpu(&self) -> bool {
+        !self.devices.is_empty()
+    }
+
+    /// The GPU devices, as a worker reports them.
+    pub fn devices(&self) -> Vec<GpuDevice> {
+        self.devices
+            .iter()
+            .map(|device| {
+                let info = device.info();
+                GpuDevice {
+                    index: u32::try_from(info.index).unwrap_or(u32::MAX),
+                    kind: match info.kind {
+                        gpu::DeviceKind::Cuda => DeviceKind::Cuda,
+                        gpu::DeviceKind::TestStub => DeviceKind::TestStub,
+                    },
+                    name: info.name.clone(),
+                    total_memory: info.total_memory,
+                    free_memory: info.free_memory,
+                    compute_capability: format!(
+                        "{}.{}",
+                        info.compute_capability.0, info.compute_capability.1
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// The job's plan with its covered operators on a device, where the job wants one
+    /// (`resources.gpu`) and this process has one.
+    fn on_device(
+        &self,
+        spec: &JobSpec,
+        plan: Arc<dyn ExecutionPlan>,
+        options: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>, EngineError> {
+        let device = match self.devices.pick() {
+            Some(device) if spec.resources.gpu.wants_device() => device,
+            _ => return Ok(plan),
+        };
+        Ok(GpuAggregates::new(device).optimize(plan, options)?)
     }
 }
 

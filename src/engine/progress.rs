@@ -110,6 +110,7 @@ impl Engine {
         let frame = self.plan_in(&ctx, spec, &scope).await?;
         let task = Arc::new(frame.task_ctx());
         let plan = frame.create_physical_plan().await?;
+        let plan = self.on_device(spec, plan, task.session_config().options())?;
         Ok(Prepared::local(plan, task))
     }
 }

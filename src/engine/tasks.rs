@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion::physical_plan::metrics::MetricValue;
+
+use super::gpu_aggregate::GpuAggregateExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
 use crate::domain::TaskSpan;
@@ -53,7 +55,9 @@ impl Walk {
                 node,
                 operator: plan.name().to_string(),
                 partition: part,
-                detail: None,
+                detail: plan
+                    .downcast_ref::<GpuAggregateExec>()
+                    .map(|gpu| format!("device {}", gpu.device())),
                 started_at,
                 ended_at: figures
                     .ended_at

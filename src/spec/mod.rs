@@ -4,6 +4,7 @@
 mod limits;
 mod ml;
 mod one_or_many;
+mod resources;
 mod size;
 mod validate;
 
@@ -15,6 +16,7 @@ use one_or_many::OneOrMany;
 
 pub use limits::MAX_ROWS;
 pub use ml::{Estimator, Kind, MAX_TRAINING_ROWS, MlSpec, MlTask, Preprocess, Scoring};
+pub use resources::{GpuUse, Resources};
 pub use size::parse_size;
 pub use validate::{MAX_OUTPUT_FILES, MAX_TIMEOUT_S, SpecError};
 
@@ -82,6 +84,9 @@ pub struct JobSpec {
     /// server's `RUSK_ENGINE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineKind>,
+    /// What the job needs of the worker that runs it: `{"gpu": true | "prefer" | false}`.
+    #[serde(default, skip_serializing_if = "Resources::is_default")]
+    pub resources: Resources,
 }
 
 /// The engine that runs a job's pipeline; the answer is the same on either.

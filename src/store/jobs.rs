@@ -18,6 +18,7 @@ use crate::domain::{
     Attempt, AttemptOutcome, ErrorCode, EventType, Job, JobError, JobState, Named, Progress,
     WorkerInfo,
 };
+use crate::spec::GpuUse;
 
 use JobState::{Cancelled as CANCELLED, Failed as FAILED, Queued as QUEUED, Running as RUNNING};
 
@@ -40,17 +41,23 @@ impl JobStore for SqlStore {
         let (key, hash) = job.idempotency.clone().unzip();
         let sql = format!(
             "INSERT INTO job (id, tenant, name, spec, state, priority, attempts, max_attempts, \
-             timeout_s, idempotency_key, request_hash, created_at, run_after) \
-             VALUES ({}, $2, $3, {}, {}, $5, 0, $6, $7, $8, $9, {now}, {now}) \
+             timeout_s, idempotency_key, request_hash, created_at, run_after, needs_gpu, \
+             wait_until) \
+             VALUES ({}, $2, $3, {}, {}, $5, 0, $6, $7, $8, $9, {now}, {now}, $10, \
+             CASE WHEN $10 THEN {} END) \
              ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
              RETURNING {}",
             d.uuid("$1"),
             d.json("$4"),
             lit(QUEUED),
+            d.later("$11"),
             job_columns(d),
             now = d.now(),
         );
         let spec = to_json(&job.spec)?;
+        let needs_gpu = job.spec.resources.gpu == GpuUse::Require;
+        // A GPU job waits for a GPU worker at most its timeout.
+        let wait = job.spec.timeout_s.map(|t| millis(Duration::from_secs(t)));
         let max_attempts = i32::try_from(job.spec.max_attempts).unwrap_or(i32::MAX);
         let timeout = job
             .spec
@@ -67,6 +74,8 @@ impl JobStore for SqlStore {
             .bind(timeout)
             .bind(&key)
             .bind(&hash)
+            .bind(needs_gpu)
+            .bind(wait)
             .fetch_optional(c)
             .await)?;
         if row.is_some() {
@@ -169,14 +178,20 @@ impl JobStore for SqlStore {
         }
     }
 
-    async fn claim(&self, worker: &str, ttl: Duration) -> Result<Option<Claimed>, StoreError> {
+    async fn claim(
+        &self,
+        worker: &str,
+        ttl: Duration,
+        has_gpu: bool,
+    ) -> Result<Option<Claimed>, StoreError> {
         let d = self.pool.dialect();
         let lease_id = Uuid::new_v4();
         let sql = format!(
             "UPDATE job SET state = {running}, attempts = attempts + 1, lease_id = {}, \
              lease_expires_at = {}, worker_id = $3, started_at = COALESCE(started_at, {now}) \
              WHERE state = {queued} AND id = (SELECT id FROM job WHERE state = {queued} \
-             AND run_after <= {now} ORDER BY priority DESC, id LIMIT 1{}) RETURNING {}",
+             AND run_after <= {now} AND ($4 OR NOT needs_gpu) \
+             ORDER BY priority DESC, (needs_gpu AND $4) DESC, id LIMIT 1{}) RETURNING {}",
             d.uuid("$1"),
             d.later("$2"),
             d.skip_locked(),
@@ -190,6 +205,7 @@ impl JobStore for SqlStore {
             .bind(lease_id.to_string())
             .bind(millis(ttl))
             .bind(worker)
+            .bind(has_gpu)
             .fetch_optional(c)
             .await)?;
         let Some(row) = row else { return Ok(None) };
@@ -407,6 +423,34 @@ impl JobStore for SqlStore {
         }
         tx.commit().await?;
         Ok(ended.len() as u64)
+    }
+
+    /// Fails queued GPU jobs that no GPU worker claimed within their `timeout_s`.
+    async fn fail_unclaimed_gpu_jobs(&self) -> Result<u64, StoreError> {
+        let d = self.pool.dialect();
+        let sql = format!(
+            "UPDATE job SET state = {}, error = {}, finished_at = {now} \
+             WHERE state = {} AND wait_until < {now} RETURNING {}",
+            lit(FAILED),
+            d.jsonb("$1"),
+            lit(QUEUED),
+            d.text("id"),
+            now = d.now(),
+        );
+        let error = to_json(&JobError::new(
+            ErrorCode::Timeout,
+            "no worker with a GPU claimed this job within its timeout_s (resources.gpu is true)",
+        ))?;
+        let mut tx = self.pool.begin().await?;
+        let failed: Vec<(String,)> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(&error)
+            .fetch_all(c)
+            .await)?;
+        for (id,) in &failed {
+            outbox::enqueue(&mut tx, uuid(id)?, EventType::JobFailed).await?;
+        }
+        tx.commit().await?;
+        Ok(failed.len() as u64)
     }
 
     async fn delete(&self, tenant: &str, id: Uuid) -> Result<Option<Job>, StoreError> {

@@ -203,8 +203,15 @@ pub trait JobStore: Send + Sync {
     async fn attempts(&self, job: Uuid) -> Result<Vec<Attempt>, StoreError>;
     async fn list(&self, tenant: &str, filter: &ListFilter) -> Result<Vec<Job>, StoreError>;
     async fn cancel(&self, tenant: &str, id: Uuid) -> Result<Cancelled, StoreError>;
-    /// Takes the next runnable job (highest priority, oldest first) with a new lease.
-    async fn claim(&self, worker: &str, ttl: Duration) -> Result<Option<Claimed>, StoreError>;
+    /// Takes the next runnable job (highest priority, oldest first) with a new lease; jobs
+    /// that need a GPU only when the worker `has_gpu`, and then before others of the same
+    /// priority (nobody else can run them).
+    async fn claim(
+        &self,
+        worker: &str,
+        ttl: Duration,
+        has_gpu: bool,
+    ) -> Result<Option<Claimed>, StoreError>;
     /// Renews the lease and records progress; `false` when the lease is no longer held (the
     /// job was cancelled or reclaimed).
     async fn heartbeat(
@@ -226,6 +233,9 @@ pub trait JobStore: Send + Sync {
     /// Sends running jobs whose lease lapsed back to the queue (or fails them when out of
     /// attempts); returns how many.
     async fn requeue_expired(&self) -> Result<u64, StoreError>;
+    /// Fails queued jobs that need a GPU and that no GPU worker claimed within their
+    /// `timeout_s`; returns how many.
+    async fn fail_unclaimed_gpu_jobs(&self) -> Result<u64, StoreError>;
     /// How many jobs are in each state (for the metrics; cheap: one `GROUP BY`).
     async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
     /// Removes an ended job of `tenant` (its attempts and deliveries go with it); the row as

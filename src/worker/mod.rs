@@ -153,7 +153,10 @@ impl Worker {
     async fn slot(self: Arc<Self>, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
             let asked = std::time::Instant::now();
-            let claimed = self.store.claim(&self.id, self.config.lease_ttl).await;
+            let claimed = self
+                .store
+                .claim(&self.id, self.config.lease_ttl, self.engine.has_gpu())
+                .await;
             self.metrics
                 .claim_seconds
                 .observe(asked.elapsed().as_secs_f64());
@@ -191,6 +194,11 @@ impl Worker {
                     self.wake.notify_one();
                 }
                 Err(error) => tracing::warn!(%error, "cannot requeue lapsed jobs"),
+            }
+            match self.store.fail_unclaimed_gpu_jobs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(jobs = n, "failed GPU jobs no GPU worker claimed in time"),
+                Err(error) => tracing::warn!(%error, "cannot fail GPU jobs that waited too long"),
             }
         }
     }
@@ -263,7 +271,7 @@ impl Worker {
             capabilities: Capabilities {
                 cores: crate::config::cores(),
                 memory_limit: self.engine.memory_limit(),
-                gpus: Vec::new(),
+                gpus: self.engine.devices(),
             },
             current_jobs,
             load: WorkerLoad {

@@ -99,8 +99,18 @@ impl TestApp {
     /// Starts a `rusk worker` on the same job store, data root and results, stopped with the
     /// app or by cancelling the returned token.
     pub async fn start_worker(&self) -> CancellationToken {
+        self.start_worker_with(|_| {}).await
+    }
+
+    /// Starts a `rusk worker` as `start_worker` does, with settings changed by `configure`.
+    pub async fn start_worker_with(
+        &self,
+        configure: impl FnOnce(&mut Settings),
+    ) -> CancellationToken {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
         let stop = self.shutdown.child_token();
-        let running = app::start(&self.settings, Role::Worker, stop.clone())
+        let running = app::start(&settings, Role::Worker, stop.clone())
             .await
             .expect("the worker starts");
         tokio::spawn(running.wait());

@@ -9,6 +9,7 @@ mod destinations;
 mod explore;
 mod faults;
 mod formats;
+mod gpu;
 mod helpers;
 mod hostile;
 mod layering;

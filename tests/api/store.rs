@@ -32,7 +32,7 @@ async fn leases_are_fenced(backend: Backend) {
     };
 
     let first = store
-        .claim("w1", Duration::from_millis(50))
+        .claim("w1", Duration::from_millis(50), false)
         .await
         .unwrap()
         .unwrap();
@@ -40,7 +40,7 @@ async fn leases_are_fenced(backend: Backend) {
     assert_eq!(first.lease.attempt, 1);
     assert!(
         store
-            .claim("w2", Duration::from_secs(30))
+            .claim("w2", Duration::from_secs(30), false)
             .await
             .unwrap()
             .is_none(),
@@ -65,7 +65,7 @@ async fn leases_are_fenced(backend: Backend) {
     );
 
     let second = store
-        .claim("w2", Duration::from_secs(30))
+        .claim("w2", Duration::from_secs(30), false)
         .await
         .unwrap()
         .unwrap();
@@ -123,7 +123,7 @@ async fn retries_requeue_until_attempts_run_out(backend: Backend) {
         .await
         .unwrap();
     let claimed = store
-        .claim("w1", Duration::from_secs(30))
+        .claim("w1", Duration::from_secs(30), false)
         .await
         .unwrap()
         .unwrap();
@@ -143,7 +143,7 @@ async fn retries_requeue_until_attempts_run_out(backend: Backend) {
     assert_eq!(job.state, JobState::Queued);
     assert!(
         store
-            .claim("w1", Duration::from_secs(30))
+            .claim("w1", Duration::from_secs(30), false)
             .await
             .unwrap()
             .is_none(),

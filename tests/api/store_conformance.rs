@@ -30,6 +30,7 @@ on_both_backends!(
     keys_tenants_and_secrets,
     workers_report_and_leave,
     task_spans_are_upserted_paged_and_deleted_with_the_job,
+    gpu_jobs_go_to_gpu_workers_only,
 );
 
 async fn open(
@@ -94,7 +95,7 @@ fn result(bytes: u64) -> StoredResult {
 /// Claims the next job and ends it as `outcome`.
 async fn run(store: &dyn Store, outcome: Outcome) -> Uuid {
     let claimed = store
-        .claim("w", Duration::from_secs(30))
+        .claim("w", Duration::from_secs(30), false)
         .await
         .unwrap()
         .unwrap();
@@ -205,7 +206,7 @@ async fn reading_paging_and_cancelling(backend: Backend) {
     assert_eq!(cancelled.len(), 1);
     // The cancelled job is never claimed: the oldest queued one is.
     let claimed = store
-        .claim("w", Duration::from_secs(30))
+        .claim("w", Duration::from_secs(30), false)
         .await
         .unwrap()
         .unwrap();
@@ -364,7 +365,7 @@ async fn models_are_recorded_listed_and_deleted(backend: Backend) {
     created(store, "a", spec("")).await;
     let trained = model("model_0001", "a", Uuid::nil());
     let claimed = store
-        .claim("w", Duration::from_secs(30))
+        .claim("w", Duration::from_secs(30), false)
         .await
         .unwrap()
         .unwrap();
@@ -592,5 +593,52 @@ async fn task_spans_are_upserted_paged_and_deleted_with_the_job(backend: Backend
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn gpu_jobs_go_to_gpu_workers_only(backend: Backend) {
+    let (store, _dir, _db) = open(backend).await;
+    let store = store.as_ref();
+    let ttl = Duration::from_secs(30);
+    let gpu = created(store, "a", spec(r#", "resources": {"gpu": true}"#)).await;
+    let prefer = created(store, "a", spec(r#", "resources": {"gpu": "prefer"}"#)).await;
+    let cpu = created(store, "a", spec("")).await;
+    // A CPU worker passes over the GPU job and takes the others, oldest first.
+    let first = store.claim("cpu", ttl, false).await.unwrap().unwrap();
+    assert_eq!(first.job.id, prefer);
+    let second = store.claim("cpu", ttl, false).await.unwrap().unwrap();
+    assert_eq!(second.job.id, cpu);
+    assert!(store.claim("cpu", ttl, false).await.unwrap().is_none());
+    // A GPU worker takes it, and takes GPU jobs before older ones of the same priority.
+    let later_cpu = created(store, "a", spec("")).await;
+    let claimed = store.claim("gpu", ttl, true).await.unwrap().unwrap();
+    assert_eq!(claimed.job.id, gpu);
+    assert_eq!(claimed.job.spec.resources.gpu, rusk::spec::GpuUse::Require);
+    let next = store.claim("gpu", ttl, true).await.unwrap().unwrap();
+    assert_eq!(next.job.id, later_cpu);
+
+    // A GPU job nobody claims fails once it has waited its timeout_s; one without a timeout,
+    // and a claimed one, wait on.
+    let waits = created(store, "a", spec(r#", "resources": {"gpu": true}"#)).await;
+    let times_out = created(
+        store,
+        "a",
+        spec(r#", "resources": {"gpu": true}, "timeout_s": 1"#),
+    )
+    .await;
+    assert_eq!(store.fail_unclaimed_gpu_jobs().await.unwrap(), 0);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(store.fail_unclaimed_gpu_jobs().await.unwrap(), 1);
+    let failed = store.get(None, times_out).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(failed.error.unwrap().code, rusk::domain::ErrorCode::Timeout);
+    assert!(failed.finished_at.is_some());
+    assert_eq!(
+        store.get(None, waits).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    assert_eq!(
+        store.get(None, gpu).await.unwrap().unwrap().state,
+        JobState::Running
     );
 }

@@ -117,6 +117,10 @@ so names of one release stay distinct. (dict "ctx" $ "suffix" "api")
 {{- include "rusk.suffixedName" (dict "ctx" .ctx "suffix" (printf "worker-%s" .pool)) }}
 {{- end }}
 
+{{- define "rusk.gpuWorkerName" -}}
+{{- include "rusk.suffixedName" (dict "ctx" . "suffix" "gpu-worker") }}
+{{- end }}
+
 {{- define "rusk.workerMetricsName" -}}
 {{- include "rusk.suffixedName" (dict "ctx" . "suffix" "worker-metrics") }}
 {{- end }}
@@ -317,6 +321,9 @@ Refuse values that would deploy pods unable to share jobs or results.
 {{- fail (printf "rusk: two worker pools are named %q" .name) }}
 {{- end }}
 {{- $_ := set $seen .name true }}
+{{- end }}
+{{- if and .Values.gpuWorkers.enabled (hasKey $seen "gpu-worker") }}
+{{- fail "rusk: gpuWorkers.enabled renders the pool gpu-worker: rename the worker pool named gpu-worker (their pods would share labels)" }}
 {{- end }}
 {{- $sm := .Values.metrics.serviceMonitor }}
 {{- if and $sm.enabled (not .Values.metrics.apiListener) (not .Values.existingSecret) (not .Values.secret.metricsToken) }}

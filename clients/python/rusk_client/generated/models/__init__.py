@@ -14,6 +14,7 @@ from .delivery import Delivery
 from .delivery_attempt import DeliveryAttempt
 from .delivery_page import DeliveryPage
 from .delivery_state import DeliveryState
+from .device_kind import DeviceKind
 from .drop_how import DropHow
 from .engine_kind import EngineKind
 from .error_body import ErrorBody
@@ -27,6 +28,7 @@ from .file_compression import FileCompression
 from .file_view import FileView
 from .format_ import Format
 from .get_result_format import GetResultFormat
+from .gpu_device import GpuDevice
 from .health import Health
 from .how import How
 from .inspect_request import InspectRequest
@@ -59,6 +61,8 @@ from .prefix_type_1 import PrefixType1
 from .preprocess import Preprocess
 from .progress import Progress
 from .rank_method import RankMethod
+from .resources import Resources
+from .resources_gpu_type_1 import ResourcesGpuType1
 from .result_view import ResultView
 from .scoring import Scoring
 from .snapshot import Snapshot
@@ -151,6 +155,7 @@ from .task_graph import TaskGraph
 from .task_node import TaskNode
 from .task_page import TaskPage
 from .task_span import TaskSpan
+from .waiting import Waiting
 from .webhook import Webhook
 from .worker_info import WorkerInfo
 from .worker_list import WorkerList
@@ -172,6 +177,7 @@ __all__ = (
     "DeliveryAttempt",
     "DeliveryPage",
     "DeliveryState",
+    "DeviceKind",
     "DropHow",
     "DType",
     "EngineKind",
@@ -186,6 +192,7 @@ __all__ = (
     "FileView",
     "Format",
     "GetResultFormat",
+    "GpuDevice",
     "Health",
     "How",
     "InspectRequest",
@@ -218,6 +225,8 @@ __all__ = (
     "Preprocess",
     "Progress",
     "RankMethod",
+    "Resources",
+    "ResourcesGpuType1",
     "ResultView",
     "Scoring",
     "Snapshot",
@@ -310,6 +319,7 @@ __all__ = (
     "TaskNode",
     "TaskPage",
     "TaskSpan",
+    "Waiting",
     "Webhook",
     "WorkerInfo",
     "WorkerList",

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..models.job_spec_sources import JobSpecSources
     from ..models.ml_spec import MlSpec
     from ..models.output import Output
+    from ..models.resources import Resources
     from ..models.step_assign import StepAssign
     from ..models.step_astype import StepAstype
     from ..models.step_concat import StepConcat
@@ -88,6 +89,7 @@ class JobSpec:
         ml (MlSpec | None | Unset):
         webhook (None | Unset | Webhook):
         engine (EngineKind | None | Unset):
+        resources (Resources | Unset): What the job needs of the worker that claims it.
     """
 
     sources: JobSpecSources
@@ -146,6 +148,7 @@ class JobSpec:
     ml: MlSpec | None | Unset = UNSET
     webhook: None | Unset | Webhook = UNSET
     engine: EngineKind | None | Unset = UNSET
+    resources: Resources | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.ml_spec import MlSpec  # noqa: PLC0415
@@ -344,6 +347,10 @@ class JobSpec:
         else:
             engine = self.engine
 
+        resources: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.resources, Unset):
+            resources = self.resources.to_dict()
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -377,6 +384,8 @@ class JobSpec:
             field_dict["webhook"] = webhook
         if engine is not UNSET:
             field_dict["engine"] = engine
+        if resources is not UNSET:
+            field_dict["resources"] = resources
 
         return field_dict
 
@@ -385,6 +394,7 @@ class JobSpec:
         from ..models.job_spec_sources import JobSpecSources  # noqa: PLC0415
         from ..models.ml_spec import MlSpec  # noqa: PLC0415
         from ..models.output import Output  # noqa: PLC0415
+        from ..models.resources import Resources  # noqa: PLC0415
         from ..models.step_assign import StepAssign  # noqa: PLC0415
         from ..models.step_astype import StepAstype  # noqa: PLC0415
         from ..models.step_concat import StepConcat  # noqa: PLC0415
@@ -988,6 +998,13 @@ class JobSpec:
 
         engine = _parse_engine(d.pop("engine", UNSET))
 
+        _resources = d.pop("resources", UNSET)
+        resources: Resources | Unset
+        if isinstance(_resources, Unset):
+            resources = UNSET
+        else:
+            resources = Resources.from_dict(_resources)
+
         job_spec = cls(
             sources=sources,
             name=name,
@@ -1003,6 +1020,7 @@ class JobSpec:
             ml=ml,
             webhook=webhook,
             engine=engine,
+            resources=resources,
         )
 
         return job_spec

@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.job_state import JobState
+from ..models.waiting import Waiting
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class JobView:
         error (JobError | None | Unset):
         attempt_log (list[Attempt] | None | Unset): Every attempt: worker, start, end, outcome, error. Only on `GET
             /v1/jobs/{id}`.
+        waiting_for (None | Unset | Waiting):
         result (None | ResultView | Unset):
     """
 
@@ -61,6 +63,7 @@ class JobView:
     progress: None | Progress | Unset = UNSET
     error: JobError | None | Unset = UNSET
     attempt_log: list[Attempt] | None | Unset = UNSET
+    waiting_for: None | Unset | Waiting = UNSET
     result: None | ResultView | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -133,6 +136,14 @@ class JobView:
         else:
             attempt_log = self.attempt_log
 
+        waiting_for: None | str | Unset
+        if isinstance(self.waiting_for, Unset):
+            waiting_for = UNSET
+        elif isinstance(self.waiting_for, Waiting):
+            waiting_for = self.waiting_for.value
+        else:
+            waiting_for = self.waiting_for
+
         result: dict[str, Any] | None | Unset
         if isinstance(self.result, Unset):
             result = UNSET
@@ -166,6 +177,8 @@ class JobView:
             field_dict["error"] = error
         if attempt_log is not UNSET:
             field_dict["attempt_log"] = attempt_log
+        if waiting_for is not UNSET:
+            field_dict["waiting_for"] = waiting_for
         if result is not UNSET:
             field_dict["result"] = result
 
@@ -293,6 +306,23 @@ class JobView:
 
         attempt_log = _parse_attempt_log(d.pop("attempt_log", UNSET))
 
+        def _parse_waiting_for(data: object) -> None | Unset | Waiting:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                waiting_for_type_0 = Waiting(data)
+
+                return waiting_for_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Waiting, data)
+
+        waiting_for = _parse_waiting_for(d.pop("waiting_for", UNSET))
+
         def _parse_result(data: object) -> None | ResultView | Unset:
             if data is None:
                 return data
@@ -324,6 +354,7 @@ class JobView:
             progress=progress,
             error=error,
             attempt_log=attempt_log,
+            waiting_for=waiting_for,
             result=result,
         )
 
