@@ -460,7 +460,7 @@ fn kmeans_run(
     // The same start on both: the first k points.
     let init = points[..(k * dims).min(points.len())].to_vec();
     let start = Instant::now();
-    let cpu = gpu::reference::kmeans(&points, dims, &init, args.kmeans_iter);
+    let cpu = gpu::reference::kmeans(&points, dims, &init, args.kmeans_iter)?;
     let cpu_s = start.elapsed().as_secs_f64();
     let gpu = match device {
         Some(device) => {

@@ -6,21 +6,25 @@
 //! aggregation's state (the same schema), so the final aggregation after it is unchanged.
 //! A chunk the device cannot take (nulls, keys too wide for a 63-bit group code, a driver
 //! error such as running out of memory) runs through DataFusion's own partial aggregation
-//! instead: the answer never depends on where a chunk ran.
+//! instead: the answer does not depend on where a chunk ran (except, for float sums and means,
+//! in the last bits: the device adds in whatever order its atomics land).
 
 use std::fmt;
 use std::sync::Arc;
 
+use arrow::array::AsArray;
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, UInt64Array};
-use arrow::compute::{cast, concat_batches};
+use arrow::compute::{cast, concat_batches, take};
 use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::InputOrderMode;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::metrics::{
     BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
@@ -102,19 +106,38 @@ struct Aggregation {
 }
 
 impl Aggregation {
+    /// Value columns sent to the device (a count reads none).
+    fn values(&self) -> usize {
+        self.functions
+            .iter()
+            .filter(|f| **f != Function::Count)
+            .count()
+    }
+
+    /// States the device computes (a mean is a count and a sum).
+    fn device_states(&self) -> usize {
+        self.functions
+            .iter()
+            .map(|f| if *f == Function::Avg { 2 } else { 1 })
+            .sum()
+    }
+
     /// `None` where the device does not cover the aggregation (it then stays on the CPU).
     fn of(aggregate: &AggregateExec) -> Option<Aggregation> {
         let group_by = aggregate.group_expr();
         let input = aggregate.input().schema();
+        // A sorted input lets the CPU's aggregation stream its groups in key order, and the
+        // plan above may rely on that order; the device's groups come in no order.
         let covered = *aggregate.mode() == AggregateMode::Partial
+            && *aggregate.input_order_mode() == InputOrderMode::Linear
             && !group_by.expr().is_empty()
             && group_by.is_single()
             && aggregate.limit_options().is_none()
             && aggregate.filter_expr().iter().all(Option::is_none)
-            && group_by
-                .expr()
-                .iter()
-                .all(|(key, _)| key.data_type(&input).is_ok_and(|t| is_key_type(&t)));
+            && group_by.expr().iter().all(|(key, _)| {
+                key.data_type(&input)
+                    .is_ok_and(|t| is_key_type(&t) || is_string(&t))
+            });
         if !covered {
             return None;
         }
@@ -156,6 +179,15 @@ fn is_key_type(t: &DataType) -> bool {
     )
 }
 
+/// Strings group by dictionary codes: a dictionary column's own, or codes given on the host.
+fn is_string(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(key, value) => key.is_integer() && is_string(value),
+        _ => false,
+    }
+}
+
 fn is_number(t: &DataType) -> bool {
     is_key_type(t) || matches!(t, DataType::Float32 | DataType::Float64)
 }
@@ -177,13 +209,20 @@ impl GpuAggregateExec {
         self.device.info().to_string()
     }
 
-    /// Rows a chunk may have so that its columns, codes, slots, hash table and states fit in
-    /// the device's memory limit.
+    /// Rows a chunk may have so that every partition's chunk at once fits in the device's
+    /// memory limit: the columns (8 bytes a key and a value), codes and slots (12), and a hash
+    /// table, counts and compacted slots (up to 4 entries a row: 80) and 32 bytes a state.
     fn chunk_rows(&self) -> usize {
         let keys = self.inner.group_expr().expr().len();
-        let aggregates = self.how.functions.len();
-        let per_row = 8 * (keys + aggregates) + 8 + 4 + 2 * 8 * (2 + aggregates);
-        let rows = self.device.memory_limit() as usize / per_row;
+        let values = self.how.values();
+        let states = self.how.device_states();
+        let per_row = 8 * (keys + values) + 12 + 80 + 32 * states;
+        let partitions = self
+            .properties()
+            .output_partitioning()
+            .partition_count()
+            .max(1);
+        let rows = self.device.memory_limit() as usize / partitions / per_row;
         rows.clamp(1, MAX_CHUNK_ROWS)
     }
 }
@@ -268,6 +307,8 @@ impl ExecutionPlan for GpuAggregateExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let input = self.inner.input().execute(partition, context.clone())?;
+        let reservation = MemoryConsumer::new(format!("GpuAggregateExec[{partition}]"))
+            .register(context.memory_pool());
         let chunk = Chunk {
             inner: self.inner.clone(),
             how: self.how.clone(),
@@ -284,6 +325,7 @@ impl ExecutionPlan for GpuAggregateExec {
             rows,
             leftover: None,
             ended: false,
+            reservation,
         };
         let output =
             futures::stream::unfold((gathering, chunk), |(mut gathering, chunk)| async move {
@@ -306,18 +348,23 @@ impl ExecutionPlan for GpuAggregateExec {
     }
 }
 
-/// A partition's input cut into chunks of `rows` rows (the last may have fewer).
+/// A partition's input cut into chunks of `rows` rows (the last may have fewer), or fewer
+/// where the host's memory pool cannot hold more: a chunk is held three times over (its
+/// batches, their concatenation, the widened columns).
 struct Gathering {
     input: SendableRecordBatchStream,
     rows: usize,
     /// What the last batch had beyond the previous chunk.
     leftover: Option<RecordBatch>,
     ended: bool,
+    reservation: MemoryReservation,
 }
 
 impl Gathering {
     /// The next chunk's batches; none at the end of the input.
     async fn next_chunk(&mut self) -> Result<Vec<RecordBatch>> {
+        // The previous chunk has been aggregated and its memory let go.
+        self.reservation.free();
         let mut batches = Vec::new();
         let mut gathered = 0;
         while gathered < self.rows {
@@ -332,6 +379,15 @@ impl Gathering {
                     }
                 },
             };
+            let bytes = 3 * batch.get_array_memory_size();
+            if self.reservation.try_grow(bytes).is_err() {
+                if gathered > 0 {
+                    self.leftover = Some(batch);
+                    break;
+                }
+                // A chunk has at least one batch, as the CPU's aggregation would hold it.
+                self.reservation.grow(bytes);
+            }
             let take = batch.num_rows().min(self.rows - gathered);
             if take < batch.num_rows() {
                 self.leftover = Some(batch.slice(take, batch.num_rows() - take));
@@ -363,7 +419,12 @@ impl Chunk {
         }
         let on_device = {
             let _timer = self.baseline.elapsed_compute().timer();
-            self.on_device(&batch)
+            // The device call blocks (copies, kernels, synchronisation): off the async threads.
+            let (inner, how, device) = (self.inner.clone(), self.how.clone(), self.device.clone());
+            let chunk = batch.clone();
+            tokio::task::spawn_blocking(move || on_device(&inner, &how, device.as_ref(), &chunk))
+                .await
+                .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?
         };
         let out = match on_device {
             Ok(Some(out)) => {
@@ -393,31 +454,86 @@ impl Chunk {
         let batches = collect(plan, self.context.clone()).await?;
         Ok(concat_batches(&self.inner.schema(), &batches)?)
     }
+}
 
-    /// The chunk's partial aggregates from the device; `None` where it cannot take them.
-    fn on_device(&self, batch: &RecordBatch) -> Result<Option<RecordBatch>, gpu::GpuError> {
-        let Some(columns) = Columns::of(&self.inner, batch).map_err(unsupported)? else {
-            return Ok(None);
-        };
-        let Some(input) = columns.input(&self.how) else {
-            return Ok(None);
-        };
-        let groups = self.device.group_aggregate(&input)?;
-        columns
-            .output(&self.inner.schema(), &self.how, &input, groups)
-            .map(Some)
-            .map_err(unsupported)
-    }
+/// The chunk's partial aggregates from the device; `None` where it cannot take them.
+fn on_device(
+    inner: &AggregateExec,
+    how: &Aggregation,
+    device: &dyn Accelerator,
+    batch: &RecordBatch,
+) -> Result<Option<RecordBatch>, gpu::GpuError> {
+    let Some(columns) = Columns::of(inner, how, batch).map_err(unsupported)? else {
+        return Ok(None);
+    };
+    let Some(input) = columns.input(how) else {
+        return Ok(None);
+    };
+    let groups = device.group_aggregate(&input)?;
+    columns
+        .output(&inner.schema(), how, &input, groups)
+        .map(Some)
+        .map_err(unsupported)
 }
 
 fn unsupported(error: DataFusionError) -> gpu::GpuError {
     gpu::GpuError::Unsupported(error.to_string())
 }
 
-/// A chunk's key and argument columns, widened for the device.
+/// A chunk's key and argument columns, widened for the device (`None`: a count's, which
+/// the device does not read).
 struct Columns {
-    keys: Vec<(Vec<i64>, DataType)>,
-    arguments: Vec<Argument>,
+    keys: Vec<Key>,
+    arguments: Vec<Option<Argument>>,
+}
+
+/// A key column as integers, and what turns them back into the column.
+struct Key {
+    codes: Vec<i64>,
+    data_type: DataType,
+    /// For strings: the values the codes index.
+    dictionary: Option<ArrayRef>,
+}
+
+impl Key {
+    fn of(array: &ArrayRef) -> Result<Key> {
+        let data_type = array.data_type().clone();
+        if !is_string(&data_type) {
+            return Ok(Key {
+                codes: widen_ints(array)?,
+                data_type,
+                dictionary: None,
+            });
+        }
+        // A dictionary column's codes are its keys. Equal strings may have two codes (a
+        // chunk's batches may bring dictionaries of their own): then one group becomes two
+        // partial rows, which the final aggregation merges by value.
+        let encoded;
+        let dictionary = match array.as_any_dictionary_opt() {
+            Some(dictionary) => dictionary,
+            None => {
+                let strings = cast(array, &DataType::Utf8)?;
+                let as_dictionary =
+                    DataType::Dictionary(Box::new(DataType::Int64), Box::new(DataType::Utf8));
+                encoded = cast(&strings, &as_dictionary)?;
+                encoded.as_any_dictionary()
+            }
+        };
+        Ok(Key {
+            codes: widen_ints(dictionary.keys())?,
+            data_type,
+            dictionary: Some(dictionary.values().clone()),
+        })
+    }
+
+    /// The column for the groups' codes.
+    fn decode(&self, codes: Int64Array) -> Result<ArrayRef> {
+        let column: ArrayRef = match &self.dictionary {
+            None => Arc::new(codes),
+            Some(values) => take(values.as_ref(), &codes, None)?,
+        };
+        Ok(cast(&column, &self.data_type)?)
+    }
 }
 
 enum Argument {
@@ -427,26 +543,33 @@ enum Argument {
 
 impl Columns {
     /// `None` where a key or an argument has nulls (the CPU counts and skips them).
-    fn of(aggregate: &AggregateExec, batch: &RecordBatch) -> Result<Option<Columns>> {
+    fn of(
+        aggregate: &AggregateExec,
+        how: &Aggregation,
+        batch: &RecordBatch,
+    ) -> Result<Option<Columns>> {
         let rows = batch.num_rows();
         let evaluate = |e: &Arc<dyn PhysicalExpr>| e.evaluate(batch)?.into_array(rows);
         let mut keys = Vec::new();
         for (expr, _) in aggregate.group_expr().expr() {
             let array = evaluate(expr)?;
-            if array.null_count() > 0 {
+            if array.logical_null_count() > 0 {
                 return Ok(None);
             }
-            keys.push((widen_ints(&array)?, array.data_type().clone()));
+            keys.push(Key::of(&array)?);
         }
         let mut arguments = Vec::new();
-        for a in aggregate.aggr_expr() {
+        for (a, function) in aggregate.aggr_expr().iter().zip(&how.functions) {
             let array = evaluate(&a.expressions()[0])?;
-            if array.null_count() > 0 {
+            if array.logical_null_count() > 0 {
                 return Ok(None);
             }
-            arguments.push(match array.data_type() {
-                DataType::Float32 | DataType::Float64 => Argument::F64(widen_floats(&array)?),
-                _ => Argument::I64(widen_ints(&array)?),
+            arguments.push(match (function, array.data_type()) {
+                (Function::Count, _) => None,
+                (_, DataType::Float32 | DataType::Float64) => {
+                    Some(Argument::F64(widen_floats(&array)?))
+                }
+                _ => Some(Argument::I64(widen_ints(&array)?)),
             });
         }
         Ok(Some(Columns { keys, arguments }))
@@ -457,7 +580,7 @@ impl Columns {
     fn input(&self, how: &Aggregation) -> Option<GroupInput<'_>> {
         let mut shift = 0u32;
         let mut keys = Vec::new();
-        for (values, _) in &self.keys {
+        for Key { codes: values, .. } in &self.keys {
             let min = values.iter().copied().min().unwrap_or(0);
             let max = values.iter().copied().max().unwrap_or(0);
             let span = u64::try_from(i128::from(max) - i128::from(min)).ok()?;
@@ -467,16 +590,15 @@ impl Columns {
                 return None;
             }
         }
-        let values: Vec<Values<'_>> = self
-            .arguments
-            .iter()
-            .map(|a| match a {
-                Argument::I64(v) => Values::I64(v),
-                Argument::F64(v) => Values::F64(v),
-            })
-            .collect();
+        let mut values: Vec<Values<'_>> = Vec::new();
         let mut aggregates = Vec::new();
-        for (column, function) in how.functions.iter().enumerate() {
+        for (argument, function) in self.arguments.iter().zip(&how.functions) {
+            let column = values.len();
+            match argument {
+                Some(Argument::I64(v)) => values.push(Values::I64(v)),
+                Some(Argument::F64(v)) => values.push(Values::F64(v)),
+                None => {}
+            }
             let reduce = |reduce| gpu::Aggregate { reduce, column };
             match function {
                 Function::Count => aggregates.push(reduce(Reduce::Count)),
@@ -490,7 +612,7 @@ impl Columns {
             }
         }
         Some(GroupInput {
-            rows: self.keys.first().map_or(0, |(k, _)| k.len()),
+            rows: self.keys.first().map_or(0, |k| k.codes.len()),
             keys,
             code_bits: shift,
             values,
@@ -508,7 +630,7 @@ impl Columns {
         groups: gpu::Groups,
     ) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = Vec::new();
-        for (i, (key, (_, data_type))) in input.keys.iter().zip(&self.keys).enumerate() {
+        for (i, (key, column)) in input.keys.iter().zip(&self.keys).enumerate() {
             let next_shift = input.keys.get(i + 1).map_or(input.code_bits, |k| k.shift);
             let mask = (1u64 << (next_shift - key.shift)) - 1;
             let values: Int64Array = groups
@@ -516,7 +638,7 @@ impl Columns {
                 .iter()
                 .map(|code| key.min.wrapping_add(((code >> key.shift) & mask) as i64))
                 .collect();
-            columns.push(cast(&values, data_type)?);
+            columns.push(column.decode(values)?);
         }
         let mut states = groups.states.into_iter();
         for function in &how.functions {
@@ -546,7 +668,7 @@ impl Columns {
     }
 }
 
-fn widen_ints(array: &ArrayRef) -> Result<Vec<i64>> {
+fn widen_ints(array: &dyn Array) -> Result<Vec<i64>> {
     let wide = cast(array, &DataType::Int64)?;
     let wide = wide
         .as_any()
@@ -555,7 +677,7 @@ fn widen_ints(array: &ArrayRef) -> Result<Vec<i64>> {
     Ok(wide.values().to_vec())
 }
 
-fn widen_floats(array: &ArrayRef) -> Result<Vec<f64>> {
+fn widen_floats(array: &dyn Array) -> Result<Vec<f64>> {
     let wide = cast(array, &DataType::Float64)?;
     let wide = wide
         .as_any()
@@ -604,20 +726,50 @@ mod tests {
     }
 
     /// The query's plan (with a device: after the rule) and its answer, as text.
+    /// The rows with `s` dictionary-encoded, each 500-row batch with a dictionary of its own
+    /// (cast apart: batch 1 starts at row 500, whose `s` is s2, so its codes differ from
+    /// batch 0's).
+    fn dictionary_batches(batch: &RecordBatch) -> Vec<RecordBatch> {
+        let as_dictionary =
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields[4] = Field::new("s", as_dictionary.clone(), false);
+        let schema = Arc::new(Schema::new(fields));
+        (0..4)
+            .map(|i| {
+                let part = batch.slice(i * 500, 500);
+                let mut columns = part.columns().to_vec();
+                columns[4] = cast(&columns[4], &as_dictionary).unwrap();
+                RecordBatch::try_new(schema.clone(), columns).unwrap()
+            })
+            .collect()
+    }
+
+    /// The query's plan (with a device: after the rule) and its answer, as text.
     async fn run(
         sql: &str,
         batch: RecordBatch,
         device: Option<Arc<dyn Accelerator>>,
     ) -> (Arc<dyn ExecutionPlan>, String) {
+        let batches: Vec<RecordBatch> = (0..4).map(|i| batch.slice(i * 500, 500)).collect();
+        run_on(sql, batches, device).await
+    }
+
+    /// As `run`, over these batches: two partitions of two batches.
+    async fn run_on(
+        sql: &str,
+        batches: Vec<RecordBatch>,
+        device: Option<Arc<dyn Accelerator>>,
+    ) -> (Arc<dyn ExecutionPlan>, String) {
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
-        let parts: Vec<Vec<RecordBatch>> = (0..2)
-            .map(|p| {
-                (0..2)
-                    .map(|b| batch.slice((p * 2 + b) * 500, 500))
-                    .collect()
-            })
-            .collect();
-        let table = MemTable::try_new(batch.schema(), parts).unwrap();
+        let schema = batches[0].schema();
+        let parts: Vec<Vec<RecordBatch>> = batches.chunks(2).map(<[RecordBatch]>::to_vec).collect();
+        let table = MemTable::try_new(schema, parts).unwrap();
         ctx.register_table("t", Arc::new(table)).unwrap();
         let mut plan = ctx
             .sql(sql)
@@ -680,6 +832,28 @@ mod tests {
         assert_eq!(rows_where(&plan), (2000, 0));
     }
 
+    const STRINGS: &str = "SELECT s, k1, count(*) AS c, sum(n) AS sn, avg(v) AS av \
+        FROM t GROUP BY s, k1 ORDER BY s, k1";
+
+    #[tokio::test]
+    async fn string_keys_group_by_dictionary_codes() {
+        let (_, expected) = run(STRINGS, rows(false), None).await;
+        let (plan, answer) = run(STRINGS, rows(false), Some(stub(8 << 10))).await;
+        assert!(
+            shown(&plan).contains("GpuAggregateExec"),
+            "{}",
+            shown(&plan)
+        );
+        assert_eq!(answer, expected);
+        assert_eq!(rows_where(&plan), (2000, 0));
+        // Dictionary columns group by their own codes, whatever each batch's dictionary.
+        let batches = dictionary_batches(&rows(false));
+        let (_, expected) = run_on(STRINGS, batches.clone(), None).await;
+        let (plan, answer) = run_on(STRINGS, batches, Some(stub(64 << 10))).await;
+        assert_eq!(answer, expected);
+        assert_eq!(rows_where(&plan), (2000, 0));
+    }
+
     #[tokio::test]
     async fn chunks_with_nulls_run_on_the_cpu_with_the_same_answer() {
         let (_, expected) = run(COVERED, rows(true), None).await;
@@ -690,10 +864,43 @@ mod tests {
         assert!(gpu > 0 && cpu > 0, "gpu {gpu}, cpu {cpu}");
     }
 
+    /// An aggregation over input sorted by its key streams its groups in order, which the plan
+    /// above may rely on: it stays on the CPU.
+    #[tokio::test]
+    async fn an_aggregation_over_sorted_input_stays_on_the_cpu() {
+        let batch = rows(false);
+        let order = arrow::compute::sort_to_indices(batch.column(0), None, None).unwrap();
+        let sorted = arrow::compute::take_record_batch(&batch, &order).unwrap();
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+        let sort = vec![vec![datafusion::prelude::col("k1").sort(true, false)]];
+        let table = MemTable::try_new(sorted.schema(), vec![vec![sorted]])
+            .unwrap()
+            .with_sort_order(sort);
+        ctx.register_table("t", Arc::new(table)).unwrap();
+        let sql = "SELECT k1, sum(n) FROM t GROUP BY k1";
+        let plan = ctx
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let before = shown(&plan);
+        let plan = GpuAggregates::new(stub(1 << 20))
+            .optimize(plan, ctx.state().config_options())
+            .unwrap();
+        assert!(before.contains("ordering_mode=Sorted"), "{before}");
+        assert!(
+            !shown(&plan).contains("GpuAggregateExec"),
+            "{}",
+            shown(&plan)
+        );
+    }
+
     #[tokio::test]
     async fn uncovered_aggregations_stay_on_the_cpu() {
         for sql in [
-            "SELECT s, sum(v) FROM t GROUP BY s ORDER BY s",
+            "SELECT k1, sum(v) FILTER (WHERE n > 0) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT k1, bit_and(n) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT k1, min(v) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT k1, median(v) FROM t GROUP BY k1 ORDER BY k1",

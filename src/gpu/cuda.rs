@@ -1,6 +1,7 @@
 //! The CUDA device: discovery through the driver API, and the kernels launched on it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -19,6 +20,8 @@ use super::{
 const DENSE_BITS: u32 = 20;
 /// Dense tables this small are reduced in each block's shared memory first.
 const SHARED_GROUPS: u64 = 2048;
+/// Blocks of a shared-memory reduction: a few per multiprocessor of a large device.
+const SHARED_BLOCKS: u32 = 1024;
 const EMPTY: u64 = u64::MAX;
 
 impl From<DriverError> for GpuError {
@@ -49,6 +52,8 @@ pub(super) struct CudaAccelerator {
     info: DeviceInfo,
     ctx: Arc<CudaContext>,
     memory_limit: u64,
+    /// Set once the context has failed (see `usable`).
+    broken: AtomicBool,
     /// The kernels, compiled and loaded on first use (NVRTC is only needed then).
     module: OnceLock<Result<Kernels, String>>,
 }
@@ -75,6 +80,7 @@ impl CudaAccelerator {
             memory_limit: memory_limit.unwrap_or(info.free_memory / 2),
             info,
             ctx,
+            broken: AtomicBool::new(false),
             module: OnceLock::new(),
         })
     }
@@ -151,6 +157,71 @@ impl Accelerator for CudaAccelerator {
                 "group codes wider than 63 bits".into(),
             ));
         }
+        let float_extreme = input.aggregates.iter().any(|a| {
+            matches!(a.reduce, Reduce::Min | Reduce::Max)
+                && matches!(input.values.get(a.column), Some(Values::F64(_)))
+        });
+        if float_extreme {
+            return Err(GpuError::Unsupported("min/max of floats".into()));
+        }
+        if input.rows == 0 {
+            let empty = input.aggregates.iter().map(|_| State::Count(Vec::new()));
+            return Ok(Groups {
+                codes: Vec::new(),
+                states: empty.collect(),
+                timings: None,
+            });
+        }
+        self.usable()?;
+        let result = self.group_aggregate_on_device(input);
+        self.note(&result);
+        result
+    }
+
+    fn copy_bandwidth(&self, bytes: usize) -> Result<Option<Bandwidth>, GpuError> {
+        self.usable()?;
+        let result = self.copy_rates(bytes);
+        self.note(&result);
+        result.map(Some)
+    }
+
+    fn kmeans(
+        &self,
+        points: &[f64],
+        dims: usize,
+        init: &[f64],
+        max_iter: usize,
+    ) -> Result<KMeansFit, GpuError> {
+        super::check_kmeans(points, dims, init)?;
+        self.usable()?;
+        let result = self.kmeans_on_device(points, dims, init, max_iter);
+        self.note(&result);
+        result
+    }
+}
+
+impl CudaAccelerator {
+    /// Refuses work once the context has failed: a CUDA error such as an illegal address is
+    /// sticky, and every later call would fail the same way.
+    fn usable(&self) -> Result<(), GpuError> {
+        match self.broken.load(Ordering::Relaxed) {
+            true => Err(GpuError::Driver(
+                "the device failed earlier; not used again".into(),
+            )),
+            false => Ok(()),
+        }
+    }
+
+    /// Marks the device unusable after a driver error other than running out of memory.
+    fn note<T>(&self, result: &Result<T, GpuError>) {
+        if let Err(GpuError::Driver(message)) = result
+            && !message.contains("OUT_OF_MEMORY")
+        {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn group_aggregate_on_device(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError> {
         let stream = self.ctx.new_stream()?;
         let started = Instant::now();
         let keys = input
@@ -191,7 +262,7 @@ impl Accelerator for CudaAccelerator {
         })
     }
 
-    fn copy_bandwidth(&self, bytes: usize) -> Result<Option<Bandwidth>, GpuError> {
+    fn copy_rates(&self, bytes: usize) -> Result<Bandwidth, GpuError> {
         let stream = self.ctx.new_stream()?;
         let mut on_device: CudaSlice<u8> = filled(&stream, bytes)?;
         let pageable = vec![1u8; bytes];
@@ -214,13 +285,13 @@ impl Accelerator for CudaAccelerator {
             }
             Ok(best)
         };
-        Ok(Some(Bandwidth {
+        Ok(Bandwidth {
             pinned_gb_s: rate(time(true)?),
             pageable_gb_s: rate(time(false)?),
-        }))
+        })
     }
 
-    fn kmeans(
+    fn kmeans_on_device(
         &self,
         points: &[f64],
         dims: usize,
@@ -355,7 +426,10 @@ impl CudaAccelerator {
         };
         drop(codes);
         let shared = dense && capacity <= SHARED_GROUPS;
+        // Few blocks, each over many rows: a block adds its whole table to the global one at
+        // its end, so more blocks would mean more global atomics, not fewer.
         let shared_config = LaunchConfig {
+            grid_dim: (rows(n).grid_dim.0.min(SHARED_BLOCKS), 1, 1),
             shared_mem_bytes: (capacity * 8) as u32,
             ..rows(n)
         };

@@ -22,7 +22,7 @@ extern "C" __global__ void fill_f64(double* out, double value, u64 n) {
 extern "C" __global__ void pack_keys(const i64* keys, i64 min, u32 shift, u64* codes,
                                      u32 first, u64 n) {
     ROWS(i, n) {
-        u64 part = ((u64)(keys[i] - min)) << shift;
+        u64 part = ((u64)keys[i] - (u64)min) << shift;
         codes[i] = first ? part : (codes[i] | part);
     }
 }

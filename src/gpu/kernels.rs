@@ -70,7 +70,10 @@ pub fn architecture(major: i32, minor: i32) -> Result<&'static str, GpuError> {
 pub fn for_device(major: i32, minor: i32) -> Result<Ptx, GpuError> {
     let arch = architecture(major, minor)?;
     if compiler_present() {
-        return compile(arch);
+        match compile(arch) {
+            Ok(ptx) => return Ok(ptx),
+            Err(error) => tracing::warn!(%error, "NVRTC failed; using the PTX in the binary"),
+        }
     }
     Ok(Ptx::from_src(EMBEDDED_PTX))
 }
@@ -80,8 +83,11 @@ pub fn compile(arch: &'static str) -> Result<Ptx, GpuError> {
     if !compiler_present() {
         return Err(GpuError::NoCompiler);
     }
+    // No fused multiply-adds: k-means distances then round as the CPU's do, so both assign
+    // the same labels.
     let options = CompileOptions {
         arch: Some(arch),
+        fmad: Some(false),
         name: Some("rusk_kernels.cu".into()),
         ..CompileOptions::default()
     };

@@ -158,7 +158,8 @@ pub trait Accelerator: Send + Sync + fmt::Debug {
     fn copy_bandwidth(&self, _bytes: usize) -> Result<Option<Bandwidth>, GpuError> {
         Ok(None)
     }
-    /// Lloyd's iterations from `init` until no label changes or `max_iter`.
+    /// Lloyd's iterations from `init` until no label changes or `max_iter` (see
+    /// [`check_kmeans`] for what is refused).
     fn kmeans(
         &self,
         points: &[f64],
@@ -192,6 +193,20 @@ impl Devices {
             .max_by_key(|device| device.info().free_memory)
             .cloned()
     }
+}
+
+/// Refuses a k-means the kernels cannot run: no points, no dimensions, no centroids, or an
+/// `init` that is not `k × dims`.
+pub fn check_kmeans(points: &[f64], dims: usize, init: &[f64]) -> Result<(), GpuError> {
+    let shaped = dims > 0 && points.len().is_multiple_of(dims) && init.len().is_multiple_of(dims);
+    if !shaped || points.is_empty() || init.is_empty() || u32::try_from(dims).is_err() {
+        return Err(GpuError::Unsupported(format!(
+            "k-means of {} values in {dims} dimensions from {} initial values",
+            points.len(),
+            init.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Bits needed to tell apart the values `0..=span`.

@@ -94,7 +94,13 @@ fn fold<T: Copy>(
 /// Lloyd's iterations from `init`: the nearest centroid (the first of equals), then each
 /// cluster's mean (an empty cluster keeps its centroid), until no label changes. Labels start
 /// at 0, as on the device, so both run the same iterations.
-pub fn kmeans(points: &[f64], dims: usize, init: &[f64], max_iter: usize) -> KMeansFit {
+pub fn kmeans(
+    points: &[f64],
+    dims: usize,
+    init: &[f64],
+    max_iter: usize,
+) -> Result<KMeansFit, GpuError> {
+    super::check_kmeans(points, dims, init)?;
     let k = init.len() / dims.max(1);
     let n = points.len() / dims.max(1);
     let mut centroids = init.to_vec();
@@ -111,11 +117,11 @@ pub fn kmeans(points: &[f64], dims: usize, init: &[f64], max_iter: usize) -> KMe
             break;
         }
     }
-    KMeansFit {
+    Ok(KMeansFit {
         centroids,
         labels,
         iterations,
-    }
+    })
 }
 
 /// Each point's nearest centroid, the points split over the machine's cores.
@@ -225,7 +231,7 @@ impl Accelerator for CpuStub {
         init: &[f64],
         max_iter: usize,
     ) -> Result<KMeansFit, GpuError> {
-        Ok(kmeans(points, dims, init, max_iter))
+        kmeans(points, dims, init, max_iter)
     }
 }
 
@@ -287,7 +293,9 @@ mod tests {
     #[test]
     fn kmeans_finds_two_clusters() {
         let points = [0.0, 0.0, 0.0, 1.0, 10.0, 10.0, 10.0, 11.0];
-        let fit = kmeans(&points, 2, &[0.0, 0.0, 0.0, 1.0], 50);
+        let fit = kmeans(&points, 2, &[0.0, 0.0, 0.0, 1.0], 50).unwrap();
+        assert!(kmeans(&points, 0, &[], 5).is_err());
+        assert!(kmeans(&[], 2, &[0.0, 0.0], 5).is_err());
         assert_eq!(fit.labels, vec![0, 0, 1, 1]);
         assert_eq!(fit.centroids, vec![0.0, 0.5, 10.0, 10.5]);
     }
