@@ -552,7 +552,7 @@ export interface components {
             total_memory: number;
             /**
              * Format: int64
-             * @description Bytes free when the worker opened the device.
+             * @description Bytes free at the worker's last report.
              */
             free_memory: number;
             /**

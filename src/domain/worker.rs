@@ -30,7 +30,7 @@ pub struct GpuDevice {
     pub name: String,
     /// Bytes of device memory.
     pub total_memory: u64,
-    /// Bytes free when the worker opened the device.
+    /// Bytes free at the worker's last report.
     pub free_memory: u64,
     /// Compute capability, e.g. `9.0`.
     #[schema(example = "9.0")]

@@ -750,17 +750,8 @@ mod tests {
             .collect()
     }
 
-    /// The query's plan (with a device: after the rule) and its answer, as text.
-    async fn run(
-        sql: &str,
-        batch: RecordBatch,
-        device: Option<Arc<dyn Accelerator>>,
-    ) -> (Arc<dyn ExecutionPlan>, String) {
-        let batches: Vec<RecordBatch> = (0..4).map(|i| batch.slice(i * 500, 500)).collect();
-        run_on(sql, batches, device).await
-    }
-
-    /// As `run`, over these batches: two partitions of two batches.
+    /// The query's plan over these batches (two partitions of two batches; with a device:
+    /// after the rule) and its answer, as text.
     async fn run_on(
         sql: &str,
         batches: Vec<RecordBatch>,
@@ -814,22 +805,38 @@ mod tests {
         sum(n) AS sn, avg(v) AS av, avg(n) AS an, min(n) AS mn, max(n) AS mx \
         FROM t GROUP BY k1, k2 ORDER BY k1, k2";
 
-    #[tokio::test]
-    async fn covered_aggregations_run_on_the_device_with_the_cpu_answer() {
-        let (_, expected) = run(COVERED, rows(false), None).await;
-        // A few kB of device memory: chunks of a few rows, many partial rows per group.
-        let (plan, answer) = run(COVERED, rows(false), Some(stub(4 << 10))).await;
+    /// `sql` with the stand-in device of `memory` bytes: the CPU's answer; the plan, which has
+    /// the GPU node, and that node's rows (on the device, on the CPU).
+    async fn same_answer_on_device(
+        sql: &str,
+        batches: Vec<RecordBatch>,
+        memory: u64,
+    ) -> (Arc<dyn ExecutionPlan>, (usize, usize)) {
+        let (_, expected) = run_on(sql, batches.clone(), None).await;
+        let (plan, answer) = run_on(sql, batches, Some(stub(memory))).await;
+        assert_eq!(answer, expected, "{sql}");
         assert!(
             shown(&plan).contains("GpuAggregateExec: device=stub:0"),
             "{}",
             shown(&plan)
         );
-        assert_eq!(answer, expected);
-        assert_eq!(rows_where(&plan), (2000, 0));
+        let rows = rows_where(&plan);
+        (plan, rows)
+    }
+
+    fn four_batches(nulls: bool) -> Vec<RecordBatch> {
+        let batch = rows(nulls);
+        (0..4).map(|i| batch.slice(i * 500, 500)).collect()
+    }
+
+    #[tokio::test]
+    async fn covered_aggregations_run_on_the_device_with_the_cpu_answer() {
+        // A few kB of device memory: chunks of a few rows, many partial rows per group.
+        let (_, split) = same_answer_on_device(COVERED, four_batches(false), 4 << 10).await;
+        assert_eq!(split, (2000, 0));
         // One chunk per partition.
-        let (plan, answer) = run(COVERED, rows(false), Some(stub(1 << 30))).await;
-        assert_eq!(answer, expected);
-        assert_eq!(rows_where(&plan), (2000, 0));
+        let (_, split) = same_answer_on_device(COVERED, four_batches(false), 1 << 30).await;
+        assert_eq!(split, (2000, 0));
     }
 
     const STRINGS: &str = "SELECT s, k1, count(*) AS c, sum(n) AS sn, avg(v) AS av \
@@ -837,29 +844,17 @@ mod tests {
 
     #[tokio::test]
     async fn string_keys_group_by_dictionary_codes() {
-        let (_, expected) = run(STRINGS, rows(false), None).await;
-        let (plan, answer) = run(STRINGS, rows(false), Some(stub(8 << 10))).await;
-        assert!(
-            shown(&plan).contains("GpuAggregateExec"),
-            "{}",
-            shown(&plan)
-        );
-        assert_eq!(answer, expected);
-        assert_eq!(rows_where(&plan), (2000, 0));
+        let (_, split) = same_answer_on_device(STRINGS, four_batches(false), 8 << 10).await;
+        assert_eq!(split, (2000, 0));
         // Dictionary columns group by their own codes, whatever each batch's dictionary.
         let batches = dictionary_batches(&rows(false));
-        let (_, expected) = run_on(STRINGS, batches.clone(), None).await;
-        let (plan, answer) = run_on(STRINGS, batches, Some(stub(64 << 10))).await;
-        assert_eq!(answer, expected);
-        assert_eq!(rows_where(&plan), (2000, 0));
+        let (_, split) = same_answer_on_device(STRINGS, batches, 64 << 10).await;
+        assert_eq!(split, (2000, 0));
     }
 
     #[tokio::test]
     async fn chunks_with_nulls_run_on_the_cpu_with_the_same_answer() {
-        let (_, expected) = run(COVERED, rows(true), None).await;
-        let (plan, answer) = run(COVERED, rows(true), Some(stub(16 << 10))).await;
-        assert_eq!(answer, expected);
-        let (gpu, cpu) = rows_where(&plan);
+        let (_, (gpu, cpu)) = same_answer_on_device(COVERED, four_batches(true), 16 << 10).await;
         assert_eq!(gpu + cpu, 2000);
         assert!(gpu > 0 && cpu > 0, "gpu {gpu}, cpu {cpu}");
     }
@@ -906,8 +901,8 @@ mod tests {
             "SELECT k1, median(v) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT sum(v) FROM t",
         ] {
-            let (_, expected) = run(sql, rows(false), None).await;
-            let (plan, answer) = run(sql, rows(false), Some(stub(1 << 20))).await;
+            let (_, expected) = run_on(sql, four_batches(false), None).await;
+            let (plan, answer) = run_on(sql, four_batches(false), Some(stub(1 << 20))).await;
             assert!(
                 !shown(&plan).contains("GpuAggregateExec"),
                 "{sql}: {}",

@@ -440,7 +440,7 @@ impl Engine {
                     },
                     name: info.name.clone(),
                     total_memory: info.total_memory,
-                    free_memory: info.free_memory,
+                    free_memory: device.free_memory(),
                     compute_capability: format!(
                         "{}.{}",
                         info.compute_capability.0, info.compute_capability.1

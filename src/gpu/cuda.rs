@@ -151,6 +151,13 @@ impl Accelerator for CudaAccelerator {
         self.memory_limit
     }
 
+    fn free_memory(&self) -> u64 {
+        match self.ctx.mem_get_info() {
+            Ok((free, _)) => free as u64,
+            Err(_) => 0,
+        }
+    }
+
     fn group_aggregate(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError> {
         if input.code_bits > 63 {
             return Err(GpuError::Unsupported(

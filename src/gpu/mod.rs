@@ -153,6 +153,10 @@ pub trait Accelerator: Send + Sync + fmt::Debug {
     fn info(&self) -> &DeviceInfo;
     /// Device memory one operator may use at once; inputs are cut into chunks that fit.
     fn memory_limit(&self) -> u64;
+    /// Bytes of device memory free now.
+    fn free_memory(&self) -> u64 {
+        self.info().free_memory
+    }
     fn group_aggregate(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError>;
     /// Host-to-device copy rates for `bytes`; `None` for a device with no copies.
     fn copy_bandwidth(&self, _bytes: usize) -> Result<Option<Bandwidth>, GpuError> {

@@ -87,6 +87,13 @@
     $("job-count").textContent = "(" + snap.jobs.length + ")";
   }
 
+  // Each device as "cuda:0 NVIDIA H100 (61 GB free of 80 GB)".
+  function gpus(devices) {
+    if (!devices.length) return '<span class="muted">none</span>';
+    return devices.map((d) => D.esc(`${d.kind === "cuda" ? "cuda" : d.kind}:${d.index} ${d.name}`) +
+      ` <span class="muted">(${D.bytes(d.free_memory)} free of ${D.bytes(d.total_memory)})</span>`).join("<br>");
+  }
+
   function renderWorkers(workers) {
     seen.workers = workers.length;
     $("workers").innerHTML = workers.map((w) => {
@@ -97,7 +104,7 @@
         `<td>${w.busy} busy / ${w.free} free</td>` +
         `<td><div class="bar mem" title="${D.bytes(used)} of ${D.bytes(limit)}"><span style="width:${limit ? Math.min(100, (100 * used) / limit) : 0}%"></span></div> <span class="muted">${D.bytes(used)} / ${D.bytes(limit)}</span></td>` +
         `<td class="num">${D.bytes((w.load && w.load.spilled_bytes) || 0)}</td><td class="num">${cpu}</td>` +
-        `<td>${D.esc((w.capabilities.gpus || []).join(", ") || "none")}</td><td class="num">${D.secs(Math.max(0, ago))} ago</td></tr>`;
+        `<td>${gpus(w.capabilities.gpus || [])}</td><td class="num">${D.secs(Math.max(0, ago))} ago</td></tr>`;
     }).join("") || '<tr><td colspan="7" class="muted">no live workers</td></tr>';
   }
 

@@ -20,7 +20,7 @@ class GpuDevice:
         kind (DeviceKind): What a worker's device is.
         name (str):  Example: NVIDIA H100 80GB HBM3.
         total_memory (int): Bytes of device memory.
-        free_memory (int): Bytes free when the worker opened the device.
+        free_memory (int): Bytes free at the worker's last report.
         compute_capability (str): Compute capability, e.g. `9.0`. Example: 9.0.
     """
 
