@@ -5,6 +5,7 @@
 //! Screenshots go to `$CARGO_TARGET_TMPDIR/dashboard` (printed).
 
 use rusk::app::Role;
+use rusk::gpu::Selection;
 use serde_json::json;
 
 use crate::data;
@@ -18,7 +19,11 @@ async fn the_dashboard_shows_a_running_job_to_its_tenant_only() {
         std::path::Path::new("/usr/bin/chromium").exists(),
         "the dashboard browser test needs Debian's chromium at /usr/bin/chromium"
     );
-    let mut app = spawn_configured(Backend::Sqlite, Role::Serve, |_| {}).await;
+    // A worker with the CPU stand-in device, so the workers panel has one to show.
+    let mut app = spawn_configured(Backend::Sqlite, Role::Serve, |s| {
+        s.gpus = Selection::TestStub
+    })
+    .await;
     data::write_logs(&app, 8, 250_000);
     let (alpha, _) = create_key(&app.settings, "alpha");
     let (beta, _) = create_key(&app.settings, "beta");

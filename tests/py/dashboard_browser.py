@@ -83,10 +83,15 @@ with sync_playwright() as p:
     print(f"spans drawn: {drawn} (job {running})")
     page.screenshot(path=out / "dashboard-running.png", full_page=True)
 
-    # The workers panel shows a live worker with its slots.
+    # The workers panel shows a live worker with its slots and its device (the test's worker
+    # has the CPU stand-in device).
     workers = page.locator("tr.worker")
     assert workers.count() >= 1, "no worker shown"
-    assert "busy" in workers.first.inner_text()
+    worker_row = workers.first.inner_text()
+    assert "busy" in worker_row, worker_row
+    assert "stub:0" in worker_row, worker_row
+    device = workers.first.locator("span.gpu").first.get_attribute("title")
+    assert device == "CPU stand-in (test seam)", device
 
     # Only this tenant's jobs.
     ids = page.evaluate("window.ruskDashboard.jobs")

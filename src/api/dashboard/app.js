@@ -87,11 +87,14 @@
     $("job-count").textContent = "(" + snap.jobs.length + ")";
   }
 
-  // Each device as "cuda:0 NVIDIA H100 (61 GB free of 80 GB)".
+  // Each device as "cuda:0", its name and memory on hover (the panel is narrow).
   function gpus(devices) {
     if (!devices.length) return '<span class="muted">none</span>';
-    return devices.map((d) => D.esc(`${d.kind === "cuda" ? "cuda" : d.kind}:${d.index} ${d.name}`) +
-      ` <span class="muted">(${D.bytes(d.free_memory)} free of ${D.bytes(d.total_memory)})</span>`).join("<br>");
+    return devices.map((d) => {
+      const label = `${d.kind === "cuda" ? "cuda" : "stub"}:${d.index}`;
+      const memory = d.total_memory ? `, ${D.bytes(d.free_memory)} free of ${D.bytes(d.total_memory)}` : "";
+      return `<span class="gpu" title="${D.esc(d.name + memory)}">${D.esc(label)}</span>`;
+    }).join(" ");
   }
 
   function renderWorkers(workers) {
