@@ -450,6 +450,14 @@ impl Engine {
             .collect()
     }
 
+    /// The device a job's covered operators and fits run on: one where the job wants it
+    /// (`resources.gpu`) and this process has one.
+    pub fn device_for(&self, spec: &JobSpec) -> Option<Arc<dyn gpu::Accelerator>> {
+        self.devices
+            .pick()
+            .filter(|_| spec.resources.gpu.wants_device())
+    }
+
     /// The job's plan with its covered operators on a device, where the job wants one
     /// (`resources.gpu`) and this process has one.
     fn on_device(
@@ -458,9 +466,8 @@ impl Engine {
         plan: Arc<dyn ExecutionPlan>,
         options: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>, EngineError> {
-        let device = match self.devices.pick() {
-            Some(device) if spec.resources.gpu.wants_device() => device,
-            _ => return Ok(plan),
+        let Some(device) = self.device_for(spec) else {
+            return Ok(plan);
         };
         Ok(GpuAggregates::new(device).optimize(plan, options)?)
     }

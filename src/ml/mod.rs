@@ -147,7 +147,7 @@ pub fn train(
     pool: &Pool,
 ) -> Result<Outcome, MlError> {
     match spec.task {
-        MlTask::Fit => fit(spec, frame, owner, pool.memory),
+        MlTask::Fit => fit(spec, frame, owner, pool),
         MlTask::GridSearch => search::grid_search(spec, frame, owner, pool),
         MlTask::Predict => Err(MlError::Input(
             "predict runs batch by batch (ml::predict)".into(),
@@ -323,11 +323,12 @@ fn score(labels: &Labels, rows: &[u32], predictions: &Predictions) -> Metrics {
     }
 }
 
-fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, memory: usize) -> Result<Outcome, MlError> {
+fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, pool: &Pool) -> Result<Outcome, MlError> {
+    let memory = pool.memory;
     let all: Vec<u32> = (0..frame.num_rows() as u32).collect();
     let estimator = spec.estimator.unwrap_or(Estimator::LinearRegression);
     if estimator.kind() == Kind::Clusterer {
-        return fit_clusters(spec, frame, owner, &all, memory);
+        return fit_clusters(spec, frame, owner, &all, pool);
     }
     let labels = Labels::of(estimator.kind(), &frame, spec.target.as_ref())?;
     let strata = match &labels {
@@ -374,16 +375,25 @@ fn fit_clusters(
     frame: RecordBatch,
     owner: Owner,
     all: &[u32],
-    memory: usize,
+    pool: &Pool,
 ) -> Result<Outcome, MlError> {
-    let prepared = prepare(spec, &frame, all, Labels::Nothing, memory)?;
-    let fitted = model::fit(
-        prepared.estimator,
-        &spec.params,
-        &prepared.x,
-        Target::Nothing,
-        spec.seed,
-    )?;
+    let prepared = prepare(spec, &frame, all, Labels::Nothing, pool.memory)?;
+    let fitted = match &pool.device {
+        Some(device) if prepared.estimator == Estimator::Kmeans => model::kmeans_on(
+            device.as_ref(),
+            &spec.params,
+            &prepared.x,
+            spec.seed,
+            &pool.fits,
+        )?,
+        _ => model::fit(
+            prepared.estimator,
+            &spec.params,
+            &prepared.x,
+            Target::Nothing,
+            spec.seed,
+        )?,
+    };
     let clusters = model::predict(&fitted, &prepared.x)?.values;
     let labels: Vec<i64> = clusters.iter().map(|c| *c as i64).collect();
     let scores = metrics::clustering(&prepared.x, &labels);

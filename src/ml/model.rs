@@ -34,6 +34,8 @@ pub enum Fitted {
     Linear(LinearRegression<f64, f64, Matrix, Vec<f64>>),
     Logistic(LogisticRegression<f64, i64, Matrix, Vec<i64>>),
     Kmeans(Clusters),
+    /// k-means fitted on a GPU: its centroids; a row's cluster is the nearest one.
+    Centroids(Vec<Vec<f64>>),
     ForestClassifier(Forest),
     ForestRegressor(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
     /// forust's own JSON; `classifier`: log-loss on 0/1 classes, else squared loss.
@@ -110,6 +112,108 @@ impl Params<'_> {
             .and_then(Value::as_u64)
             .unwrap_or(default)
     }
+}
+
+/// k-means on a GPU: `n_init` runs (default 10) of at most `max_iter` (300) iterations, each
+/// from k-means++ centres chosen on a sample; the run with the lowest inertia wins, as in
+/// scikit-learn. Each run is recorded in `fits` with the device.
+pub fn kmeans_on(
+    device: &dyn crate::gpu::Accelerator,
+    params: &IndexMap<String, Value>,
+    x: &[Vec<f64>],
+    seed: u64,
+    fits: &super::Fits,
+) -> Result<Fitted, MlError> {
+    let p = Params(params);
+    let k = p.int("n_clusters", 8).max(1);
+    let dims = x.first().map_or(0, Vec::len);
+    if x.len() < k || dims == 0 {
+        return Err(MlError::Input(format!(
+            "k-means with n_clusters {k} needs at least {k} rows with features; got {}",
+            x.len()
+        )));
+    }
+    let points: Vec<f64> = x.iter().flatten().copied().collect();
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for run in 0..p.int("n_init", 10).max(1) {
+        let started_at = chrono::Utc::now();
+        let init = kmeans_plus_plus(x, k, p.seed(seed).wrapping_add(run as u64));
+        let fit = device
+            .kmeans(&points, dims, &init, p.int("max_iter", 300))
+            .map_err(|e| MlError::Fit(format!("k-means on {}: {e}", device.info())))?;
+        let labels: Vec<i64> = fit.labels.iter().map(|&l| i64::from(l)).collect();
+        let inertia = super::metrics::inertia(x, &labels);
+        super::search::record(
+            fits,
+            super::Fit {
+                candidate: 0,
+                fold: run,
+                params: serde_json::to_string(params).unwrap_or_default(),
+                started_at,
+                ended_at: chrono::Utc::now(),
+                device: Some(device.info().to_string()),
+            },
+        );
+        if best.as_ref().is_none_or(|(lowest, _)| inertia < *lowest) {
+            best = Some((inertia, fit.centroids));
+        }
+    }
+    let (_, centroids) = best.ok_or_else(|| MlError::Fit("k-means did not run".into()))?;
+    Ok(Fitted::Centroids(
+        centroids.chunks_exact(dims).map(<[f64]>::to_vec).collect(),
+    ))
+}
+
+/// Rows k-means++ chooses its centres from: a sample keeps the choice cheap at any size.
+const KMEANS_PLUS_PLUS_SAMPLE: usize = 100_000;
+
+/// k-means++ centres (`k × dims`, row-major) from a seeded sample of the rows: the first at
+/// random, each next with probability proportional to its squared distance from the nearest
+/// centre so far.
+fn kmeans_plus_plus(x: &[Vec<f64>], k: usize, seed: u64) -> Vec<f64> {
+    let mut rng = super::Rng(seed);
+    let step = x.len().div_ceil(KMEANS_PLUS_PLUS_SAMPLE).max(1);
+    let offset = (rng.next() % step as u64) as usize;
+    let sample: Vec<&Vec<f64>> = x.iter().skip(offset).step_by(step).collect();
+    let mut centres: Vec<&Vec<f64>> = vec![sample[(rng.next() % sample.len() as u64) as usize]];
+    let mut nearest: Vec<f64> = sample.iter().map(|row| distance(row, centres[0])).collect();
+    while centres.len() < k {
+        let total: f64 = nearest.iter().sum();
+        let chosen = if total > 0.0 {
+            let mut target = (rng.next() as f64 / u64::MAX as f64) * total;
+            nearest
+                .iter()
+                .position(|&d| {
+                    target -= d;
+                    target <= 0.0
+                })
+                .unwrap_or(sample.len() - 1)
+        } else {
+            (rng.next() % sample.len() as u64) as usize
+        };
+        let centre = sample[chosen];
+        centres.push(centre);
+        for (d, row) in nearest.iter_mut().zip(&sample) {
+            *d = d.min(distance(row, centre));
+        }
+    }
+    centres.into_iter().flatten().copied().collect()
+}
+
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// The nearest centroid's number (the first of equals).
+fn nearest(row: &[f64], centroids: &[Vec<f64>]) -> usize {
+    let mut best = (0, f64::INFINITY);
+    for (c, centroid) in centroids.iter().enumerate() {
+        let d = distance(row, centroid);
+        if d < best.1 {
+            best = (c, d);
+        }
+    }
+    best.0
 }
 
 /// A column-major matrix of the rows (as smartcore's `from_2d_vec` lays it out), copied once.
@@ -277,6 +381,9 @@ pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<Predictions, MlError> {
             probabilities: Some(logistic_probabilities(model, x)),
         },
         Fitted::Kmeans(model) => Predictions::values(ints(model.predict(&m).map_err(fit_error)?)),
+        Fitted::Centroids(centroids) => {
+            Predictions::values(x.iter().map(|row| nearest(row, centroids) as f64).collect())
+        }
         Fitted::ForestClassifier(model) => {
             let votes = forest_probabilities(model, &m)?;
             let values = ints(model.predict(&m).map_err(fit_error)?);

@@ -32,6 +32,8 @@ pub struct Pool {
     pub memory: usize,
     /// Where each fit is recorded as it ends (the job's task stream).
     pub fits: Fits,
+    /// The GPU that fits k-means, where the job wants one and the worker has one.
+    pub device: Option<Arc<dyn crate::gpu::Accelerator>>,
 }
 
 /// One candidate × fold fitted and scored.
@@ -43,12 +45,14 @@ pub struct Fit {
     pub params: String,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
+    /// The GPU that ran it (`cuda:0 (NVIDIA H100 …)`), if one did.
+    pub device: Option<String>,
 }
 
 /// The fits of one training run so far, in the order they ended.
 pub type Fits = Arc<Mutex<Vec<Fit>>>;
 
-fn record(fits: &Fits, fit: Fit) {
+pub(super) fn record(fits: &Fits, fit: Fit) {
     fits.lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(fit);
@@ -115,6 +119,7 @@ fn cross_validate(folds: Arc<Folds>, pool: &Pool) -> Result<Vec<Scored>, MlError
                         params,
                         started_at,
                         ended_at,
+                        device: None,
                     },
                 );
                 Ok((c, scored))

@@ -814,6 +814,7 @@ impl Run<'_> {
             abandoned: abandoned.0.clone(),
             memory: budget,
             fits: self.tracker.fits.clone(),
+            device: self.engine.device_for(self.spec),
         };
         let (spec, owner) = (
             spec.clone(),

@@ -101,7 +101,10 @@ fn fit_span(fit: &Fit, node: u32, seq: u32) -> TaskSpan {
         node,
         operator: "fit".to_string(),
         partition: u32::try_from(fit.fold).unwrap_or(u32::MAX),
-        detail: Some(format!("candidate {}: {}", fit.candidate, fit.params)),
+        detail: Some(match &fit.device {
+            Some(device) => format!("candidate {}: {} on {device}", fit.candidate, fit.params),
+            None => format!("candidate {}: {}", fit.candidate, fit.params),
+        }),
         started_at: fit.started_at,
         ended_at: Some(fit.ended_at),
         rows: 0,

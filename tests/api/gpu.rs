@@ -15,6 +15,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_gpu_job_waits_for_a_gpu_worker_and_runs_on_its_device,
+    kmeans_fits_on_the_device,
     a_gpu_job_no_gpu_worker_claims_fails_at_its_timeout,
     gpu_prefer_runs_on_any_worker,
 );
@@ -125,6 +126,102 @@ async fn a_gpu_job_waits_for_a_gpu_worker_and_runs_on_its_device(backend: Backen
             .all(|t| t["operator"] != "GpuAggregateExec"),
         "{tasks}"
     );
+}
+
+/// Four separated blobs of 500 points around (±10, ±10), with their blob as `label`.
+fn blobs(app: &TestApp) {
+    let mut state = 7u64;
+    let mut unit = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("x0,x1,label\n");
+    for i in 0..2000 {
+        let label = i % 4;
+        let (cx, cy) = ([-10.0, 10.0][label % 2], [-10.0, 10.0][label / 2]);
+        csv.push_str(&format!(
+            "{},{},{label}\n",
+            cx + unit() * 2.0 - 1.0,
+            cy + unit() * 2.0 - 1.0
+        ));
+    }
+    app.write("blobs.csv", &csv);
+}
+
+async fn kmeans_fits_on_the_device(backend: Backend) {
+    let app = cpu_only(backend).await;
+    app.start_worker_with(|s| s.gpus = Selection::TestStub)
+        .await;
+    blobs(&app);
+    let spec = json!({
+        "sources": {"d": {"format": "csv", "path": "blobs.csv"}},
+        "steps": [],
+        "ml": {"task": "fit", "estimator": "kmeans", "features": ["x0", "x1"],
+               "params": {"n_clusters": 4, "n_init": 3}, "seed": 0},
+        "resources": {"gpu": true}
+    });
+    let id = app.submit(&spec).await;
+    let job = app.wait_within(&id, Duration::from_secs(60)).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    // Each blob is one cluster, and each cluster one blob.
+    let (status, _, body) = app
+        .get_bytes(job["result"]["links"]["arrow"].as_str().unwrap())
+        .await;
+    assert_eq!(status, 200);
+    let cluster_of = clusters_by_blob(&crate::helpers::read_arrow_stream(&body));
+    let distinct: std::collections::BTreeSet<_> = cluster_of.values().collect();
+    assert_eq!((cluster_of.len(), distinct.len()), (4, 4), "{cluster_of:?}");
+    // Each of the three runs is a fit span that names the device.
+    let tasks = app
+        .get_json(&format!("/v1/jobs/{id}/tasks?limit=100"))
+        .await;
+    let fits: Vec<&Value> = tasks["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["operator"] == "fit")
+        .collect();
+    assert_eq!(fits.len(), 3, "{tasks}");
+    assert!(
+        fits.iter().all(|t| t["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("on stub:0 (CPU stand-in (test seam))")),
+        "{fits:?}"
+    );
+    // The model predicts the same clusters.
+    let model = job["result"]["ml"]["model_id"].as_str().unwrap();
+    let predicted = app
+        .run(&json!({
+            "sources": {"d": {"format": "csv", "path": "blobs.csv"}},
+            "steps": [],
+            "ml": {"task": "predict", "model": model}
+        }))
+        .await;
+    assert_eq!(predicted["state"], "succeeded", "{predicted}");
+    let (_, _, body) = app
+        .get_bytes(predicted["result"]["links"]["arrow"].as_str().unwrap())
+        .await;
+    let again = clusters_by_blob(&crate::helpers::read_arrow_stream(&body));
+    assert_eq!(again, cluster_of);
+}
+
+/// Each blob's cluster; panics where a blob is split between clusters.
+fn clusters_by_blob(batches: &[arrow::array::RecordBatch]) -> std::collections::BTreeMap<i64, i64> {
+    let labels = data::floats(batches, "label");
+    let clusters = data::floats(batches, "cluster");
+    let mut cluster_of = std::collections::BTreeMap::new();
+    for (label, cluster) in labels.iter().zip(&clusters) {
+        let (label, cluster) = (label.unwrap() as i64, cluster.unwrap() as i64);
+        let seen = *cluster_of.entry(label).or_insert(cluster);
+        assert_eq!(
+            seen, cluster,
+            "blob {label} is split between clusters {seen} and {cluster}"
+        );
+    }
+    cluster_of
 }
 
 async fn a_gpu_job_no_gpu_worker_claims_fails_at_its_timeout(backend: Backend) {
