@@ -138,8 +138,8 @@ pub struct Settings {
     #[arg(long, global = true, env = "RUSK_GPUS", value_parser = parse_gpus,
           default_value = "all")]
     pub gpus: Selection,
-    /// Device memory one GPU operator may use at once, e.g. `8GB`; its input is cut into
-    /// chunks that fit. Default: half of the device's free memory.
+    /// Device memory one GPU operator may use, e.g. `8GB`, shared by its partitions; its
+    /// input is cut into chunks that fit. Default: half of the device's free memory.
     #[arg(long, global = true, env = "RUSK_GPU_MEMORY_LIMIT", value_parser = parse_size)]
     pub gpu_memory_limit: Option<u64>,
 }

@@ -492,3 +492,40 @@ fn logistic_probabilities(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two far-apart pairs of points.
+    fn pairs() -> Vec<Vec<f64>> {
+        vec![
+            vec![0.0, 0.0],
+            vec![0.0, 1.0],
+            vec![100.0, 100.0],
+            vec![100.0, 101.0],
+        ]
+    }
+
+    #[test]
+    fn kmeans_plus_plus_is_seeded_and_picks_rows() {
+        let x = pairs();
+        let a = kmeans_plus_plus(&x, 2, 7);
+        assert_eq!(a, kmeans_plus_plus(&x, 2, 7));
+        for centre in a.chunks_exact(2) {
+            assert!(x.iter().any(|row| row.as_slice() == centre), "{centre:?}");
+        }
+        // The second centre is drawn by squared distance: from the other pair, whichever seed.
+        for seed in 0..20 {
+            let c = kmeans_plus_plus(&x, 2, seed);
+            assert!((c[0] - c[2]).abs() > 50.0, "seed {seed}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn a_centroids_model_predicts_the_nearest() {
+        let fitted = Fitted::Centroids(vec![vec![0.0, 0.5], vec![100.0, 100.5]]);
+        let predicted = predict(&fitted, &pairs()).unwrap().values;
+        assert_eq!(predicted, vec![0.0, 0.0, 1.0, 1.0]);
+    }
+}
