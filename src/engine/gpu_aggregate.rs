@@ -1,19 +1,19 @@
 //! Partial group-by aggregation on a GPU. On a worker with a device, for a job that wants one
-//! (`resources.gpu`), the rule replaces each partial `AggregateExec` whose keys are integers
-//! and whose aggregates are `count`, `sum`, `avg` (numbers) or `min`/`max` (integers) with
-//! `GpuAggregateExec`. That node gathers its input into chunks as large as the device's memory
-//! limit allows, aggregates each chunk on the device, and emits exactly the partial
-//! aggregation's state (the same schema), so the final aggregation after it is unchanged.
-//! A chunk the device cannot take (nulls, keys too wide for a 63-bit group code, a driver
-//! error such as running out of memory) runs through DataFusion's own partial aggregation
-//! instead: the answer does not depend on where a chunk ran (except, for float sums and means,
-//! in the last bits: the device adds in whatever order its atomics land).
+//! (`resources.gpu`), the rule replaces each partial `AggregateExec` whose keys are integers or
+//! strings (grouped by dictionary codes) and whose aggregates are `count`, `sum`, `avg`
+//! (numbers) or `min`/`max` (integers) with `GpuAggregateExec`. That node gathers its input
+//! into chunks as large as the device's memory limit allows, aggregates each chunk on the
+//! device, and emits exactly the partial aggregation's state (the same schema), so the final
+//! aggregation after it is unchanged. A chunk the device cannot take (nulls, keys too wide for
+//! a 63-bit group code, a driver error such as running out of memory) runs through
+//! DataFusion's own partial aggregation instead: the answer does not depend on where a chunk
+//! ran (except, for float sums and means, in the last bits: the device adds in whatever order
+//! its atomics land).
 
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::AsArray;
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, UInt64Array};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, UInt64Array};
 use arrow::compute::{cast, concat_batches, take};
 use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
