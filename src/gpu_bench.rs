@@ -323,6 +323,7 @@ fn group_input(table: &Table) -> GroupInput<'_> {
         }],
         code_bits: gpu::bits_for((max - min) as u64),
         values: vec![Values::F64(&table.x), Values::I64(&table.i)],
+        filter: Vec::new(),
         aggregates: vec![
             aggregate(Reduce::Count, 0),
             aggregate(Reduce::Sum, 0),

@@ -16,16 +16,21 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, UInt64Array};
 use arrow::compute::{cast, concat_batches, take};
 use arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::{BinaryExpr, Column, Literal};
+use datafusion::physical_expr::utils::split_conjunction;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::InputOrderMode;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::metrics::{
     BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
 };
@@ -37,7 +42,7 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use super::dense_groupby::DenseGroupByExec;
-use crate::gpu::{self, Accelerator, GroupInput, KeyColumn, Reduce, State, Values};
+use crate::gpu::{self, Accelerator, Comparison, GroupInput, KeyColumn, Reduce, State, Values};
 
 /// Rows per chunk at most, however much memory the device has: a chunk's slots are 32-bit.
 const MAX_CHUNK_ROWS: usize = 1 << 26;
@@ -68,6 +73,7 @@ impl PhysicalOptimizerRule for GpuAggregates {
             match aggregate.and_then(|a| Aggregation::of(a).map(|how| (a, how))) {
                 Some((aggregate, how)) => Ok(Transformed::yes(Arc::new(GpuAggregateExec {
                     inner: Arc::new(aggregate.clone()),
+                    fused: Fused::below(aggregate),
                     how,
                     device: self.device.clone(),
                     metrics: ExecutionPlanMetricsSet::new(),
@@ -192,18 +198,179 @@ fn is_number(t: &DataType) -> bool {
     is_key_type(t) || matches!(t, DataType::Float32 | DataType::Float64)
 }
 
+/// A filter right below the aggregation whose conditions the device checks itself, so the
+/// rows it drops are never gathered apart: a conjunction of `column op literal`, the column
+/// an integer, a float or (for `=` and `!=`) a string.
+#[derive(Debug, Clone)]
+struct Fused {
+    filter: Arc<FilterExec>,
+    conditions: Vec<Comparing>,
+    /// The columns the filter passes on (its projection), where it drops some.
+    projection: Option<Vec<usize>>,
+}
+
+/// One condition: the column's index in the filter's input, the comparison, the literal.
+#[derive(Debug, Clone)]
+struct Comparing {
+    column: usize,
+    op: Comparison,
+    literal: ScalarValue,
+}
+
+impl Fused {
+    fn below(aggregate: &AggregateExec) -> Option<Fused> {
+        let filter = aggregate.input().downcast_ref::<FilterExec>()?;
+        if filter.fetch().is_some() {
+            return None;
+        }
+        let schema = filter.input().schema();
+        let conditions = split_conjunction(filter.predicate())
+            .into_iter()
+            .map(|term| Comparing::of(term, &schema))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Fused {
+            filter: Arc::new(filter.clone()),
+            conditions,
+            projection: filter.projection().as_ref().map(|p| p.to_vec()),
+        })
+    }
+
+    /// The chunk's columns as the aggregation sees them (the filter's projection).
+    fn passed_on(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        match &self.projection {
+            Some(columns) => Ok(batch.project(columns)?),
+            None => Ok(batch.clone()),
+        }
+    }
+
+    /// The same filter over another input.
+    fn over(&self, input: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.filter.clone().replace_children(
+            vec![input],
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+}
+
+impl Comparing {
+    fn of(term: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> Option<Comparing> {
+        let binary = term.downcast_ref::<BinaryExpr>()?;
+        let (column, literal, op) = match (
+            binary.left().downcast_ref::<Column>(),
+            binary.right().downcast_ref::<Literal>(),
+        ) {
+            (Some(column), Some(literal)) => (column, literal, *binary.op()),
+            _ => (
+                binary.right().downcast_ref::<Column>()?,
+                binary.left().downcast_ref::<Literal>()?,
+                binary.op().swap()?,
+            ),
+        };
+        let op = match op {
+            Operator::Eq => Comparison::Eq,
+            Operator::NotEq => Comparison::NotEq,
+            Operator::Lt => Comparison::Lt,
+            Operator::LtEq => Comparison::LtEq,
+            Operator::Gt => Comparison::Gt,
+            Operator::GtEq => Comparison::GtEq,
+            _ => return None,
+        };
+        let data_type = schema.field(column.index()).data_type();
+        let literal = literal.value();
+        let fits = match data_type {
+            t if is_key_type(t) => literal.data_type().is_integer(),
+            DataType::Float32 | DataType::Float64 => literal.data_type().is_floating(),
+            t if is_string(t) => {
+                matches!(op, Comparison::Eq | Comparison::NotEq) && is_string(&literal.data_type())
+            }
+            _ => false,
+        };
+        (fits && !literal.is_null()).then(|| Comparing {
+            column: column.index(),
+            op,
+            literal: literal.clone(),
+        })
+    }
+
+    /// The condition over a chunk's column, widened for the device; `None` where the column
+    /// has nulls (a null never meets a condition; the CPU's filter says so).
+    fn widen(&self, batch: &RecordBatch) -> Result<Option<Widened>> {
+        let array = batch.column(self.column);
+        if array.logical_null_count() > 0 {
+            return Ok(None);
+        }
+        let widened = match array.data_type() {
+            t if is_key_type(t) => Widened::I64(widen_ints(array)?, scalar_i64(&self.literal)?),
+            DataType::Float32 | DataType::Float64 => {
+                Widened::F64(widen_floats(array)?, scalar_f64(&self.literal)?)
+            }
+            _ => {
+                // Strings by codes of a dictionary without repeats (a cast builds one), so one
+                // string has one code; a literal absent from it gets -1, which no row has.
+                let strings = cast(array, &DataType::Utf8)?;
+                let as_dictionary =
+                    DataType::Dictionary(Box::new(DataType::Int64), Box::new(DataType::Utf8));
+                let encoded = cast(&strings, &as_dictionary)?;
+                let dictionary = encoded.as_any_dictionary();
+                let values = dictionary.values().as_string::<i32>();
+                let wanted = self.literal.to_string();
+                let code = values
+                    .iter()
+                    .position(|v| v == Some(wanted.as_str()))
+                    .map_or(-1, |c| c as i64);
+                Widened::I64(widen_ints(dictionary.keys())?, code)
+            }
+        };
+        Ok(Some(widened))
+    }
+}
+
+/// A condition's column and literal as the device takes them.
+enum Widened {
+    I64(Vec<i64>, i64),
+    F64(Vec<f64>, f64),
+}
+
+fn scalar_i64(value: &ScalarValue) -> Result<i64> {
+    match value.cast_to(&DataType::Int64)? {
+        ScalarValue::Int64(Some(v)) => Ok(v),
+        other => Err(DataFusionError::Internal(format!(
+            "{other} is not an integer"
+        ))),
+    }
+}
+
+fn scalar_f64(value: &ScalarValue) -> Result<f64> {
+    match value.cast_to(&DataType::Float64)? {
+        ScalarValue::Float64(Some(v)) => Ok(v),
+        other => Err(DataFusionError::Internal(format!("{other} is not a float"))),
+    }
+}
+
 /// A partial aggregation run on a device, chunk by chunk.
 #[derive(Debug)]
 pub struct GpuAggregateExec {
     /// The aggregation replaced: its expressions and schema, and what a chunk the device
     /// cannot take runs through.
     inner: Arc<AggregateExec>,
+    /// The filter below `inner` the device applies itself (then this node's child is the
+    /// filter's input).
+    fused: Option<Fused>,
     how: Aggregation,
     device: Arc<dyn Accelerator>,
     metrics: ExecutionPlanMetricsSet,
 }
 
 impl GpuAggregateExec {
+    /// What the node reads: the filter's input where the filter is fused, else the
+    /// aggregation's.
+    fn input(&self) -> &Arc<dyn ExecutionPlan> {
+        match &self.fused {
+            Some(fused) => fused.filter.input(),
+            None => self.inner.input(),
+        }
+    }
+
     /// The device it runs on, as task spans and plans show it.
     pub fn device(&self) -> String {
         self.device.info().to_string()
@@ -216,7 +383,8 @@ impl GpuAggregateExec {
         let keys = self.inner.group_expr().expr().len();
         let values = self.how.values();
         let states = self.how.device_states();
-        let per_row = 8 * (keys + values) + 12 + 80 + 32 * states;
+        let conditions = self.fused.as_ref().map_or(0, |f| f.conditions.len());
+        let per_row = 8 * (keys + values + conditions) + 1 + 12 + 80 + 32 * states;
         let partitions = self
             .properties()
             .output_partitioning()
@@ -237,11 +405,15 @@ impl DisplayAs for GpuAggregateExec {
             .map(|(_, name)| name.as_str())
             .collect();
         let aggregates: Vec<&str> = self.inner.aggr_expr().iter().map(|a| a.name()).collect();
+        let filter = match &self.fused {
+            Some(fused) => format!(", filter={}", fused.filter.predicate()),
+            None => String::new(),
+        };
         match t {
             DisplayFormatType::TreeRender => write!(f, "device={}", self.device()),
             _ => write!(
                 f,
-                "GpuAggregateExec: device={}, mode=Partial, gby=[{}], aggr=[{}]",
+                "GpuAggregateExec: device={}, mode=Partial, gby=[{}], aggr=[{}]{filter}",
                 self.device(),
                 keys.join(", "),
                 aggregates.join(", ")
@@ -260,13 +432,18 @@ impl ExecutionPlan for GpuAggregateExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![self.inner.input()]
+        vec![self.input()]
     }
 
     fn apply_expressions(
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
+        if let Some(fused) = &self.fused
+            && f(fused.filter.predicate())? == TreeNodeRecursion::Stop
+        {
+            return Ok(TreeNodeRecursion::Stop);
+        }
         self.inner.apply_expressions(f)
     }
 
@@ -275,16 +452,26 @@ impl ExecutionPlan for GpuAggregateExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let inner = self.inner.clone().replace_children(children, options)?;
-        match inner.downcast_ref::<AggregateExec>() {
-            Some(aggregate) => Ok(Arc::new(GpuAggregateExec {
-                inner: Arc::new(aggregate.clone()),
-                how: self.how.clone(),
-                device: self.device.clone(),
-                metrics: ExecutionPlanMetricsSet::new(),
-            })),
-            None => Ok(inner),
-        }
+        let below = match &self.fused {
+            Some(fused) => {
+                let input = children.into_iter().next().ok_or_else(|| {
+                    DataFusionError::Internal("GpuAggregateExec has one child".into())
+                })?;
+                vec![fused.over(input)?]
+            }
+            None => children,
+        };
+        let inner = self.inner.clone().replace_children(below, options)?;
+        let Some(aggregate) = inner.downcast_ref::<AggregateExec>() else {
+            return Ok(inner);
+        };
+        Ok(Arc::new(GpuAggregateExec {
+            inner: Arc::new(aggregate.clone()),
+            fused: Fused::below(aggregate),
+            how: self.how.clone(),
+            device: self.device.clone(),
+            metrics: ExecutionPlanMetricsSet::new(),
+        }))
     }
 
     fn with_new_children(
@@ -306,11 +493,12 @@ impl ExecutionPlan for GpuAggregateExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let input = self.inner.input().execute(partition, context.clone())?;
+        let input = self.input().execute(partition, context.clone())?;
         let reservation = MemoryConsumer::new(format!("GpuAggregateExec[{partition}]"))
             .register(context.memory_pool());
         let chunk = Chunk {
             inner: self.inner.clone(),
+            fused: self.fused.clone(),
             how: self.how.clone(),
             device: self.device.clone(),
             context,
@@ -402,6 +590,7 @@ impl Gathering {
 /// What one partition's stream needs to aggregate a chunk.
 struct Chunk {
     inner: Arc<AggregateExec>,
+    fused: Option<Fused>,
     how: Aggregation,
     device: Arc<dyn Accelerator>,
     context: Arc<TaskContext>,
@@ -412,7 +601,10 @@ struct Chunk {
 
 impl Chunk {
     async fn aggregate(&self, batches: Vec<RecordBatch>) -> Result<RecordBatch> {
-        let batch = concat_batches(&self.inner.input().schema(), &batches)?;
+        let Some(first) = batches.first() else {
+            return Ok(RecordBatch::new_empty(self.inner.schema()));
+        };
+        let batch = concat_batches(&first.schema(), &batches)?;
         let rows = batch.num_rows();
         if rows == 0 {
             return Ok(RecordBatch::new_empty(self.inner.schema()));
@@ -421,10 +613,12 @@ impl Chunk {
             let _timer = self.baseline.elapsed_compute().timer();
             // The device call blocks (copies, kernels, synchronisation): off the async threads.
             let (inner, how, device) = (self.inner.clone(), self.how.clone(), self.device.clone());
-            let chunk = batch.clone();
-            tokio::task::spawn_blocking(move || on_device(&inner, &how, device.as_ref(), &chunk))
-                .await
-                .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?
+            let (fused, chunk) = (self.fused.clone(), batch.clone());
+            tokio::task::spawn_blocking(move || {
+                on_device(&inner, fused.as_ref(), &how, device.as_ref(), &chunk)
+            })
+            .await
+            .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?
         };
         let out = match on_device {
             Ok(Some(out)) => {
@@ -442,11 +636,15 @@ impl Chunk {
         Ok(out)
     }
 
-    /// DataFusion's own partial aggregation over the chunk.
+    /// DataFusion's own partial aggregation over the chunk (after the fused filter).
     async fn on_cpu(&self, batch: RecordBatch) -> Result<RecordBatch> {
         self.cpu_rows.add(batch.num_rows());
         let schema = batch.schema();
-        let source = MemorySourceConfig::try_new_exec(&[vec![batch]], schema, None)?;
+        let mut source: Arc<dyn ExecutionPlan> =
+            MemorySourceConfig::try_new_exec(&[vec![batch]], schema, None)?;
+        if let Some(fused) = &self.fused {
+            source = fused.over(source)?;
+        }
         let plan = self.inner.clone().replace_children(
             vec![source],
             ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
@@ -459,11 +657,12 @@ impl Chunk {
 /// The chunk's partial aggregates from the device; `None` where it cannot take them.
 fn on_device(
     inner: &AggregateExec,
+    fused: Option<&Fused>,
     how: &Aggregation,
     device: &dyn Accelerator,
     batch: &RecordBatch,
 ) -> Result<Option<RecordBatch>, gpu::GpuError> {
-    let Some(columns) = Columns::of(inner, how, batch).map_err(unsupported)? else {
+    let Some(columns) = Columns::of(inner, fused, how, batch).map_err(unsupported)? else {
         return Ok(None);
     };
     let Some(input) = columns.input(how) else {
@@ -485,6 +684,8 @@ fn unsupported(error: DataFusionError) -> gpu::GpuError {
 struct Columns {
     keys: Vec<Key>,
     arguments: Vec<Option<Argument>>,
+    /// The fused filter's conditions, with their comparisons.
+    conditions: Vec<(Widened, Comparison)>,
 }
 
 /// A key column as integers, and what turns them back into the column.
@@ -545,9 +746,13 @@ impl Columns {
     /// `None` where a key or an argument has nulls (the CPU counts and skips them).
     fn of(
         aggregate: &AggregateExec,
+        fused: Option<&Fused>,
         how: &Aggregation,
         batch: &RecordBatch,
     ) -> Result<Option<Columns>> {
+        let projected = fused.map(|f| f.passed_on(batch)).transpose()?;
+        let full = batch;
+        let batch = projected.as_ref().unwrap_or(full);
         let rows = batch.num_rows();
         let evaluate = |e: &Arc<dyn PhysicalExpr>| e.evaluate(batch)?.into_array(rows);
         let mut keys = Vec::new();
@@ -572,7 +777,18 @@ impl Columns {
                 _ => Some(Argument::I64(widen_ints(&array)?)),
             });
         }
-        Ok(Some(Columns { keys, arguments }))
+        let mut conditions = Vec::new();
+        for condition in fused.map_or(&[][..], |f| &f.conditions) {
+            match condition.widen(full)? {
+                Some(widened) => conditions.push((widened, condition.op)),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(Columns {
+            keys,
+            arguments,
+            conditions,
+        }))
     }
 
     /// The device's input: keys packed by their ranges in this chunk; `None` where the codes
@@ -611,12 +827,29 @@ impl Columns {
                 }
             }
         }
+        let filter = self
+            .conditions
+            .iter()
+            .map(|(widened, op)| match widened {
+                Widened::I64(column, literal) => gpu::Condition::I64 {
+                    column,
+                    op: *op,
+                    literal: *literal,
+                },
+                Widened::F64(column, literal) => gpu::Condition::F64 {
+                    column,
+                    op: *op,
+                    literal: *literal,
+                },
+            })
+            .collect();
         Some(GroupInput {
             rows: self.keys.first().map_or(0, |k| k.codes.len()),
             keys,
             code_bits: shift,
             values,
             aggregates,
+            filter,
         })
     }
 
@@ -857,6 +1090,51 @@ mod tests {
         let (_, (gpu, cpu)) = same_answer_on_device(COVERED, four_batches(true), 16 << 10).await;
         assert_eq!(gpu + cpu, 2000);
         assert!(gpu > 0 && cpu > 0, "gpu {gpu}, cpu {cpu}");
+    }
+
+    const FILTERED: &str = "SELECT k1, k2, count(*) AS c, sum(v) AS sv, avg(n) AS an, \
+        max(n) AS mx FROM t WHERE n > -200 AND v <= 3.0 AND s = 's1' AND 2 <= k1 \
+        GROUP BY k1, k2 ORDER BY k1, k2";
+
+    #[tokio::test]
+    async fn a_filter_below_is_checked_on_the_device() {
+        let (plan, split) = same_answer_on_device(FILTERED, four_batches(false), 8 << 10).await;
+        let text = shown(&plan);
+        assert!(
+            text.contains(", filter=") && !text.contains("FilterExec"),
+            "{text}"
+        );
+        assert_eq!(split, (2000, 0));
+        // Chunks with nulls in `n` go through the CPU's filter and aggregation.
+        let (_, (gpu, cpu)) = same_answer_on_device(FILTERED, four_batches(true), 16 << 10).await;
+        assert!(gpu > 0 && cpu > 0, "gpu {gpu}, cpu {cpu}");
+        // Dictionary strings, literals no row has, and a condition the device does not take
+        // (it stays in a FilterExec below the GPU node).
+        let dictionary = dictionary_batches(&rows(false));
+        let (plan, _) = same_answer_on_device(FILTERED, dictionary, 64 << 10).await;
+        assert!(!shown(&plan).contains("FilterExec"), "{}", shown(&plan));
+        for (sql, fused) in [
+            (
+                "SELECT k1, count(*) FROM t WHERE s = 'none' GROUP BY k1 ORDER BY k1",
+                true,
+            ),
+            (
+                "SELECT k1, count(*) FROM t WHERE s != 'none' GROUP BY k1 ORDER BY k1",
+                true,
+            ),
+            (
+                "SELECT k1, sum(v) FROM t WHERE n % 2 = 0 GROUP BY k1 ORDER BY k1",
+                false,
+            ),
+        ] {
+            let (plan, _) = same_answer_on_device(sql, four_batches(false), 1 << 20).await;
+            assert_eq!(
+                !shown(&plan).contains("FilterExec"),
+                fused,
+                "{sql}: {}",
+                shown(&plan)
+            );
+        }
     }
 
     /// An aggregation over input sorted by its key streams its groups in order, which the plan

@@ -98,7 +98,8 @@ pub struct Aggregate {
     pub column: usize,
 }
 
-/// A group-by over rows with no nulls: keys packed into codes of `code_bits` bits.
+/// A group-by over rows with no nulls: keys packed into codes of `code_bits` bits; only rows
+/// that meet every condition of `filter` count.
 #[derive(Debug, Clone)]
 pub struct GroupInput<'a> {
     pub rows: usize,
@@ -106,6 +107,68 @@ pub struct GroupInput<'a> {
     pub code_bits: u32,
     pub values: Vec<Values<'a>>,
     pub aggregates: Vec<Aggregate>,
+    pub filter: Vec<Condition<'a>>,
+}
+
+/// A comparison of a column with a literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+impl Comparison {
+    /// The kernels' number for it.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+
+    pub fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            Comparison::Eq => a == b,
+            Comparison::NotEq => a != b,
+            Comparison::Lt => a < b,
+            Comparison::LtEq => a <= b,
+            Comparison::Gt => a > b,
+            Comparison::GtEq => a >= b,
+        }
+    }
+}
+
+/// A condition a row must meet: `column op literal`.
+#[derive(Debug, Clone, Copy)]
+pub enum Condition<'a> {
+    I64 {
+        column: &'a [i64],
+        op: Comparison,
+        literal: i64,
+    },
+    F64 {
+        column: &'a [f64],
+        op: Comparison,
+        literal: f64,
+    },
+}
+
+impl Condition<'_> {
+    pub fn holds(&self, row: usize) -> bool {
+        match *self {
+            Condition::I64 {
+                column,
+                op,
+                literal,
+            } => op.holds(column[row], literal),
+            Condition::F64 {
+                column,
+                op,
+                literal,
+            } => op.holds(column[row], literal),
+        }
+    }
 }
 
 /// One aggregate's value per group.

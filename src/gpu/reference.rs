@@ -16,12 +16,17 @@ fn code_of(input: &GroupInput<'_>, row: usize) -> u64 {
     })
 }
 
-/// Partial aggregates per group, groups in order of first appearance.
+/// Partial aggregates per group, groups in order of first appearance; rows the filter drops
+/// count nowhere.
 pub fn group_aggregate(input: &GroupInput<'_>) -> Groups {
     let mut slot_of: HashMap<u64, usize> = HashMap::new();
     let mut codes = Vec::new();
-    let slots: Vec<usize> = (0..input.rows)
-        .map(|row| {
+    let kept: Vec<usize> = (0..input.rows)
+        .filter(|&row| input.filter.iter().all(|c| c.holds(row)))
+        .collect();
+    let slots: Vec<usize> = kept
+        .iter()
+        .map(|&row| {
             let code = code_of(input, row);
             *slot_of.entry(code).or_insert_with(|| {
                 codes.push(code);
@@ -34,12 +39,8 @@ pub fn group_aggregate(input: &GroupInput<'_>) -> Groups {
         .aggregates
         .iter()
         .map(|aggregate| {
-            reduce(
-                aggregate.reduce,
-                input.values.get(aggregate.column),
-                &slots,
-                groups,
-            )
+            let values = input.values.get(aggregate.column).map(|v| v.rows(&kept));
+            reduce(aggregate.reduce, values.as_ref(), &slots, groups)
         })
         .collect();
     Groups {
@@ -49,29 +50,38 @@ pub fn group_aggregate(input: &GroupInput<'_>) -> Groups {
     }
 }
 
-fn reduce(how: Reduce, values: Option<&Values<'_>>, slots: &[usize], groups: usize) -> State {
+/// Owned values of some rows.
+enum Kept {
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+}
+
+impl Values<'_> {
+    fn rows(&self, rows: &[usize]) -> Kept {
+        match self {
+            Values::I64(v) => Kept::I64(rows.iter().map(|&r| v[r]).collect()),
+            Values::F64(v) => Kept::F64(rows.iter().map(|&r| v[r]).collect()),
+        }
+    }
+}
+
+fn reduce(how: Reduce, values: Option<&Kept>, slots: &[usize], groups: usize) -> State {
     match (how, values) {
         (Reduce::Count, _) | (_, None) => {
             let mut counts = vec![0u64; groups];
             slots.iter().for_each(|&s| counts[s] += 1);
             State::Count(counts)
         }
-        (Reduce::Sum, Some(Values::I64(v))) => {
+        (Reduce::Sum, Some(Kept::I64(v))) => {
             State::I64(fold(v, slots, groups, 0, i64::wrapping_add))
         }
-        (Reduce::Min, Some(Values::I64(v))) => {
-            State::I64(fold(v, slots, groups, i64::MAX, i64::min))
-        }
-        (Reduce::Max, Some(Values::I64(v))) => {
-            State::I64(fold(v, slots, groups, i64::MIN, i64::max))
-        }
-        (Reduce::Sum, Some(Values::F64(v))) => {
-            State::F64(fold(v, slots, groups, 0.0, |a, b| a + b))
-        }
-        (Reduce::Min, Some(Values::F64(v))) => {
+        (Reduce::Min, Some(Kept::I64(v))) => State::I64(fold(v, slots, groups, i64::MAX, i64::min)),
+        (Reduce::Max, Some(Kept::I64(v))) => State::I64(fold(v, slots, groups, i64::MIN, i64::max)),
+        (Reduce::Sum, Some(Kept::F64(v))) => State::F64(fold(v, slots, groups, 0.0, |a, b| a + b)),
+        (Reduce::Min, Some(Kept::F64(v))) => {
             State::F64(fold(v, slots, groups, f64::INFINITY, f64::min))
         }
-        (Reduce::Max, Some(Values::F64(v))) => {
+        (Reduce::Max, Some(Kept::F64(v))) => {
             State::F64(fold(v, slots, groups, f64::NEG_INFINITY, f64::max))
         }
     }
@@ -262,6 +272,7 @@ mod tests {
             ],
             code_bits: 2,
             values: vec![Values::F64(&v), Values::I64(&w)],
+            filter: Vec::new(),
             aggregates: vec![
                 Aggregate {
                     reduce: Reduce::Count,
@@ -288,6 +299,51 @@ mod tests {
         assert_eq!(groups.states[1], State::F64(vec![5.5, 2.0, 2.0]));
         assert_eq!(groups.states[2], State::I64(vec![-3, 7, 1]));
         assert_eq!(groups.states[3], State::I64(vec![5, 7, 9]));
+    }
+
+    #[test]
+    fn a_filter_drops_rows_before_grouping() {
+        let k = [1i64, 2, 1, 2, 3];
+        let v = [10i64, 20, 30, 40, 50];
+        let x = [0.5f64, 1.5, 2.5, 3.5, 4.5];
+        let input = GroupInput {
+            rows: 5,
+            keys: vec![KeyColumn {
+                values: &k,
+                min: 1,
+                shift: 0,
+            }],
+            code_bits: 2,
+            values: vec![Values::I64(&v)],
+            aggregates: vec![
+                Aggregate {
+                    reduce: Reduce::Count,
+                    column: 0,
+                },
+                Aggregate {
+                    reduce: Reduce::Sum,
+                    column: 0,
+                },
+            ],
+            // v > 10 and x < 4: rows 1, 2, 3.
+            filter: vec![
+                crate::gpu::Condition::I64 {
+                    column: &v,
+                    op: crate::gpu::Comparison::Gt,
+                    literal: 10,
+                },
+                crate::gpu::Condition::F64 {
+                    column: &x,
+                    op: crate::gpu::Comparison::Lt,
+                    literal: 4.0,
+                },
+            ],
+        };
+        let groups = group_aggregate(&input);
+        // Key 2 (code 1) first, then key 1 (code 0); key 3 is filtered away.
+        assert_eq!(groups.codes, vec![1, 0]);
+        assert_eq!(groups.states[0], State::Count(vec![2, 1]));
+        assert_eq!(groups.states[1], State::I64(vec![60, 30]));
     }
 
     #[test]
