@@ -61,18 +61,8 @@ extern "C" __global__ void hash_slots(const u64* codes, u64* table, u32* slots, 
 
 // Filters: a row is kept while every condition holds (`first` starts the mask). Comparisons:
 // 0 =, 1 !=, 2 <, 3 <=, 4 >, 5 >=.
-__device__ __forceinline__ bool holds_i64(i64 a, u32 op, i64 b) {
-    switch (op) {
-        case 0: return a == b;
-        case 1: return a != b;
-        case 2: return a < b;
-        case 3: return a <= b;
-        case 4: return a > b;
-        default: return a >= b;
-    }
-}
-
-__device__ __forceinline__ bool holds_f64(double a, u32 op, double b) {
+template <typename T>
+__device__ __forceinline__ bool holds(T a, u32 op, T b) {
     switch (op) {
         case 0: return a == b;
         case 1: return a != b;
@@ -86,16 +76,16 @@ __device__ __forceinline__ bool holds_f64(double a, u32 op, double b) {
 extern "C" __global__ void keep_i64(const i64* column, u32 op, i64 literal, unsigned char* keep,
                                     u32 first, u64 n) {
     ROWS(i, n) {
-        bool holds = holds_i64(column[i], op, literal);
-        keep[i] = first ? holds : (keep[i] && holds);
+        bool met = holds<i64>(column[i], op, literal);
+        keep[i] = first ? met : (keep[i] && met);
     }
 }
 
 extern "C" __global__ void keep_f64(const double* column, u32 op, double literal,
                                     unsigned char* keep, u32 first, u64 n) {
     ROWS(i, n) {
-        bool holds = holds_f64(column[i], op, literal);
-        keep[i] = first ? holds : (keep[i] && holds);
+        bool met = holds<double>(column[i], op, literal);
+        keep[i] = first ? met : (keep[i] && met);
     }
 }
 
