@@ -302,7 +302,14 @@ impl Comparing {
         let widened = match array.data_type() {
             t if is_key_type(t) => Widened::I64(widen_ints(array)?, scalar_i64(&self.literal)?),
             DataType::Float32 | DataType::Float64 => {
-                Widened::F64(widen_floats(array)?, scalar_f64(&self.literal)?)
+                // Arrow compares floats in total order (NaN equals NaN, -0.0 is below 0.0);
+                // the device as IEEE does: where they could differ, the CPU decides.
+                let (column, literal) = (widen_floats(array)?, scalar_f64(&self.literal)?);
+                let unlike_ieee = |v: f64| v.is_nan() || (v == 0.0 && v.is_sign_negative());
+                if unlike_ieee(literal) || column.iter().any(|&v| unlike_ieee(v)) {
+                    return Ok(None);
+                }
+                Widened::F64(column, literal)
             }
             _ => {
                 // Strings by codes of a dictionary without repeats (a cast builds one), so one
@@ -1134,6 +1141,31 @@ mod tests {
                 "{sql}: {}",
                 shown(&plan)
             );
+        }
+    }
+
+    /// NaN and -0.0 compare in total order in Arrow: chunks with them go to the CPU's filter.
+    #[tokio::test]
+    async fn floats_that_compare_unlike_ieee_are_filtered_on_the_cpu() {
+        let batch = rows(false);
+        let v: Float64Array = (0..2000)
+            .map(|i| match i % 250 {
+                0 => f64::NAN,
+                1 => -0.0,
+                _ => f64::from(i % 17) * 0.25,
+            })
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[2] = Arc::new(v);
+        let odd = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
+        for sql in [
+            "SELECT k1, count(*) AS c, sum(n) AS sn FROM t WHERE v <= 3.0 GROUP BY k1 ORDER BY k1",
+            "SELECT k1, count(*) AS c FROM t WHERE v = 0.0 GROUP BY k1 ORDER BY k1",
+            "SELECT k1, count(*) AS c FROM t WHERE v != 0.0 GROUP BY k1 ORDER BY k1",
+        ] {
+            let (_, (gpu, cpu)) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
+            assert!(gpu > 0 && cpu > 0, "{sql}: gpu {gpu}, cpu {cpu}");
         }
     }
 
