@@ -25,7 +25,7 @@ use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::{BinaryExpr, Column, Literal};
+use datafusion::physical_expr::expressions::{BinaryExpr, CastExpr, Column, Literal};
 use datafusion::physical_expr::utils::split_conjunction;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::InputOrderMode;
@@ -220,7 +220,23 @@ struct Comparing {
 impl Fused {
     fn below(aggregate: &AggregateExec) -> Option<Fused> {
         let filter = aggregate.input().downcast_ref::<FilterExec>()?;
-        if filter.fetch().is_some() {
+        // Keys and arguments are then evaluated on the rows the filter drops too: only where
+        // that cannot fail (a division by a zero the filter would have dropped).
+        let safe = aggregate
+            .group_expr()
+            .expr()
+            .iter()
+            .map(|(key, _)| key)
+            .chain(
+                aggregate
+                    .aggr_expr()
+                    .iter()
+                    .flat_map(|a| a.expressions())
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+            .all(|e| infallible(e, &filter.schema()));
+        if filter.fetch().is_some() || !safe {
             return None;
         }
         let schema = filter.input().schema();
@@ -292,24 +308,22 @@ impl Comparing {
         })
     }
 
-    /// The condition over a chunk's column, widened for the device; `None` where the column
-    /// has nulls (a null never meets a condition; the CPU's filter says so).
-    fn widen(&self, batch: &RecordBatch) -> Result<Option<Widened>> {
+    /// The condition over a chunk's column as the device takes it: integers (floats by their
+    /// order, strings by dictionary codes), and where the column has nulls, a second
+    /// condition on its validity (a null never meets a condition).
+    fn widen(&self, batch: &RecordBatch) -> Result<Option<Vec<Widened>>> {
         let array = batch.column(self.column);
-        if array.logical_null_count() > 0 {
-            return Ok(None);
-        }
-        let widened = match array.data_type() {
-            t if is_key_type(t) => Widened::I64(widen_ints(array)?, scalar_i64(&self.literal)?),
+        let (column, literal) = match array.data_type() {
+            t if is_key_type(t) => (widen_ints(array)?, scalar_i64(&self.literal)?),
             DataType::Float32 | DataType::Float64 => {
-                // Arrow compares floats in total order (NaN equals NaN, -0.0 is below 0.0);
-                // the device as IEEE does: where they could differ, the CPU decides.
-                let (column, literal) = (widen_floats(array)?, scalar_f64(&self.literal)?);
-                let unlike_ieee = |v: f64| v.is_nan() || (v == 0.0 && v.is_sign_negative());
-                if unlike_ieee(literal) || column.iter().any(|&v| unlike_ieee(v)) {
+                let (floats, literal) = (widen_floats(array)?, scalar_f64(&self.literal)?);
+                // A NaN with its sign bit set: whether it equals NaN is the CPU's to say.
+                let signed_nan = |v: &f64| v.is_nan() && v.is_sign_negative();
+                if signed_nan(&literal) || floats.iter().any(signed_nan) {
                     return Ok(None);
                 }
-                Widened::F64(column, literal)
+                let column = floats.into_iter().map(gpu::ordered_bits).collect();
+                (column, gpu::ordered_bits(literal))
             }
             _ => {
                 // Strings by codes of a dictionary without repeats (a cast builds one), so one
@@ -325,17 +339,56 @@ impl Comparing {
                     .iter()
                     .position(|v| v == Some(wanted.as_str()))
                     .map_or(-1, |c| c as i64);
-                Widened::I64(widen_ints(dictionary.keys())?, code)
+                (widen_ints(dictionary.keys())?, code)
             }
         };
+        let mut widened = vec![Widened {
+            column,
+            op: self.op,
+            literal,
+        }];
+        if array.logical_null_count() > 0 {
+            let valid = array.logical_nulls().map_or_else(
+                || vec![1; array.len()],
+                |nulls| nulls.iter().map(i64::from).collect(),
+            );
+            widened.push(Widened {
+                column: valid,
+                op: Comparison::Eq,
+                literal: 1,
+            });
+        }
         Ok(Some(widened))
     }
 }
 
+/// Whether evaluating `expr` over `schema` cannot fail: a column, a literal, or a column
+/// widened by a cast (an integer to `Int64` or `Float64`, a float to `Float64`).
+fn infallible(expr: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> bool {
+    if expr.downcast_ref::<Column>().is_some() || expr.downcast_ref::<Literal>().is_some() {
+        return true;
+    }
+    let Some(cast) = expr.downcast_ref::<CastExpr>() else {
+        return false;
+    };
+    let Some(column) = cast.expr().downcast_ref::<Column>() else {
+        return false;
+    };
+    let Ok(source) = column.data_type(schema) else {
+        return false;
+    };
+    match cast.cast_type() {
+        DataType::Int64 => is_key_type(&source),
+        DataType::Float64 => is_number(&source),
+        _ => false,
+    }
+}
+
 /// A condition's column and literal as the device takes them.
-enum Widened {
-    I64(Vec<i64>, i64),
-    F64(Vec<f64>, f64),
+struct Widened {
+    column: Vec<i64>,
+    op: Comparison,
+    literal: i64,
 }
 
 fn scalar_i64(value: &ScalarValue) -> Result<i64> {
@@ -691,8 +744,8 @@ fn unsupported(error: DataFusionError) -> gpu::GpuError {
 struct Columns {
     keys: Vec<Key>,
     arguments: Vec<Option<Argument>>,
-    /// The fused filter's conditions, with their comparisons.
-    conditions: Vec<(Widened, Comparison)>,
+    /// The fused filter's conditions.
+    conditions: Vec<Widened>,
 }
 
 /// A key column as integers, and what turns them back into the column.
@@ -787,7 +840,7 @@ impl Columns {
         let mut conditions = Vec::new();
         for condition in fused.map_or(&[][..], |f| &f.conditions) {
             match condition.widen(full)? {
-                Some(widened) => conditions.push((widened, condition.op)),
+                Some(widened) => conditions.extend(widened),
                 None => return Ok(None),
             }
         }
@@ -837,17 +890,10 @@ impl Columns {
         let filter = self
             .conditions
             .iter()
-            .map(|(widened, op)| match widened {
-                Widened::I64(column, literal) => gpu::Condition::I64 {
-                    column,
-                    op: *op,
-                    literal: *literal,
-                },
-                Widened::F64(column, literal) => gpu::Condition::F64 {
-                    column,
-                    op: *op,
-                    literal: *literal,
-                },
+            .map(|c| gpu::Condition {
+                column: &c.column,
+                op: c.op,
+                literal: c.literal,
             })
             .collect();
         Some(GroupInput {
@@ -1112,7 +1158,13 @@ mod tests {
             "{text}"
         );
         assert_eq!(split, (2000, 0));
-        // Chunks with nulls in `n` go through the CPU's filter and aggregation.
+        // Nulls in a condition's column fail the condition, on the device too; chunks with
+        // nulls in an argument (`avg(n)`) go through the CPU's filter and aggregation.
+        let nulls_in_condition = "SELECT k1, count(*) AS c, sum(v) AS sv FROM t WHERE n > -200 \
+            GROUP BY k1 ORDER BY k1";
+        let (_, split) =
+            same_answer_on_device(nulls_in_condition, four_batches(true), 16 << 10).await;
+        assert_eq!(split, (2000, 0));
         let (_, (gpu, cpu)) = same_answer_on_device(FILTERED, four_batches(true), 16 << 10).await;
         assert!(gpu > 0 && cpu > 0, "gpu {gpu}, cpu {cpu}");
         // Dictionary strings, literals no row has, and a condition the device does not take
@@ -1144,9 +1196,10 @@ mod tests {
         }
     }
 
-    /// NaN and -0.0 compare in total order in Arrow: chunks with them go to the CPU's filter.
+    /// DataFusion compares floats with NaN equal to NaN and above infinity, and -0.0 equal to
+    /// 0.0: the device's comparisons of floats agree.
     #[tokio::test]
-    async fn floats_that_compare_unlike_ieee_are_filtered_on_the_cpu() {
+    async fn floats_compare_on_the_device_as_arrow_orders_them() {
         let batch = rows(false);
         let v: Float64Array = (0..2000)
             .map(|i| match i % 250 {
@@ -1163,9 +1216,10 @@ mod tests {
             "SELECT k1, count(*) AS c, sum(n) AS sn FROM t WHERE v <= 3.0 GROUP BY k1 ORDER BY k1",
             "SELECT k1, count(*) AS c FROM t WHERE v = 0.0 GROUP BY k1 ORDER BY k1",
             "SELECT k1, count(*) AS c FROM t WHERE v != 0.0 GROUP BY k1 ORDER BY k1",
+            "SELECT k1, count(*) AS c FROM t WHERE v > -0.0 GROUP BY k1 ORDER BY k1",
         ] {
-            let (_, (gpu, cpu)) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
-            assert!(gpu > 0 && cpu > 0, "{sql}: gpu {gpu}, cpu {cpu}");
+            let (_, split) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
+            assert_eq!(split, (2000, 0), "{sql}");
         }
     }
 

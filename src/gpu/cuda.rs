@@ -12,8 +12,8 @@ use cudarc::driver::{
 
 use super::kernels;
 use super::{
-    Accelerator, Bandwidth, Condition, DeviceInfo, DeviceKind, GpuError, GroupInput, Groups,
-    KMeansFit, Reduce, State, Timings, Values,
+    Accelerator, Bandwidth, DeviceInfo, DeviceKind, GpuError, GroupInput, Groups, KMeansFit,
+    Reduce, State, Timings, Values,
 };
 
 /// Group codes of at most this many bits index the state arrays directly (no hash table).
@@ -249,13 +249,8 @@ impl CudaAccelerator {
         let conditions = input
             .filter
             .iter()
-            .map(|condition| {
-                Ok(match condition {
-                    Condition::I64 { column, .. } => OnDevice::I64(stream.clone_htod(*column)?),
-                    Condition::F64 { column, .. } => OnDevice::F64(stream.clone_htod(*column)?),
-                })
-            })
-            .collect::<Result<Vec<_>, GpuError>>()?;
+            .map(|condition| stream.clone_htod(condition.column))
+            .collect::<Result<Vec<_>, _>>()?;
         stream.synchronize()?;
         let uploaded = Instant::now();
         let (codes, states) = self.aggregate_on(&stream, input, &keys, &values, &conditions)?;
@@ -407,14 +402,13 @@ impl Codes {
 }
 
 impl CudaAccelerator {
-    /// Sends the rows `input.filter` drops to the `trash` slot.
+    /// Marks the rows `input.filter` drops, so that no aggregation kernel counts them.
     fn drop_filtered(
         &self,
         stream: &Arc<CudaStream>,
         input: &GroupInput<'_>,
-        conditions: &[OnDevice],
+        conditions: &[CudaSlice<i64>],
         slots: &mut CudaSlice<u32>,
-        trash: u32,
     ) -> Result<(), GpuError> {
         if input.filter.is_empty() {
             return Ok(());
@@ -423,21 +417,11 @@ impl CudaAccelerator {
         let mut keep: CudaSlice<u8> = filled(stream, input.rows)?;
         for (i, (condition, column)) in input.filter.iter().zip(conditions).enumerate() {
             let first = u32::from(i == 0);
-            match (condition, column) {
-                (Condition::I64 { op, literal, .. }, OnDevice::I64(column)) => {
-                    let op = op.code();
-                    launch!(self, stream, "keep_i64", rows(n);
-                        column, &op, literal, &mut keep, &first, &n);
-                }
-                (Condition::F64 { op, literal, .. }, OnDevice::F64(column)) => {
-                    let op = op.code();
-                    launch!(self, stream, "keep_f64", rows(n);
-                        column, &op, literal, &mut keep, &first, &n);
-                }
-                _ => return Err(GpuError::Unsupported("a condition's column type".into())),
-            }
+            let op = condition.op.code();
+            launch!(self, stream, "keep_i64", rows(n);
+                column, &op, &condition.literal, &mut keep, &first, &n);
         }
-        launch!(self, stream, "drop_rows", rows(n); slots, &keep, &trash, &n);
+        launch!(self, stream, "drop_rows", rows(n); slots, &keep, &n);
         Ok(())
     }
 
@@ -448,7 +432,7 @@ impl CudaAccelerator {
         input: &GroupInput<'_>,
         keys: &[CudaSlice<i64>],
         values: &[OnDevice],
-        conditions: &[OnDevice],
+        conditions: &[CudaSlice<i64>],
     ) -> Result<(Codes, Vec<Pending>), GpuError> {
         let n = input.rows as u64;
         // Without keys every code stays 0: one group.
@@ -477,20 +461,17 @@ impl CudaAccelerator {
             (capacity, Some(table))
         };
         drop(codes);
-        // Every per-slot array has one slot more than the table: where filtered rows go.
-        let trash = capacity as u32;
-        self.drop_filtered(stream, input, conditions, &mut slots, trash)?;
-        let slots_len = capacity + 1;
+        self.drop_filtered(stream, input, conditions, &mut slots)?;
         let shared = dense && capacity <= SHARED_GROUPS;
         // Few blocks, each over many rows: a block adds its whole table to the global one at
         // its end, so more blocks would mean more global atomics, not fewer.
         let shared_config = LaunchConfig {
             grid_dim: (rows(n).grid_dim.0.min(SHARED_BLOCKS), 1, 1),
-            shared_mem_bytes: (slots_len * 8) as u32,
+            shared_mem_bytes: (capacity * 8) as u32,
             ..rows(n)
         };
-        let groups32 = slots_len as u32;
-        let mut counts: CudaSlice<u64> = filled(stream, slots_len as usize)?;
+        let groups32 = capacity as u32;
+        let mut counts: CudaSlice<u64> = filled(stream, capacity as usize)?;
         if shared {
             launch!(self, stream, "count_rows_shared", shared_config;
                 &slots, &mut counts, &groups32, &n);
@@ -526,13 +507,13 @@ impl CudaAccelerator {
             let state = match (aggregate.reduce, values.get(aggregate.column)) {
                 (Reduce::Count, _) | (_, None) => Pending::Count(gather_u64(&counts)?, len),
                 (reduce, Some(OnDevice::I64(values))) => {
-                    let mut out: CudaSlice<u64> = filled(stream, slots_len as usize)?;
+                    let mut out: CudaSlice<u64> = filled(stream, capacity as usize)?;
                     let start = match reduce {
                         Reduce::Min => i64::MAX as u64,
                         Reduce::Max => i64::MIN as u64,
                         _ => 0,
                     };
-                    launch!(self, stream, "fill_u64", rows(slots_len); &mut out, &start, &slots_len);
+                    launch!(self, stream, "fill_u64", rows(capacity); &mut out, &start, &capacity);
                     match reduce {
                         Reduce::Sum if shared => launch!(self, stream, "sum_i64_shared",
                             shared_config; &slots, values, &mut out, &groups32, &n),
@@ -546,7 +527,7 @@ impl CudaAccelerator {
                     Pending::I64(gather_u64(&out)?, len)
                 }
                 (Reduce::Sum, Some(OnDevice::F64(values))) => {
-                    let mut out: CudaSlice<f64> = filled(stream, slots_len as usize)?;
+                    let mut out: CudaSlice<f64> = filled(stream, capacity as usize)?;
                     if shared {
                         launch!(self, stream, "sum_f64_shared", shared_config;
                             &slots, values, &mut out, &groups32, &n);

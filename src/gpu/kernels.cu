@@ -7,6 +7,9 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 
 #define EMPTY 0xFFFFFFFFFFFFFFFFull
+// The slot of a row a filter dropped: no aggregation kernel touches it (no atomics pile up on
+// one address however many rows the filter drops).
+#define DROPPED 0xFFFFFFFFu
 #define ROWS(i, n) for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < (n); \
                         i += (u64)blockDim.x * gridDim.x)
 
@@ -60,9 +63,8 @@ extern "C" __global__ void hash_slots(const u64* codes, u64* table, u32* slots, 
 }
 
 // Filters: a row is kept while every condition holds (`first` starts the mask). Comparisons:
-// 0 =, 1 !=, 2 <, 3 <=, 4 >, 5 >=.
-template <typename T>
-__device__ __forceinline__ bool holds(T a, u32 op, T b) {
+// 0 =, 1 !=, 2 <, 3 <=, 4 >, 5 >=. Floats arrive as integers that order as Arrow orders floats.
+__device__ __forceinline__ bool holds(i64 a, u32 op, i64 b) {
     switch (op) {
         case 0: return a == b;
         case 1: return a != b;
@@ -76,45 +78,46 @@ __device__ __forceinline__ bool holds(T a, u32 op, T b) {
 extern "C" __global__ void keep_i64(const i64* column, u32 op, i64 literal, unsigned char* keep,
                                     u32 first, u64 n) {
     ROWS(i, n) {
-        bool met = holds<i64>(column[i], op, literal);
+        bool met = holds(column[i], op, literal);
         keep[i] = first ? met : (keep[i] && met);
     }
 }
 
-extern "C" __global__ void keep_f64(const double* column, u32 op, double literal,
-                                    unsigned char* keep, u32 first, u64 n) {
+extern "C" __global__ void drop_rows(u32* slots, const unsigned char* keep, u64 n) {
     ROWS(i, n) {
-        bool met = holds<double>(column[i], op, literal);
-        keep[i] = first ? met : (keep[i] && met);
-    }
-}
-
-// Rows the filter drops go to `trash`, a slot past the table that no group reads.
-extern "C" __global__ void drop_rows(u32* slots, const unsigned char* keep, u32 trash, u64 n) {
-    ROWS(i, n) {
-        if (!keep[i]) slots[i] = trash;
+        if (!keep[i]) slots[i] = DROPPED;
     }
 }
 
 extern "C" __global__ void count_rows(const u32* slots, u64* counts, u64 n) {
-    ROWS(i, n) { atomicAdd(&counts[slots[i]], 1ull); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicAdd(&counts[slots[i]], 1ull);
+    }
 }
 
 // Sums wrap on overflow, as the CPU's do.
 extern "C" __global__ void sum_i64(const u32* slots, const i64* values, u64* sums, u64 n) {
-    ROWS(i, n) { atomicAdd(&sums[slots[i]], (u64)values[i]); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicAdd(&sums[slots[i]], (u64)values[i]);
+    }
 }
 
 extern "C" __global__ void sum_f64(const u32* slots, const double* values, double* sums, u64 n) {
-    ROWS(i, n) { atomicAdd(&sums[slots[i]], values[i]); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicAdd(&sums[slots[i]], values[i]);
+    }
 }
 
 extern "C" __global__ void min_i64(const u32* slots, const i64* values, i64* mins, u64 n) {
-    ROWS(i, n) { atomicMin(&mins[slots[i]], values[i]); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicMin(&mins[slots[i]], values[i]);
+    }
 }
 
 extern "C" __global__ void max_i64(const u32* slots, const i64* values, i64* maxes, u64 n) {
-    ROWS(i, n) { atomicMax(&maxes[slots[i]], values[i]); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicMax(&maxes[slots[i]], values[i]);
+    }
 }
 
 // Few groups: each block reduces into a table in shared memory (`groups` entries), then adds
@@ -123,7 +126,9 @@ extern "C" __global__ void count_rows_shared(const u32* slots, u64* counts, u32 
     extern __shared__ u64 local_counts[];
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) local_counts[g] = 0;
     __syncthreads();
-    ROWS(i, n) { atomicAdd(&local_counts[slots[i]], 1ull); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicAdd(&local_counts[slots[i]], 1ull);
+    }
     __syncthreads();
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) {
         if (local_counts[g] != 0) atomicAdd(&counts[g], local_counts[g]);
@@ -135,7 +140,9 @@ extern "C" __global__ void sum_f64_shared(const u32* slots, const double* values
     extern __shared__ double local_sums[];
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) local_sums[g] = 0.0;
     __syncthreads();
-    ROWS(i, n) { atomicAdd(&local_sums[slots[i]], values[i]); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicAdd(&local_sums[slots[i]], values[i]);
+    }
     __syncthreads();
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) atomicAdd(&sums[g], local_sums[g]);
 }
@@ -145,7 +152,9 @@ extern "C" __global__ void sum_i64_shared(const u32* slots, const i64* values, u
     extern __shared__ u64 local_isums[];
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) local_isums[g] = 0;
     __syncthreads();
-    ROWS(i, n) { atomicAdd(&local_isums[slots[i]], (u64)values[i]); }
+    ROWS(i, n) {
+        if (slots[i] != DROPPED) atomicAdd(&local_isums[slots[i]], (u64)values[i]);
+    }
     __syncthreads();
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) atomicAdd(&sums[g], local_isums[g]);
 }

@@ -21,7 +21,6 @@ pub const NAMES: &[&str] = &[
     "dense_slots",
     "hash_slots",
     "keep_i64",
-    "keep_f64",
     "drop_rows",
     "count_rows",
     "sum_i64",

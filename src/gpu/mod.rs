@@ -139,36 +139,32 @@ impl Comparison {
     }
 }
 
-/// A condition a row must meet: `column op literal`.
+/// A condition a row must meet: `column op literal`, over integers (floats as
+/// [`ordered_bits`], so they compare as Arrow compares floats).
 #[derive(Debug, Clone, Copy)]
-pub enum Condition<'a> {
-    I64 {
-        column: &'a [i64],
-        op: Comparison,
-        literal: i64,
-    },
-    F64 {
-        column: &'a [f64],
-        op: Comparison,
-        literal: f64,
-    },
+pub struct Condition<'a> {
+    pub column: &'a [i64],
+    pub op: Comparison,
+    pub literal: i64,
 }
 
 impl Condition<'_> {
     pub fn holds(&self, row: usize) -> bool {
-        match *self {
-            Condition::I64 {
-                column,
-                op,
-                literal,
-            } => op.holds(column[row], literal),
-            Condition::F64 {
-                column,
-                op,
-                literal,
-            } => op.holds(column[row], literal),
-        }
+        self.op.holds(self.column[row], self.literal)
     }
+}
+
+/// A float as an integer that orders as DataFusion compares floats: NaN equal to NaN and
+/// above infinity, -0.0 equal to 0.0 (`f64::total_cmp` after making every zero +0.0 and every
+/// NaN the same NaN). A NaN with its sign bit set is left to the CPU by callers.
+pub fn ordered_bits(value: f64) -> i64 {
+    let value = match value {
+        v if v == 0.0 => 0.0,
+        v if v.is_nan() => f64::NAN,
+        v => v,
+    };
+    let bits = value.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
 /// One aggregate's value per group.

@@ -248,7 +248,7 @@ impl Accelerator for CpuStub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gpu::{Aggregate, KeyColumn};
+    use crate::gpu::{Aggregate, Comparison, Condition, KeyColumn, ordered_bits};
 
     #[test]
     fn groups_by_two_packed_keys() {
@@ -305,7 +305,7 @@ mod tests {
     fn a_filter_drops_rows_before_grouping() {
         let k = [1i64, 2, 1, 2, 3];
         let v = [10i64, 20, 30, 40, 50];
-        let x = [0.5f64, 1.5, 2.5, 3.5, 4.5];
+        let ordered: Vec<i64> = [0.5f64, 1.5, 2.5, 3.5, 4.5].map(ordered_bits).to_vec();
         let input = GroupInput {
             rows: 5,
             keys: vec![KeyColumn {
@@ -327,15 +327,15 @@ mod tests {
             ],
             // v > 10 and x < 4: rows 1, 2, 3.
             filter: vec![
-                crate::gpu::Condition::I64 {
+                Condition {
                     column: &v,
-                    op: crate::gpu::Comparison::Gt,
+                    op: Comparison::Gt,
                     literal: 10,
                 },
-                crate::gpu::Condition::F64 {
-                    column: &x,
-                    op: crate::gpu::Comparison::Lt,
-                    literal: 4.0,
+                Condition {
+                    column: &ordered,
+                    op: Comparison::Lt,
+                    literal: ordered_bits(4.0),
                 },
             ],
         };
@@ -344,6 +344,24 @@ mod tests {
         assert_eq!(groups.codes, vec![1, 0]);
         assert_eq!(groups.states[0], State::Count(vec![2, 1]));
         assert_eq!(groups.states[1], State::I64(vec![60, 30]));
+    }
+
+    #[test]
+    fn ordered_bits_order_floats_as_datafusion_compares_them() {
+        let floats = [
+            f64::NEG_INFINITY,
+            -1.5,
+            0.0,
+            1e-300,
+            2.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for (a, b) in floats.iter().zip(&floats[1..]) {
+            assert!(ordered_bits(*a) < ordered_bits(*b), "{a} < {b}");
+        }
+        assert_eq!(ordered_bits(-0.0), ordered_bits(0.0));
+        assert_eq!(ordered_bits(f64::NAN), ordered_bits(-(-f64::NAN)));
     }
 
     #[test]
