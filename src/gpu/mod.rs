@@ -158,10 +158,11 @@ impl Condition<'_> {
 /// above infinity, -0.0 equal to 0.0 (`f64::total_cmp` after making every zero +0.0 and every
 /// NaN the same NaN). A NaN with its sign bit set is left to the CPU by callers.
 pub fn ordered_bits(value: f64) -> i64 {
-    let value = match value {
-        v if v == 0.0 => 0.0,
-        v if v.is_nan() => f64::NAN,
-        v => v,
+    let value = if value.is_nan() {
+        f64::NAN
+    } else {
+        // -0.0 + 0.0 is +0.0; every other value is unchanged.
+        value + 0.0
     };
     let bits = value.to_bits() as i64;
     bits ^ (((bits >> 63) as u64) >> 1) as i64
