@@ -37,6 +37,7 @@ fn harness() -> &'static Harness {
             stores: StoreConfig::default(),
             default_engine: Default::default(),
             ballista_url: None,
+            devices: Default::default(),
         })
         .expect("an engine");
         let runtime = tokio::runtime::Builder::new_current_thread()
