@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, UInt64Array};
 use arrow::compute::{cast, concat_batches, take};
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, Result};
@@ -954,22 +954,21 @@ impl Columns {
     }
 }
 
+/// A column's values as `T` (nulls' places hold whatever the buffer has).
+fn widen<T: ArrowPrimitiveType>(array: &dyn Array) -> Result<Vec<T::Native>> {
+    let wide = cast(array, &T::DATA_TYPE)?;
+    let values = wide.as_primitive_opt::<T>().ok_or_else(|| {
+        DataFusionError::Internal(format!("a column did not widen to {}", T::DATA_TYPE))
+    })?;
+    Ok(values.values().to_vec())
+}
+
 fn widen_ints(array: &dyn Array) -> Result<Vec<i64>> {
-    let wide = cast(array, &DataType::Int64)?;
-    let wide = wide
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| DataFusionError::Internal("an integer column did not widen".into()))?;
-    Ok(wide.values().to_vec())
+    widen::<Int64Type>(array)
 }
 
 fn widen_floats(array: &dyn Array) -> Result<Vec<f64>> {
-    let wide = cast(array, &DataType::Float64)?;
-    let wide = wide
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .ok_or_else(|| DataFusionError::Internal("a float column did not widen".into()))?;
-    Ok(wide.values().to_vec())
+    widen::<Float64Type>(array)
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ fn assign(points: &[f64], centroids: &[f64], dims: usize, k: usize) -> Vec<u32> 
             .map(|part| {
                 scope.spawn(move || {
                     part.chunks_exact(dims)
-                        .map(|p| nearest(p, centroids, dims, k))
+                        .map(|p| nearest(p, &centroids[..k * dims], dims))
                         .collect::<Vec<u32>>()
                 })
             })
@@ -156,19 +156,21 @@ fn assign(points: &[f64], centroids: &[f64], dims: usize, k: usize) -> Vec<u32> 
     })
 }
 
-fn nearest(point: &[f64], centroids: &[f64], dims: usize, k: usize) -> u32 {
+/// The number of the centroid (`dims` values each, row-major) nearest to `point`, the first of
+/// equals: the k-means assignment, as the device's kernel makes it.
+pub fn nearest(point: &[f64], centroids: &[f64], dims: usize) -> u32 {
     let mut best = (0u32, f64::INFINITY);
-    for (c, centroid) in centroids.chunks_exact(dims).take(k).enumerate() {
-        let distance: f64 = point
-            .iter()
-            .zip(centroid)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum();
+    for (c, centroid) in centroids.chunks_exact(dims.max(1)).enumerate() {
+        let distance = squared_distance(point, centroid);
         if distance < best.1 {
             best = (c as u32, distance);
         }
     }
     best.0
+}
+
+pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 fn cluster_sums(points: &[f64], labels: &[u32], dims: usize, k: usize) -> (Vec<f64>, Vec<u64>) {

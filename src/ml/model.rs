@@ -21,6 +21,7 @@ use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegress
 use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 
 use super::MlError;
+use crate::gpu::reference::{nearest, squared_distance};
 use crate::spec::Estimator;
 
 type Matrix = DenseMatrix<f64>;
@@ -176,7 +177,10 @@ fn kmeans_plus_plus(x: &[Vec<f64>], k: usize, seed: u64) -> Vec<f64> {
     let offset = (rng.next() % step as u64) as usize;
     let sample: Vec<&Vec<f64>> = x.iter().skip(offset).step_by(step).collect();
     let mut centres: Vec<&Vec<f64>> = vec![sample[(rng.next() % sample.len() as u64) as usize]];
-    let mut nearest: Vec<f64> = sample.iter().map(|row| distance(row, centres[0])).collect();
+    let mut nearest: Vec<f64> = sample
+        .iter()
+        .map(|row| squared_distance(row, centres[0]))
+        .collect();
     while centres.len() < k {
         let total: f64 = nearest.iter().sum();
         let chosen = if total > 0.0 {
@@ -194,26 +198,10 @@ fn kmeans_plus_plus(x: &[Vec<f64>], k: usize, seed: u64) -> Vec<f64> {
         let centre = sample[chosen];
         centres.push(centre);
         for (d, row) in nearest.iter_mut().zip(&sample) {
-            *d = d.min(distance(row, centre));
+            *d = d.min(squared_distance(row, centre));
         }
     }
     centres.into_iter().flatten().copied().collect()
-}
-
-fn distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// The nearest centroid's number (the first of equals).
-fn nearest(row: &[f64], centroids: &[Vec<f64>]) -> usize {
-    let mut best = (0, f64::INFINITY);
-    for (c, centroid) in centroids.iter().enumerate() {
-        let d = distance(row, centroid);
-        if d < best.1 {
-            best = (c, d);
-        }
-    }
-    best.0
 }
 
 /// A column-major matrix of the rows (as smartcore's `from_2d_vec` lays it out), copied once.
@@ -382,7 +370,13 @@ pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<Predictions, MlError> {
         },
         Fitted::Kmeans(model) => Predictions::values(ints(model.predict(&m).map_err(fit_error)?)),
         Fitted::Centroids(centroids) => {
-            Predictions::values(x.iter().map(|row| nearest(row, centroids) as f64).collect())
+            let flat = centroids.concat();
+            let dims = centroids.first().map_or(0, Vec::len);
+            Predictions::values(
+                x.iter()
+                    .map(|row| f64::from(nearest(row, &flat, dims)))
+                    .collect(),
+            )
         }
         Fitted::ForestClassifier(model) => {
             let votes = forest_probabilities(model, &m)?;
