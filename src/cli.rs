@@ -167,6 +167,9 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
 
 async fn serve(settings: &Settings, role: Role) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
+    // Listening before anything starts: a SIGTERM that comes as soon as the probes answer
+    // (a kubelet's, a test's) is a shutdown, not the default action that kills the process.
+    let signals = Signals::listen();
     let running = app::start(settings, role, shutdown.clone()).await?;
     if let Some(addr) = running.addr {
         tracing::info!(
@@ -187,29 +190,40 @@ async fn serve(settings: &Settings, role: Role) -> anyhow::Result<()> {
         );
     }
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("shutting down");
         shutdown.cancel();
     });
     running.wait().await
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM, and Ctrl-C.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return drop(ctrl_c.await),
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Installs the SIGTERM handler now (Ctrl-C's is installed when `wait` starts).
+    fn listen() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+
+    async fn wait(self) {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        if let Some(mut term) = self.term {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = ctrl_c.await;
+    }
 }
 
 /// The data scientist's shortcut: plan and run a spec in-process, writing one file.
