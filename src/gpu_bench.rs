@@ -42,6 +42,10 @@ pub struct GpuBenchArgs {
     kmeans_k: usize,
     #[arg(long, default_value_t = 10)]
     kmeans_iter: usize,
+    /// Rows of the linear and logistic regressions (`kmeans_dims` features), one run per
+    /// size; the CPU side is the one-thread reference, so keep these modest.
+    #[arg(long, value_delimiter = ',', default_value = "10000000")]
+    regression_rows: Vec<usize>,
     /// Bytes copied to measure host-to-device rates.
     #[arg(long, default_value_t = 1 << 30)]
     copy_bytes: usize,
@@ -76,6 +80,11 @@ pub async fn run(args: GpuBenchArgs, settings: &Settings) -> anyhow::Result<()> 
         eprintln!("k-means, {rows} × {}", args.kmeans_dims);
         kmeans.push(kmeans_run(device.as_ref(), rows, &args)?);
     }
+    let mut regression = Vec::new();
+    for &rows in &args.regression_rows {
+        eprintln!("regression, {rows} × {}", args.kmeans_dims);
+        regression.push(regression_run(device.as_ref(), rows, args.kmeans_dims)?);
+    }
     let copies = match &device {
         Some(device) => device.copy_bandwidth(args.copy_bytes)?,
         None => None,
@@ -83,6 +92,7 @@ pub async fn run(args: GpuBenchArgs, settings: &Settings) -> anyhow::Result<()> 
     let ok = groupby
         .iter()
         .chain(&kmeans)
+        .chain(&regression)
         .all(|r| r["check"]["ok"] != json!(false));
     let report = json!({
         "rusk": env!("CARGO_PKG_VERSION"),
@@ -91,10 +101,12 @@ pub async fn run(args: GpuBenchArgs, settings: &Settings) -> anyhow::Result<()> 
         "cores": crate::config::cores(),
         "groupby": groupby,
         "kmeans": kmeans,
+        "regression": regression,
         "host_to_device": copies.map(|c| json!({
             "bytes": args.copy_bytes,
             "pinned_gb_s": c.pinned_gb_s,
             "pageable_gb_s": c.pageable_gb_s,
+            "staged_gb_s": c.staged_gb_s,
         })),
         "ok": ok,
     });
@@ -199,6 +211,11 @@ impl Table {
 const QUERY: &str = "SELECT k, count(*) AS n, sum(x) AS sx, sum(i) AS si, min(i) AS lo, \
     max(i) AS hi, avg(x) AS ax FROM t GROUP BY k";
 
+/// The guide's pipeline shape: a filter and computed arguments, which the GPU node takes over
+/// as device programs (same answer columns as `QUERY`).
+const PIPELINE: &str = "SELECT k, count(*) AS n, sum(x * 2.0) AS sx, sum(i + k) AS si, \
+    min(i) AS lo, max(i) AS hi, avg(x) AS ax FROM t WHERE i > 0 OR x < 100.0 GROUP BY k";
+
 /// Per group: (count, sum of x, sum of i, min of i, max of i).
 type Answer = BTreeMap<i64, (u64, f64, i64, i64, i64)>;
 
@@ -218,12 +235,17 @@ async fn groupby_run(
         batches.into_iter().map(|b| vec![b]).collect(),
     )?;
     ctx.register_table("t", Arc::new(memory))?;
-    let (cpu_kernel_s, cpu_answer) = timed_query(ctx, None).await?;
+    let (cpu_kernel_s, cpu_answer) = timed_query(ctx, QUERY, None).await?;
     ctx.deregister_table("t")?;
     let input = group_input(&table);
-    let min = input.keys[0].min;
-    let reference =
-        device.map(|_| to_answer_from_groups(&gpu::reference::group_aggregate(&input), min));
+    let min = table.k.iter().copied().min().unwrap_or(0);
+    let reference = match device {
+        Some(_) => Some(to_answer_from_groups(
+            &gpu::reference::group_aggregate(&input)?,
+            min,
+        )),
+        None => None,
+    };
     let gpu_kernel = match device {
         Some(device) => {
             let groups = device.group_aggregate(&input)?;
@@ -240,9 +262,14 @@ async fn groupby_run(
     let path = dir.to_string_lossy().to_string();
     ctx.register_parquet("t", &path, ParquetReadOptions::default())
         .await?;
-    let (cpu_e2e_s, cpu_e2e) = timed_query(ctx, None).await?;
+    let (cpu_e2e_s, cpu_e2e) = timed_query(ctx, QUERY, None).await?;
     let gpu_e2e = match device {
-        Some(device) => Some(timed_query(ctx, Some(device)).await?),
+        Some(device) => Some(timed_query(ctx, QUERY, Some(device)).await?),
+        None => None,
+    };
+    let (cpu_pipeline_s, cpu_pipeline) = timed_query(ctx, PIPELINE, None).await?;
+    let gpu_pipeline = match device {
+        Some(device) => Some(timed_query(ctx, PIPELINE, Some(device)).await?),
         None => None,
     };
     ctx.deregister_table("t")?;
@@ -267,6 +294,13 @@ async fn groupby_run(
             &cpu_e2e,
         ));
     }
+    if let Some((_, answer)) = &gpu_pipeline {
+        checks.push(compare(
+            "gpu pipeline vs cpu pipeline",
+            answer,
+            &cpu_pipeline,
+        ));
+    }
     let ok = checks.iter().all(|c| c["ok"] == json!(true));
     Ok(json!({
         "rows": rows,
@@ -283,18 +317,25 @@ async fn groupby_run(
             "end_to_end": gpu_e2e.as_ref().map(|(s, _)| cpu_e2e_s / s),
             // The copy is the floor of the end-to-end time: input bytes over the copy rate.
             "copy_share_of_gpu_end_to_end": gpu_e2e.as_ref().map(|(s, _)| t.upload_s / s),
+            "pipeline": gpu_pipeline.as_ref().map(|(s, _)| cpu_pipeline_s / s),
         })),
+        "pipeline": {
+            "query": PIPELINE,
+            "cpu_end_to_end_s": cpu_pipeline_s,
+            "gpu_end_to_end_s": gpu_pipeline.as_ref().map(|(s, _)| *s),
+        },
         "check": {"ok": ok, "comparisons": checks},
     }))
 }
 
-/// Runs the query (on `device` where given) and reads its answer.
+/// Runs `sql` (on `device` where given) and reads its answer.
 async fn timed_query(
     ctx: &SessionContext,
+    sql: &str,
     device: Option<&Arc<dyn Accelerator>>,
 ) -> anyhow::Result<(f64, Answer)> {
     let start = Instant::now();
-    let mut plan: Arc<dyn ExecutionPlan> = ctx.sql(QUERY).await?.create_physical_plan().await?;
+    let mut plan: Arc<dyn ExecutionPlan> = ctx.sql(sql).await?.create_physical_plan().await?;
     if let Some(device) = device {
         plan = GpuAggregates::new(device.clone()).optimize(plan, ctx.state().config_options())?;
         anyhow::ensure!(
@@ -313,17 +354,24 @@ async fn timed_query(
 fn group_input(table: &Table) -> GroupInput<'_> {
     let min = table.k.iter().copied().min().unwrap_or(0);
     let max = table.k.iter().copied().max().unwrap_or(0);
-    let aggregate = |reduce, column| Aggregate { reduce, column };
+    let aggregate = |reduce, value| Aggregate { reduce, value };
+    let column = |values| gpu::Column {
+        values,
+        valid: None,
+    };
     GroupInput {
         rows: table.k.len(),
-        keys: vec![KeyColumn {
-            values: &table.k,
-            min,
-            shift: 0,
-        }],
-        code_bits: gpu::bits_for((max - min) as u64),
-        values: vec![Values::F64(&table.x), Values::I64(&table.i)],
-        filter: Vec::new(),
+        keys: gpu::Keys::Packed {
+            columns: vec![KeyColumn {
+                values: &table.k,
+                min,
+                shift: 0,
+            }],
+            code_bits: gpu::bits_for((max - min) as u64),
+        },
+        columns: vec![column(Values::F64(&table.x)), column(Values::I64(&table.i))],
+        values: vec![gpu::Program::column(0), gpu::Program::column(1)],
+        filter: None,
         aggregates: vec![
             aggregate(Reduce::Count, 0),
             aggregate(Reduce::Sum, 0),
@@ -494,4 +542,79 @@ fn kmeans_run(
         "speedup": gpu.as_ref().map(|(s, _)| cpu_s / s),
         "check": check.unwrap_or(json!({"ok": null})),
     }))
+}
+
+/// Linear and logistic regressions of `rows` × `dims` on the device against the CPU
+/// reference (the same sums on one core, the same solver): coefficients to 1e-6 relative.
+fn regression_run(
+    device: Option<&Arc<dyn Accelerator>>,
+    rows: usize,
+    dims: usize,
+) -> anyhow::Result<Value> {
+    use gpu::regression::{self, HostRows, Regression};
+    let dims = dims.max(1);
+    let mut rng = Lcg(13);
+    let truth: Vec<f64> = (0..=dims).map(|_| rng.unit() * 2.0 - 1.0).collect();
+    let mut points = Vec::with_capacity(rows * dims);
+    let (mut values, mut classes) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    for _ in 0..rows {
+        let row: Vec<f64> = (0..dims).map(|_| rng.unit() * 2.0 - 1.0).collect();
+        let score = truth[0] + row.iter().zip(&truth[1..]).map(|(x, b)| x * b).sum::<f64>();
+        values.push(score + rng.unit() - 0.5);
+        classes.push(f64::from(u8::from(score + (rng.unit() - 0.5) > 0.0)));
+        points.extend(row);
+    }
+    let mut runs = Vec::new();
+    for (name, targets, how) in [
+        ("linear", &values, Regression::Linear),
+        (
+            "logistic",
+            &classes,
+            Regression::Logistic {
+                l2: 1.0,
+                max_iter: 100,
+            },
+        ),
+    ] {
+        let start = Instant::now();
+        let mut host = HostRows {
+            points: &points,
+            dims,
+            targets,
+        };
+        let cpu = regression::fit(&mut host, dims, how)?;
+        let cpu_s = start.elapsed().as_secs_f64();
+        let gpu = match device {
+            Some(device) => {
+                let start = Instant::now();
+                let fit = device.regression(&points, dims, targets, how)?;
+                Some((start.elapsed().as_secs_f64(), fit))
+            }
+            None => None,
+        };
+        let check = gpu.as_ref().map(|(_, fit)| {
+            // Relative to the largest coefficient: one near zero has no digits to compare.
+            let scale = cpu.beta.iter().fold(1e-12f64, |m, b| m.max(b.abs()));
+            let worst = fit
+                .beta
+                .iter()
+                .zip(&cpu.beta)
+                .map(|(a, b)| (a - b).abs() / scale)
+                .fold(0.0f64, f64::max);
+            json!({"largest_relative_difference": worst, "ok": worst <= 1e-6})
+        });
+        runs.push(json!({
+            "rows": rows,
+            "dims": dims,
+            "regression": name,
+            "iterations": cpu.iterations,
+            "cpu_one_core_s": cpu_s,
+            "gpu_s": gpu.as_ref().map(|(s, _)| *s),
+            "speedup": gpu.as_ref().map(|(s, _)| cpu_s / s),
+            "check": check.unwrap_or(json!({"ok": null})),
+        }));
+    }
+    Ok(json!({"rows": rows, "runs": runs, "check": {
+        "ok": runs.iter().all(|r| r["check"]["ok"] != json!(false))
+    }}))
 }

@@ -9,8 +9,9 @@
 #   GPU_BENCH_ARGS="--rows 1000000 --kmeans-rows 100000" bench/gpu/run.sh
 # It checks every GPU answer against the CPU's (exact counts and integer sums, float sums to
 # 1e-9 relative, identical k-means labels from the same start) and exits non-zero if one
-# differs; times group-by aggregation (kernel-only and end to end from Parquet on this disk)
-# and k-means at 10M and 100M rows, and pinned and pageable host-to-device copies.
+# differs; times group-by aggregation (kernel-only and end to end from Parquet on this disk,
+# plain and with a filter and computed arguments) and k-means at 10M and 100M rows, linear and
+# logistic regression at 10M rows, and pinned, pageable and staged host-to-device copies.
 set -eu
 rusk="${1:-target/release/rusk}"
 report="${2:-gpu-report.json}"

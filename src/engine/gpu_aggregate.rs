@@ -1,32 +1,33 @@
 //! Partial group-by aggregation on a GPU. On a worker with a device, for a job that wants one
 //! (`resources.gpu`), the rule replaces each partial `AggregateExec` whose keys are integers or
 //! strings (grouped by dictionary codes) and whose aggregates are `count`, `sum`, `avg`
-//! (numbers) or `min`/`max` (integers) with `GpuAggregateExec`. That node gathers its input
-//! into chunks as large as the device's memory limit allows, aggregates each chunk on the
-//! device, and emits exactly the partial aggregation's state (the same schema), so the final
-//! aggregation after it is unchanged. A chunk the device cannot take (nulls, keys too wide for
-//! a 63-bit group code, a driver error such as running out of memory) runs through
-//! DataFusion's own partial aggregation instead: the answer does not depend on where a chunk
-//! ran (except, for float sums and means, in the last bits: the device adds in whatever order
-//! its atomics land).
+//! (numbers) or `min`/`max` (integers) with `GpuAggregateExec`. That node takes over the
+//! projection and the filter right below the aggregation where the device can compute them
+//! (see `gpu_expr`): `sum(a + b)`, `WHERE s = 'x' OR v > 0.5` run as device programs beside the
+//! aggregation. It gathers its input into chunks as large as the device's memory limit
+//! allows, aggregates each chunk on the device (keys packed into 63-bit group codes where
+//! they fit, else rows hashed by all their keys), and emits exactly the partial aggregation's
+//! state (the same schema), so the final aggregation after it is unchanged. A chunk the device
+//! cannot take (nulls in a key or an argument, a driver error such as running out of memory)
+//! runs through DataFusion's own projection, filter and partial aggregation instead: the answer does not depend on where a chunk ran (except, for
+//! float sums and means, in the last bits: the device adds in whatever order its atomics
+//! land).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, UInt64Array};
 use arrow::compute::{cast, concat_batches, take};
-use arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type, SchemaRef};
-use datafusion::common::ScalarValue;
+use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
-use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::{BinaryExpr, CastExpr, Column, Literal};
-use datafusion::physical_expr::utils::split_conjunction;
+use datafusion::physical_expr::expressions::{CastExpr, Column, Literal};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::InputOrderMode;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
@@ -34,6 +35,7 @@ use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::metrics::{
     BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
 };
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
@@ -42,7 +44,11 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use super::dense_groupby::DenseGroupByExec;
-use crate::gpu::{self, Accelerator, Comparison, GroupInput, KeyColumn, Reduce, State, Values};
+use super::gpu_expr::{
+    DeviceExpr, Lowering, compile_condition, compile_value, dictionary_codes, is_key_type,
+    is_number, is_string, widen_ints,
+};
+use crate::gpu::{self, Accelerator, GroupInput, KeyColumn, Keys, Program, Reduce, State};
 
 /// Rows per chunk at most, however much memory the device has: a chunk's slots are 32-bit.
 const MAX_CHUNK_ROWS: usize = 1 << 26;
@@ -73,7 +79,7 @@ impl PhysicalOptimizerRule for GpuAggregates {
             match aggregate.and_then(|a| Aggregation::of(a).map(|how| (a, how))) {
                 Some((aggregate, how)) => Ok(Transformed::yes(Arc::new(GpuAggregateExec {
                     inner: Arc::new(aggregate.clone()),
-                    fused: Fused::below(aggregate),
+                    absorbed: Absorbed::of(aggregate),
                     how,
                     device: self.device.clone(),
                     metrics: ExecutionPlanMetricsSet::new(),
@@ -171,195 +177,156 @@ impl Aggregation {
     }
 }
 
-/// Integers that widen to `i64` without loss.
-fn is_key_type(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-    )
-}
-
-/// Strings group by dictionary codes: a dictionary column's own, or codes given on the host.
-fn is_string(t: &DataType) -> bool {
-    match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(key, value) => key.is_integer() && is_string(value),
-        _ => false,
-    }
-}
-
-fn is_number(t: &DataType) -> bool {
-    is_key_type(t) || matches!(t, DataType::Float32 | DataType::Float64)
-}
-
-/// A filter right below the aggregation whose conditions the device checks itself, so the
-/// rows it drops are never gathered apart: a conjunction of `column op literal`, the column
-/// an integer, a float or (for `=` and `!=`) a string.
+/// What the GPU node computes over its input: the aggregation's keys and arguments, with the
+/// nodes right below the aggregation that the device takes over: a projection (its
+/// expressions are substituted into the keys and arguments), then a filter whose predicate
+/// the device checks.
 #[derive(Debug, Clone)]
-struct Fused {
-    filter: Arc<FilterExec>,
-    conditions: Vec<Comparing>,
-    /// The columns the filter passes on (its projection), where it drops some.
-    projection: Option<Vec<usize>>,
+struct Absorbed {
+    /// Top first; stacked again over a chunk's source for the CPU path.
+    nodes: Vec<Arc<dyn ExecutionPlan>>,
+    /// What the node reads.
+    input: Arc<dyn ExecutionPlan>,
+    /// Keys over `input`, evaluated on the host.
+    keys: Vec<Arc<dyn PhysicalExpr>>,
+    /// Each aggregate's argument over `input`, with its device program where it has one (else
+    /// the host evaluates it).
+    arguments: Vec<(Arc<dyn PhysicalExpr>, Option<DeviceExpr>)>,
+    filter: Option<DeviceExpr>,
 }
 
-/// One condition: the column's index in the filter's input, the comparison, the literal.
-#[derive(Debug, Clone)]
-struct Comparing {
-    column: usize,
-    op: Comparison,
-    literal: ScalarValue,
-}
-
-impl Fused {
-    fn below(aggregate: &AggregateExec) -> Option<Fused> {
-        let filter = aggregate.input().downcast_ref::<FilterExec>()?;
-        // Keys and arguments are then evaluated on the rows the filter drops too: only where
-        // that cannot fail (a division by a zero the filter would have dropped).
-        let safe = aggregate
+impl Absorbed {
+    fn of(aggregate: &AggregateExec) -> Absorbed {
+        let mut nodes = Vec::new();
+        let mut input = aggregate.input().clone();
+        let mut keys: Vec<_> = aggregate
             .group_expr()
             .expr()
             .iter()
-            .map(|(key, _)| key)
-            .chain(
-                aggregate
-                    .aggr_expr()
-                    .iter()
-                    .flat_map(|a| a.expressions())
-                    .collect::<Vec<_>>()
-                    .iter(),
-            )
-            .all(|e| infallible(e, &filter.schema()));
-        if filter.fetch().is_some() || !safe {
+            .map(|(key, _)| key.clone())
+            .collect();
+        let mut arguments: Vec<_> = aggregate
+            .aggr_expr()
+            .iter()
+            .filter_map(|a| a.expressions().first().cloned())
+            .collect();
+        if let Some(projection) = input.downcast_ref::<ProjectionExec>() {
+            let by: Vec<_> = projection.expr().iter().map(|p| p.expr.clone()).collect();
+            if let (Some(k), Some(a)) = (substitute(&keys, &by), substitute(&arguments, &by)) {
+                (keys, arguments) = (k, a);
+                nodes.push(input.clone());
+                input = projection.input().clone();
+            }
+        }
+        let mut filter = None;
+        if let Some(below) = input.downcast_ref::<FilterExec>()
+            && let Some((predicate, k, a)) = Self::filter(below, &keys, &arguments)
+        {
+            (filter, keys, arguments) = (Some(predicate), k, a);
+            nodes.push(input.clone());
+            input = below.input().clone();
+        }
+        let schema = input.schema();
+        let arguments = arguments
+            .into_iter()
+            .map(|a| {
+                let program = compile_value(&a, &schema);
+                (a, program)
+            })
+            .collect();
+        Absorbed {
+            nodes,
+            input,
+            keys,
+            arguments,
+            filter,
+        }
+    }
+
+    /// The filter's predicate as a device program, and the keys and arguments over its input;
+    /// `None` where the device cannot take the filter over. Keys and arguments are then
+    /// evaluated on the rows the filter drops too: only where that cannot fail (a division by
+    /// a zero the filter would have dropped).
+    fn filter(
+        filter: &FilterExec,
+        keys: &[Arc<dyn PhysicalExpr>],
+        arguments: &[Arc<dyn PhysicalExpr>],
+    ) -> Option<(DeviceExpr, Exprs, Exprs)> {
+        if filter.fetch().is_some() {
             return None;
         }
         let schema = filter.input().schema();
-        let conditions = split_conjunction(filter.predicate())
-            .into_iter()
-            .map(|term| Comparing::of(term, &schema))
-            .collect::<Option<Vec<_>>>()?;
-        Some(Fused {
-            filter: Arc::new(filter.clone()),
-            conditions,
-            projection: filter.projection().as_ref().map(|p| p.to_vec()),
+        let predicate = compile_condition(filter.predicate(), &schema)?;
+        let passed: Vec<usize> = match filter.projection() {
+            Some(columns) => columns.to_vec(),
+            None => (0..schema.fields().len()).collect(),
+        };
+        let by: Vec<Arc<dyn PhysicalExpr>> = passed
+            .iter()
+            .map(|&i| Arc::new(Column::new(schema.field(i).name(), i)) as Arc<dyn PhysicalExpr>)
+            .collect();
+        let keys = substitute(keys, &by)?;
+        let arguments = substitute(arguments, &by)?;
+        let safe = keys.iter().all(|k| infallible(k, &schema))
+            && arguments
+                .iter()
+                .all(|a| compile_value(a, &schema).is_some() || infallible(a, &schema));
+        safe.then_some((predicate, keys, arguments))
+    }
+
+    /// The same nodes over another input.
+    fn over(&self, input: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.nodes.iter().rev().try_fold(input, |below, node| {
+            node.clone().replace_children(
+                vec![below],
+                ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+            )
         })
     }
 
-    /// The chunk's columns as the aggregation sees them (the filter's projection).
-    fn passed_on(&self, batch: &RecordBatch) -> Result<RecordBatch> {
-        match &self.projection {
-            Some(columns) => Ok(batch.project(columns)?),
-            None => Ok(batch.clone()),
+    /// Input columns the device receives for the programs.
+    fn device_columns(&self) -> usize {
+        let mut columns = BTreeSet::new();
+        let mut host = 0;
+        for (_, program) in &self.arguments {
+            match program {
+                Some(program) => program.columns(&mut columns),
+                None => host += 1,
+            }
         }
-    }
-
-    /// The same filter over another input.
-    fn over(&self, input: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
-        self.filter.clone().replace_children(
-            vec![input],
-            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-        )
+        if let Some(filter) = &self.filter {
+            filter.columns(&mut columns);
+        }
+        columns.len() + host
     }
 }
 
-impl Comparing {
-    fn of(term: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> Option<Comparing> {
-        let binary = term.downcast_ref::<BinaryExpr>()?;
-        let (column, literal, op) = match (
-            binary.left().downcast_ref::<Column>(),
-            binary.right().downcast_ref::<Literal>(),
-        ) {
-            (Some(column), Some(literal)) => (column, literal, *binary.op()),
-            _ => (
-                binary.right().downcast_ref::<Column>()?,
-                binary.left().downcast_ref::<Literal>()?,
-                binary.op().swap()?,
-            ),
-        };
-        let op = match op {
-            Operator::Eq => Comparison::Eq,
-            Operator::NotEq => Comparison::NotEq,
-            Operator::Lt => Comparison::Lt,
-            Operator::LtEq => Comparison::LtEq,
-            Operator::Gt => Comparison::Gt,
-            Operator::GtEq => Comparison::GtEq,
-            _ => return None,
-        };
-        let data_type = schema.field(column.index()).data_type();
-        let literal = literal.value();
-        let fits = match data_type {
-            t if is_key_type(t) => literal.data_type().is_integer(),
-            DataType::Float32 | DataType::Float64 => literal.data_type().is_floating(),
-            t if is_string(t) => {
-                matches!(op, Comparison::Eq | Comparison::NotEq) && is_string(&literal.data_type())
-            }
-            _ => false,
-        };
-        (fits && !literal.is_null()).then(|| Comparing {
-            column: column.index(),
-            op,
-            literal: literal.clone(),
-        })
-    }
+type Exprs = Vec<Arc<dyn PhysicalExpr>>;
 
-    /// The condition over a chunk's column as the device takes it: integers (floats by their
-    /// order, strings by dictionary codes), and where the column has nulls, a second
-    /// condition on its validity (a null never meets a condition).
-    fn widen(&self, batch: &RecordBatch) -> Result<Option<Vec<Widened>>> {
-        let array = batch.column(self.column);
-        let (column, literal) = match array.data_type() {
-            t if is_key_type(t) => (widen_ints(array)?, scalar_i64(&self.literal)?),
-            DataType::Float32 | DataType::Float64 => {
-                let (floats, literal) = (widen_floats(array)?, scalar_f64(&self.literal)?);
-                // A NaN with its sign bit set: whether it equals NaN is the CPU's to say.
-                let signed_nan = |v: &f64| v.is_nan() && v.is_sign_negative();
-                if signed_nan(&literal) || floats.iter().any(signed_nan) {
-                    return Ok(None);
-                }
-                let column = floats.into_iter().map(gpu::ordered_bits).collect();
-                (column, gpu::ordered_bits(literal))
-            }
-            _ => {
-                // Strings by codes of a dictionary without repeats (a cast builds one), so one
-                // string has one code; a literal absent from it gets -1, which no row has.
-                let strings = cast(array, &DataType::Utf8)?;
-                let as_dictionary =
-                    DataType::Dictionary(Box::new(DataType::Int64), Box::new(DataType::Utf8));
-                let encoded = cast(&strings, &as_dictionary)?;
-                let dictionary = encoded.as_any_dictionary();
-                let values = dictionary.values().as_string::<i32>();
-                let wanted = self.literal.to_string();
-                let code = values
-                    .iter()
-                    .position(|v| v == Some(wanted.as_str()))
-                    .map_or(-1, |c| c as i64);
-                (widen_ints(dictionary.keys())?, code)
-            }
-        };
-        let mut widened = vec![Widened {
-            column,
-            op: self.op,
-            literal,
-        }];
-        if array.logical_null_count() > 0 {
-            let valid = array.logical_nulls().map_or_else(
-                || vec![1; array.len()],
-                |nulls| nulls.iter().map(i64::from).collect(),
-            );
-            widened.push(Widened {
-                column: valid,
-                op: Comparison::Eq,
-                literal: 1,
-            });
-        }
-        Ok(Some(widened))
-    }
+/// `exprs` with each column `i` replaced by `by[i]`; `None` where a column is out of range.
+fn substitute(
+    exprs: &[Arc<dyn PhysicalExpr>],
+    by: &[Arc<dyn PhysicalExpr>],
+) -> Option<Vec<Arc<dyn PhysicalExpr>>> {
+    exprs
+        .iter()
+        .map(|expr| {
+            // Bottom up: a column is replaced once, and what replaced it is not visited again.
+            expr.clone()
+                .transform_up(|node| match node.downcast_ref::<Column>() {
+                    Some(column) => by
+                        .get(column.index())
+                        .cloned()
+                        .map(Transformed::yes)
+                        .ok_or_else(|| {
+                            DataFusionError::Internal(format!("no column {}", column.index()))
+                        }),
+                    None => Ok(Transformed::no(node)),
+                })
+                .map(|t| t.data)
+                .ok()
+        })
+        .collect()
 }
 
 /// Whether evaluating `expr` over `schema` cannot fail: a column, a literal, or a column
@@ -384,51 +351,24 @@ fn infallible(expr: &Arc<dyn PhysicalExpr>, schema: &SchemaRef) -> bool {
     }
 }
 
-/// A condition's column and literal as the device takes them.
-struct Widened {
-    column: Vec<i64>,
-    op: Comparison,
-    literal: i64,
-}
-
-fn scalar_i64(value: &ScalarValue) -> Result<i64> {
-    match value.cast_to(&DataType::Int64)? {
-        ScalarValue::Int64(Some(v)) => Ok(v),
-        other => Err(DataFusionError::Internal(format!(
-            "{other} is not an integer"
-        ))),
-    }
-}
-
-fn scalar_f64(value: &ScalarValue) -> Result<f64> {
-    match value.cast_to(&DataType::Float64)? {
-        ScalarValue::Float64(Some(v)) => Ok(v),
-        other => Err(DataFusionError::Internal(format!("{other} is not a float"))),
-    }
-}
-
 /// A partial aggregation run on a device, chunk by chunk.
 #[derive(Debug)]
 pub struct GpuAggregateExec {
     /// The aggregation replaced: its expressions and schema, and what a chunk the device
     /// cannot take runs through.
     inner: Arc<AggregateExec>,
-    /// The filter below `inner` the device applies itself (then this node's child is the
-    /// filter's input).
-    fused: Option<Fused>,
+    /// The keys, arguments and nodes below `inner` the device takes over (this node's child
+    /// is what they read).
+    absorbed: Absorbed,
     how: Aggregation,
     device: Arc<dyn Accelerator>,
     metrics: ExecutionPlanMetricsSet,
 }
 
 impl GpuAggregateExec {
-    /// What the node reads: the filter's input where the filter is fused, else the
-    /// aggregation's.
+    /// What the node reads: below the nodes it took over.
     fn input(&self) -> &Arc<dyn ExecutionPlan> {
-        match &self.fused {
-            Some(fused) => fused.filter.input(),
-            None => self.inner.input(),
-        }
+        &self.absorbed.input
     }
 
     /// The device it runs on, as task spans and plans show it.
@@ -436,15 +376,25 @@ impl GpuAggregateExec {
         self.device.info().to_string()
     }
 
+    /// The nodes below the aggregation whose work the device took over, top first.
+    pub fn took_over(&self) -> Vec<&'static str> {
+        let name = |node: &Arc<dyn ExecutionPlan>| match node.downcast_ref::<FilterExec>() {
+            Some(_) => "filter",
+            None => "projection",
+        };
+        self.absorbed.nodes.iter().map(name).collect()
+    }
+
     /// Rows a chunk may have so that every partition's chunk at once fits in the device's
-    /// memory limit: the columns (8 bytes a key and a value), codes and slots (12), and a hash
-    /// table, counts and compacted slots (up to 4 entries a row: 80) and 32 bytes a state.
+    /// memory limit: the columns (8 bytes a key, a column and a computed value, 1 a
+    /// validity), the filter's result (9), codes and slots (12), and a hash table, counts and
+    /// compacted slots (up to 4 entries a row: 80) and 32 bytes a state.
     fn chunk_rows(&self) -> usize {
         let keys = self.inner.group_expr().expr().len();
+        let columns = self.absorbed.device_columns();
         let values = self.how.values();
         let states = self.how.device_states();
-        let conditions = self.fused.as_ref().map_or(0, |f| f.conditions.len());
-        let per_row = 8 * (keys + values + conditions) + 1 + 12 + 80 + 32 * states;
+        let per_row = 8 * (keys + columns + values) + columns + 9 + 12 + 80 + 32 * states;
         let partitions = self
             .properties()
             .output_partitioning()
@@ -465,15 +415,25 @@ impl DisplayAs for GpuAggregateExec {
             .map(|(_, name)| name.as_str())
             .collect();
         let aggregates: Vec<&str> = self.inner.aggr_expr().iter().map(|a| a.name()).collect();
-        let filter = match &self.fused {
-            Some(fused) => format!(", filter={}", fused.filter.predicate()),
-            None => String::new(),
-        };
+        let mut absorbed = String::new();
+        for node in &self.absorbed.nodes {
+            if let Some(filter) = node.downcast_ref::<FilterExec>() {
+                absorbed += &format!(", filter={}", filter.predicate());
+            }
+            if let Some(projection) = node.downcast_ref::<ProjectionExec>() {
+                let exprs: Vec<String> = projection
+                    .expr()
+                    .iter()
+                    .map(|p| format!("{} as {}", p.expr, p.alias))
+                    .collect();
+                absorbed += &format!(", projection=[{}]", exprs.join(", "));
+            }
+        }
         match t {
             DisplayFormatType::TreeRender => write!(f, "device={}", self.device()),
             _ => write!(
                 f,
-                "GpuAggregateExec: device={}, mode=Partial, gby=[{}], aggr=[{}]{filter}",
+                "GpuAggregateExec: device={}, mode=Partial, gby=[{}], aggr=[{}]{absorbed}",
                 self.device(),
                 keys.join(", "),
                 aggregates.join(", ")
@@ -499,10 +459,10 @@ impl ExecutionPlan for GpuAggregateExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        if let Some(fused) = &self.fused
-            && f(fused.filter.predicate())? == TreeNodeRecursion::Stop
-        {
-            return Ok(TreeNodeRecursion::Stop);
+        for node in &self.absorbed.nodes {
+            if node.apply_expressions(f)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
         }
         self.inner.apply_expressions(f)
     }
@@ -512,22 +472,18 @@ impl ExecutionPlan for GpuAggregateExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let below = match &self.fused {
-            Some(fused) => {
-                let input = children.into_iter().next().ok_or_else(|| {
-                    DataFusionError::Internal("GpuAggregateExec has one child".into())
-                })?;
-                vec![fused.over(input)?]
-            }
-            None => children,
-        };
-        let inner = self.inner.clone().replace_children(below, options)?;
+        let input = children
+            .into_iter()
+            .next()
+            .ok_or_else(|| DataFusionError::Internal("GpuAggregateExec has one child".into()))?;
+        let below = self.absorbed.over(input)?;
+        let inner = self.inner.clone().replace_children(vec![below], options)?;
         let Some(aggregate) = inner.downcast_ref::<AggregateExec>() else {
             return Ok(inner);
         };
         Ok(Arc::new(GpuAggregateExec {
             inner: Arc::new(aggregate.clone()),
-            fused: Fused::below(aggregate),
+            absorbed: Absorbed::of(aggregate),
             how: self.how.clone(),
             device: self.device.clone(),
             metrics: ExecutionPlanMetricsSet::new(),
@@ -558,7 +514,7 @@ impl ExecutionPlan for GpuAggregateExec {
             .register(context.memory_pool());
         let chunk = Chunk {
             inner: self.inner.clone(),
-            fused: self.fused.clone(),
+            absorbed: self.absorbed.clone(),
             how: self.how.clone(),
             device: self.device.clone(),
             context,
@@ -650,7 +606,7 @@ impl Gathering {
 /// What one partition's stream needs to aggregate a chunk.
 struct Chunk {
     inner: Arc<AggregateExec>,
-    fused: Option<Fused>,
+    absorbed: Absorbed,
     how: Aggregation,
     device: Arc<dyn Accelerator>,
     context: Arc<TaskContext>,
@@ -673,9 +629,9 @@ impl Chunk {
             let _timer = self.baseline.elapsed_compute().timer();
             // The device call blocks (copies, kernels, synchronisation): off the async threads.
             let (inner, how, device) = (self.inner.clone(), self.how.clone(), self.device.clone());
-            let (fused, chunk) = (self.fused.clone(), batch.clone());
+            let (absorbed, chunk) = (self.absorbed.clone(), batch.clone());
             tokio::task::spawn_blocking(move || {
-                on_device(&inner, fused.as_ref(), &how, device.as_ref(), &chunk)
+                on_device(&inner, &absorbed, &how, device.as_ref(), &chunk)
             })
             .await
             .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?
@@ -696,15 +652,13 @@ impl Chunk {
         Ok(out)
     }
 
-    /// DataFusion's own partial aggregation over the chunk (after the fused filter).
+    /// DataFusion's own partial aggregation over the chunk (after the nodes taken over).
     async fn on_cpu(&self, batch: RecordBatch) -> Result<RecordBatch> {
         self.cpu_rows.add(batch.num_rows());
         let schema = batch.schema();
         let mut source: Arc<dyn ExecutionPlan> =
             MemorySourceConfig::try_new_exec(&[vec![batch]], schema, None)?;
-        if let Some(fused) = &self.fused {
-            source = fused.over(source)?;
-        }
+        source = self.absorbed.over(source)?;
         let plan = self.inner.clone().replace_children(
             vec![source],
             ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
@@ -717,19 +671,17 @@ impl Chunk {
 /// The chunk's partial aggregates from the device; `None` where it cannot take them.
 fn on_device(
     inner: &AggregateExec,
-    fused: Option<&Fused>,
+    absorbed: &Absorbed,
     how: &Aggregation,
     device: &dyn Accelerator,
     batch: &RecordBatch,
 ) -> Result<Option<RecordBatch>, gpu::GpuError> {
-    let Some(columns) = Columns::of(inner, fused, how, batch).map_err(unsupported)? else {
+    let Some(chunk) = ChunkInput::of(absorbed, how, batch).map_err(unsupported)? else {
         return Ok(None);
     };
-    let Some(input) = columns.input(how) else {
-        return Ok(None);
-    };
+    let input = chunk.input(how, chunk.lowering.columns());
     let groups = device.group_aggregate(&input)?;
-    columns
+    chunk
         .output(&inner.schema(), how, &input, groups)
         .map(Some)
         .map_err(unsupported)
@@ -739,13 +691,13 @@ fn unsupported(error: DataFusionError) -> gpu::GpuError {
     gpu::GpuError::Unsupported(error.to_string())
 }
 
-/// A chunk's key and argument columns, widened for the device (`None`: a count's, which
-/// the device does not read).
-struct Columns {
+/// A chunk as the device takes it: keys as integers, the columns the programs read, a
+/// program per value an aggregate reads, the filter's program.
+struct ChunkInput {
     keys: Vec<Key>,
-    arguments: Vec<Option<Argument>>,
-    /// The fused filter's conditions.
-    conditions: Vec<Widened>,
+    lowering: Lowering,
+    values: Vec<Program>,
+    filter: Option<Program>,
 }
 
 /// A key column as integers, and what turns them back into the column.
@@ -769,21 +721,14 @@ impl Key {
         // A dictionary column's codes are its keys. Equal strings may have two codes (a
         // chunk's batches may bring dictionaries of their own): then one group becomes two
         // partial rows, which the final aggregation merges by value.
-        let encoded;
-        let dictionary = match array.as_any_dictionary_opt() {
-            Some(dictionary) => dictionary,
-            None => {
-                let strings = cast(array, &DataType::Utf8)?;
-                let as_dictionary =
-                    DataType::Dictionary(Box::new(DataType::Int64), Box::new(DataType::Utf8));
-                encoded = cast(&strings, &as_dictionary)?;
-                encoded.as_any_dictionary()
-            }
+        let (codes, strings) = match array.as_any_dictionary_opt() {
+            Some(dictionary) => (widen_ints(dictionary.keys())?, dictionary.values().clone()),
+            None => dictionary_codes(array)?,
         };
         Ok(Key {
-            codes: widen_ints(dictionary.keys())?,
+            codes,
             data_type,
-            dictionary: Some(dictionary.values().clone()),
+            dictionary: Some(strings),
         })
     }
 
@@ -797,85 +742,75 @@ impl Key {
     }
 }
 
-enum Argument {
-    I64(Vec<i64>),
-    F64(Vec<f64>),
-}
-
-impl Columns {
+impl ChunkInput {
     /// `None` where a key or an argument has nulls (the CPU counts and skips them).
-    fn of(
-        aggregate: &AggregateExec,
-        fused: Option<&Fused>,
-        how: &Aggregation,
-        batch: &RecordBatch,
-    ) -> Result<Option<Columns>> {
-        let projected = fused.map(|f| f.passed_on(batch)).transpose()?;
-        let full = batch;
-        let batch = projected.as_ref().unwrap_or(full);
+    fn of(absorbed: &Absorbed, how: &Aggregation, batch: &RecordBatch) -> Result<Option<Self>> {
         let rows = batch.num_rows();
         let evaluate = |e: &Arc<dyn PhysicalExpr>| e.evaluate(batch)?.into_array(rows);
         let mut keys = Vec::new();
-        for (expr, _) in aggregate.group_expr().expr() {
+        for expr in &absorbed.keys {
             let array = evaluate(expr)?;
             if array.logical_null_count() > 0 {
                 return Ok(None);
             }
             keys.push(Key::of(&array)?);
         }
-        let mut arguments = Vec::new();
-        for (a, function) in aggregate.aggr_expr().iter().zip(&how.functions) {
-            let array = evaluate(&a.expressions()[0])?;
-            if array.logical_null_count() > 0 {
+        let mut lowering = Lowering::default();
+        let mut values = Vec::new();
+        for ((argument, program), function) in absorbed.arguments.iter().zip(&how.functions) {
+            let program = match program {
+                Some(program) => lowering.program(program, batch)?,
+                None => lowering.computed(&evaluate(argument)?)?,
+            };
+            if program.columns().any(|c| lowering.has_nulls(c)) {
                 return Ok(None);
             }
-            arguments.push(match (function, array.data_type()) {
-                (Function::Count, _) => None,
-                (_, DataType::Float32 | DataType::Float64) => {
-                    Some(Argument::F64(widen_floats(&array)?))
-                }
-                _ => Some(Argument::I64(widen_ints(&array)?)),
-            });
-        }
-        let mut conditions = Vec::new();
-        for condition in fused.map_or(&[][..], |f| &f.conditions) {
-            match condition.widen(full)? {
-                Some(widened) => conditions.extend(widened),
-                None => return Ok(None),
+            if *function != Function::Count {
+                values.push(program);
             }
         }
-        Ok(Some(Columns {
+        let filter = match &absorbed.filter {
+            Some(predicate) => Some(lowering.program(predicate, batch)?),
+            None => None,
+        };
+        Ok(Some(ChunkInput {
             keys,
-            arguments,
-            conditions,
+            lowering,
+            values,
+            filter,
         }))
     }
 
-    /// The device's input: keys packed by their ranges in this chunk; `None` where the codes
-    /// would need more than 63 bits.
-    fn input(&self, how: &Aggregation) -> Option<GroupInput<'_>> {
+    /// The keys packed by their ranges in this chunk; `None` where the codes would need more
+    /// than 63 bits.
+    fn packed(&self) -> Option<Keys<'_>> {
         let mut shift = 0u32;
-        let mut keys = Vec::new();
+        let mut columns = Vec::new();
         for Key { codes: values, .. } in &self.keys {
             let min = values.iter().copied().min().unwrap_or(0);
             let max = values.iter().copied().max().unwrap_or(0);
             let span = u64::try_from(i128::from(max) - i128::from(min)).ok()?;
-            keys.push(KeyColumn { values, min, shift });
+            columns.push(KeyColumn { values, min, shift });
             shift += gpu::bits_for(span);
             if shift > 63 {
                 return None;
             }
         }
-        let mut values: Vec<Values<'_>> = Vec::new();
+        Some(Keys::Packed {
+            columns,
+            code_bits: shift,
+        })
+    }
+
+    /// The device's input: keys packed where they fit in 63 bits, else hashed by rows.
+    fn input<'a>(&'a self, how: &Aggregation, columns: Vec<gpu::Column<'a>>) -> GroupInput<'a> {
+        let keys = self
+            .packed()
+            .unwrap_or_else(|| Keys::Rows(self.keys.iter().map(|k| k.codes.as_slice()).collect()));
         let mut aggregates = Vec::new();
-        for (argument, function) in self.arguments.iter().zip(&how.functions) {
-            let column = values.len();
-            match argument {
-                Some(Argument::I64(v)) => values.push(Values::I64(v)),
-                Some(Argument::F64(v)) => values.push(Values::F64(v)),
-                None => {}
-            }
-            let reduce = |reduce| gpu::Aggregate { reduce, column };
+        let mut value = 0;
+        for function in &how.functions {
+            let reduce = |reduce| gpu::Aggregate { reduce, value };
             match function {
                 Function::Count => aggregates.push(reduce(Reduce::Count)),
                 Function::Sum => aggregates.push(reduce(Reduce::Sum)),
@@ -886,24 +821,18 @@ impl Columns {
                     aggregates.push(reduce(Reduce::Sum));
                 }
             }
+            if *function != Function::Count {
+                value += 1;
+            }
         }
-        let filter = self
-            .conditions
-            .iter()
-            .map(|c| gpu::Condition {
-                column: &c.column,
-                op: c.op,
-                literal: c.literal,
-            })
-            .collect();
-        Some(GroupInput {
+        GroupInput {
             rows: self.keys.first().map_or(0, |k| k.codes.len()),
             keys,
-            code_bits: shift,
-            values,
+            columns,
+            values: self.values.clone(),
             aggregates,
-            filter,
-        })
+            filter: self.filter.clone(),
+        }
     }
 
     /// The device's groups as the partial aggregation's batch: keys decoded from the codes,
@@ -916,14 +845,31 @@ impl Columns {
         groups: gpu::Groups,
     ) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = Vec::new();
-        for (i, (key, column)) in input.keys.iter().zip(&self.keys).enumerate() {
-            let next_shift = input.keys.get(i + 1).map_or(input.code_bits, |k| k.shift);
-            let mask = (1u64 << (next_shift - key.shift)) - 1;
-            let values: Int64Array = groups
-                .codes
-                .iter()
-                .map(|code| key.min.wrapping_add(((code >> key.shift) & mask) as i64))
-                .collect();
+        for (i, column) in self.keys.iter().enumerate() {
+            let values: Int64Array = match &input.keys {
+                Keys::Packed {
+                    columns: packed,
+                    code_bits,
+                } => {
+                    let key = packed[i];
+                    let next_shift = packed.get(i + 1).map_or(*code_bits, |k| k.shift);
+                    let mask = (1u64 << (next_shift - key.shift)) - 1;
+                    let unpack =
+                        |code: &u64| key.min.wrapping_add(((code >> key.shift) & mask) as i64);
+                    groups.codes.iter().map(unpack).collect()
+                }
+                // Each group is named by one of its rows.
+                Keys::Rows(_) => groups
+                    .codes
+                    .iter()
+                    .map(|&row| column.codes.get(row as usize).copied())
+                    .collect(),
+            };
+            if values.null_count() > 0 {
+                return Err(DataFusionError::Internal(
+                    "the device named a row the chunk lacks".into(),
+                ));
+            }
             columns.push(column.decode(values)?);
         }
         let mut states = groups.states.into_iter();
@@ -952,23 +898,6 @@ impl Columns {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
     }
-}
-
-/// A column's values as `T` (nulls' places hold whatever the buffer has).
-fn widen<T: ArrowPrimitiveType>(array: &dyn Array) -> Result<Vec<T::Native>> {
-    let wide = cast(array, &T::DATA_TYPE)?;
-    let values = wide.as_primitive_opt::<T>().ok_or_else(|| {
-        DataFusionError::Internal(format!("a column did not widen to {}", T::DATA_TYPE))
-    })?;
-    Ok(values.values().to_vec())
-}
-
-fn widen_ints(array: &dyn Array) -> Result<Vec<i64>> {
-    widen::<Int64Type>(array)
-}
-
-fn widen_floats(array: &dyn Array) -> Result<Vec<f64>> {
-    widen::<Float64Type>(array)
 }
 
 #[cfg(test)]
@@ -1273,5 +1202,137 @@ mod tests {
             );
             assert_eq!(answer, expected, "{sql}");
         }
+    }
+
+    /// Arithmetic in the aggregates' arguments runs as device programs: integers wrap, floats
+    /// round as on the CPU (the answers are compared as text, to the last digit shown).
+    #[tokio::test]
+    async fn arithmetic_arguments_are_computed_on_the_device() {
+        let sql = "SELECT k1, sum(k2 + 1000 * k1) AS a, sum(v * 2.0 - 1.0) AS b, \
+            avg(v / 4.0) AS c, max(k2 - k1) AS d, sum(CAST(k1 AS DOUBLE) * v) AS e \
+            FROM t GROUP BY k1 ORDER BY k1";
+        let (plan, split) = same_answer_on_device(sql, four_batches(false), 8 << 10).await;
+        assert_eq!(split, (2000, 0), "{}", shown(&plan));
+        // Integer division is the CPU's (a division by zero fails there): the host computes
+        // the argument and hands the device its values.
+        let sql = "SELECT k1, sum(k2 / (k1 + 1)) AS q FROM t GROUP BY k1 ORDER BY k1";
+        let (_, split) = same_answer_on_device(sql, four_batches(false), 8 << 10).await;
+        assert_eq!(split, (2000, 0));
+    }
+
+    /// The guide's pipeline: a filter, then a projection that computes a column, then the
+    /// group-by. The GPU node takes over both nodes below it.
+    #[tokio::test]
+    async fn a_projection_over_a_filter_is_taken_over() {
+        let sql = "SELECT k1, sum(total) AS spend, count(*) AS c FROM \
+            (SELECT k1, n + k2 AS total FROM t WHERE s = 's1' AND v > 1.0) GROUP BY k1 \
+            ORDER BY k1";
+        let (plan, split) = same_answer_on_device(sql, four_batches(false), 8 << 10).await;
+        let text = shown(&plan);
+        assert!(text.contains(", projection=["), "{text}");
+        assert!(text.contains(", filter="), "{text}");
+        assert!(!text.contains("FilterExec"), "{text}");
+        assert_eq!(split, (2000, 0));
+        // With nulls in `n`, the argument's chunks with a null run on the CPU, the rest on
+        // the device; the answer is the same.
+        let (_, (gpu, cpu)) = same_answer_on_device(sql, four_batches(true), 8 << 10).await;
+        assert!(gpu > 0 && cpu > 0, "gpu {gpu}, cpu {cpu}");
+    }
+
+    /// Predicates of any shape the programs cover: OR, NOT, IS NULL, arithmetic, with nulls
+    /// in their columns (three-valued logic on the device).
+    #[tokio::test]
+    async fn predicates_with_or_not_and_nulls_run_on_the_device() {
+        for sql in [
+            "SELECT k1, count(*) AS c, sum(v) AS sv FROM t \
+             WHERE (s = 's1' OR n > 100) AND NOT (k2 < 0) GROUP BY k1 ORDER BY k1",
+            "SELECT k1, count(*) AS c FROM t WHERE n IS NULL OR v * 2.0 >= 5.0 \
+             GROUP BY k1 ORDER BY k1",
+            "SELECT k1, count(*) AS c FROM t WHERE NOT (n + k2 < 0 OR s != 's0') \
+             GROUP BY k1 ORDER BY k1",
+            "SELECT k1, sum(k2) AS c FROM t WHERE n IS NOT NULL AND k2 >= 0 GROUP BY k1 \
+             ORDER BY k1",
+        ] {
+            for nulls in [false, true] {
+                let (plan, split) = same_answer_on_device(sql, four_batches(nulls), 16 << 10).await;
+                let text = shown(&plan);
+                assert!(!text.contains("FilterExec"), "{sql}: {text}");
+                assert_eq!(split, (2000, 0), "{sql}");
+            }
+        }
+    }
+
+    /// A NaN that arithmetic made has the processor's sign, which the total order tells
+    /// apart: a chunk where one is compared runs on the CPU. A NaN read from a column is the
+    /// device's to compare.
+    #[tokio::test]
+    async fn a_compared_nan_made_by_arithmetic_sends_its_chunk_to_the_cpu() {
+        let batch = rows(false);
+        let v: Float64Array = (0..2000)
+            .map(|i| match i {
+                100 => f64::INFINITY,
+                700 => f64::NAN,
+                _ => f64::from(i % 17) * 0.25,
+            })
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[2] = Arc::new(v);
+        let odd = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
+        let sql = "SELECT k1, count(*) AS c FROM t WHERE v - v < 1.0 GROUP BY k1 ORDER BY k1";
+        let (_, (gpu, cpu)) = same_answer_on_device(sql, batches.clone(), 1 << 20).await;
+        // Rows 100 (inf - inf) and 700 (NaN - NaN) are in the first partition's chunk.
+        assert_eq!((gpu, cpu), (1000, 1000));
+        let sql = "SELECT k1, count(*) AS c FROM t WHERE v > 2.0 GROUP BY k1 ORDER BY k1";
+        let (_, split) = same_answer_on_device(sql, batches, 1 << 20).await;
+        assert_eq!(split, (2000, 0));
+    }
+
+    /// Dates and timestamps compare by their numbers on the device.
+    #[tokio::test]
+    async fn dates_and_timestamps_compare_on_the_device() {
+        use arrow::array::{Date32Array, TimestampNanosecondArray};
+        let batch = rows(false);
+        let day = Date32Array::from_iter_values((0..2000).map(|i| 19_000 + i % 40));
+        let at = TimestampNanosecondArray::from_iter_values(
+            (0..2000).map(|i| i64::from(i) * 3_600_000_000_000),
+        );
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("day", DataType::Date32, false));
+        fields.push(Field::new("at", at.data_type().clone(), false));
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(day));
+        columns.push(Arc::new(at));
+        let dated = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| dated.slice(i * 500, 500)).collect();
+        let sql = "SELECT k1, count(*) AS c FROM t WHERE day >= DATE '2022-01-20' \
+            AND at < TIMESTAMP '1970-02-01 00:00:00' GROUP BY k1 ORDER BY k1";
+        let (plan, split) = same_answer_on_device(sql, batches, 1 << 20).await;
+        assert!(!shown(&plan).contains("FilterExec"), "{}", shown(&plan));
+        assert_eq!(split, (2000, 0));
+    }
+
+    /// Keys whose ranges need more than 63 bits together are hashed by rows on the device.
+    #[tokio::test]
+    async fn keys_too_wide_to_pack_group_by_rows() {
+        let batch = rows(false);
+        let far: Int64Array = (0..2000)
+            .map(|i| (i64::from(i % 5) - 2) * (1i64 << 60))
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[1] = Arc::new(far);
+        let wide = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| wide.slice(i * 500, 500)).collect();
+        let sql = "SELECT k1, k2, s, count(*) AS c, sum(n) AS sn, min(n) AS lo \
+            FROM t GROUP BY k1, k2, s ORDER BY k1, k2, s";
+        let (_, split) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
+        assert_eq!(split, (2000, 0));
+        let (_, split) = same_answer_on_device(sql, batches, 1 << 20).await;
+        assert_eq!(split, (2000, 0));
     }
 }

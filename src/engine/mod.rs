@@ -11,6 +11,7 @@ mod distributed;
 mod ewm;
 mod explore;
 mod gpu_aggregate;
+mod gpu_expr;
 mod hive;
 mod means;
 mod paths;

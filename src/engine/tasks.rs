@@ -55,9 +55,7 @@ impl Walk {
                 node,
                 operator: plan.name().to_string(),
                 partition: part,
-                detail: plan
-                    .downcast_ref::<GpuAggregateExec>()
-                    .map(|gpu| format!("device {}", gpu.device())),
+                detail: plan.downcast_ref::<GpuAggregateExec>().map(gpu_detail),
                 started_at,
                 ended_at: figures
                     .ended_at
@@ -158,4 +156,18 @@ pub fn span_slots(plan: &Arc<dyn ExecutionPlan>) -> u32 {
         .into_iter()
         .map(span_slots)
         .fold(own, u32::saturating_add)
+}
+
+/// A GPU node's span detail: its device, and the work below the aggregation it took over
+/// ("device cuda:0 (…), with the filter and projection").
+fn gpu_detail(gpu: &GpuAggregateExec) -> String {
+    let took_over = gpu.took_over();
+    match took_over.is_empty() {
+        true => format!("device {}", gpu.device()),
+        false => format!(
+            "device {}, with the {}",
+            gpu.device(),
+            took_over.join(" and ")
+        ),
+    }
 }

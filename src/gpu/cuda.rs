@@ -2,18 +2,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DeviceRepr, DriverError,
-    LaunchConfig, PushKernelArg, ValidAsZeroBits,
+    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, CudaView, CudaViewMut,
+    DeviceRepr, DriverError, LaunchConfig, PinnedHostSlice, PushKernelArg, ValidAsZeroBits,
 };
 
 use super::kernels;
+use super::regression::{self, Coefficients, Regression, Rows, Sums};
 use super::{
-    Accelerator, Bandwidth, DeviceInfo, DeviceKind, GpuError, GroupInput, Groups, KMeansFit,
-    Reduce, State, Timings, Values,
+    Accelerator, Bandwidth, DeviceInfo, DeviceKind, GpuError, GroupInput, Groups, KMeansFit, Keys,
+    Kind, Program, Reduce, State, Timings, Values,
 };
 
 /// Group codes of at most this many bits index the state arrays directly (no hash table).
@@ -23,6 +24,9 @@ const SHARED_GROUPS: u64 = 2048;
 /// Blocks of a shared-memory reduction: a few per multiprocessor of a large device.
 const SHARED_BLOCKS: u32 = 1024;
 const EMPTY: u64 = u64::MAX;
+/// Values in each pinned staging buffer (8 MiB); columns of fewer than two buffers' worth are
+/// copied straight from pageable memory.
+const STAGING_VALUES: usize = 1 << 20;
 
 impl From<DriverError> for GpuError {
     fn from(error: DriverError) -> GpuError {
@@ -56,6 +60,52 @@ pub(super) struct CudaAccelerator {
     broken: AtomicBool,
     /// The kernels, compiled and loaded on first use (NVRTC is only needed then).
     module: OnceLock<Result<Kernels, String>>,
+    /// Whether uploads go through `staging` (measured once, on the first large upload).
+    staged: OnceLock<bool>,
+    staging: Mutex<Option<Staging>>,
+}
+
+/// Host-to-device copies through two pinned buffers in turn: the host fills one while the
+/// copy engine drains the other, so a column moves at the pinned rate less the host's own
+/// copy. A pageable copy is staged by the driver too, through smaller buffers.
+struct Staging {
+    buffers: [PinnedHostSlice<i64>; 2],
+}
+
+impl std::fmt::Debug for Staging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Staging")
+    }
+}
+
+impl Staging {
+    fn new(ctx: &Arc<CudaContext>) -> Result<Staging, GpuError> {
+        // SAFETY: a buffer is written (as_mut_slice, in `copy`) before any copy reads it.
+        let buffer = || unsafe { ctx.alloc_pinned::<i64>(STAGING_VALUES) };
+        Ok(Staging {
+            buffers: [buffer()?, buffer()?],
+        })
+    }
+
+    fn copy(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        src: &[i64],
+        dst: &mut CudaViewMut<'_, i64>,
+    ) -> Result<(), GpuError> {
+        let whole = src.len() / STAGING_VALUES * STAGING_VALUES;
+        for (i, part) in src[..whole].chunks_exact(STAGING_VALUES).enumerate() {
+            let buffer = &mut self.buffers[i % 2];
+            // Waits until the copy that last read this buffer is done.
+            buffer.as_mut_slice()?.copy_from_slice(part);
+            let at = i * STAGING_VALUES;
+            stream.memcpy_htod(buffer, &mut dst.slice_mut(at..at + STAGING_VALUES))?;
+        }
+        if whole < src.len() {
+            stream.memcpy_htod(&src[whole..], &mut dst.slice_mut(whole..))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
@@ -82,6 +132,8 @@ impl CudaAccelerator {
             ctx,
             broken: AtomicBool::new(false),
             module: OnceLock::new(),
+            staged: OnceLock::new(),
+            staging: Mutex::new(None),
         })
     }
 
@@ -104,6 +156,50 @@ impl CudaAccelerator {
             _module: module,
             functions,
         })
+    }
+
+    /// Copies a column to the device: through the pinned staging buffers where that measured
+    /// faster than a pageable copy and no other upload holds them, else straight.
+    fn upload(
+        &self,
+        stream: &Arc<CudaStream>,
+        src: &[i64],
+        dst: &mut CudaViewMut<'_, i64>,
+    ) -> Result<(), GpuError> {
+        if src.len() >= 2 * STAGING_VALUES
+            && *self.staged.get_or_init(|| self.staging_pays())
+            && let Ok(mut staging) = self.staging.try_lock()
+            && let Some(staging) = staging.as_mut()
+        {
+            return staging.copy(stream, src, dst);
+        }
+        stream.memcpy_htod(src, dst)?;
+        Ok(())
+    }
+
+    /// Whether staged copies beat pageable ones here (32 MiB each way); sets up the staging
+    /// buffers where they do.
+    fn staging_pays(&self) -> bool {
+        let rates = self.copy_rates(32 << 20);
+        let pays = rates.is_ok_and(|r| r.staged_gb_s > r.pageable_gb_s);
+        tracing::info!(device = %self.info, staged = pays, "host-to-device copies measured");
+        pays
+    }
+
+    /// The staging buffers, made on first use.
+    fn with_staging<T>(
+        &self,
+        f: impl FnOnce(&mut Staging) -> Result<T, GpuError>,
+    ) -> Result<T, GpuError> {
+        let mut guard = self
+            .staging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let staging = match guard.as_mut() {
+            Some(staging) => staging,
+            None => guard.insert(Staging::new(&self.ctx)?),
+        };
+        f(staging)
     }
 
     fn function(&self, name: &str) -> Result<&CudaFunction, GpuError> {
@@ -159,14 +255,9 @@ impl Accelerator for CudaAccelerator {
     }
 
     fn group_aggregate(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError> {
-        if input.code_bits > 63 {
-            return Err(GpuError::Unsupported(
-                "group codes wider than 63 bits".into(),
-            ));
-        }
+        let kinds = input.check()?;
         let float_extreme = input.aggregates.iter().any(|a| {
-            matches!(a.reduce, Reduce::Min | Reduce::Max)
-                && matches!(input.values.get(a.column), Some(Values::F64(_)))
+            matches!(a.reduce, Reduce::Min | Reduce::Max) && kinds.get(a.value) == Some(&Kind::F64)
         });
         if float_extreme {
             return Err(GpuError::Unsupported("min/max of floats".into()));
@@ -180,7 +271,7 @@ impl Accelerator for CudaAccelerator {
             });
         }
         self.usable()?;
-        let result = self.group_aggregate_on_device(input);
+        let result = self.group_aggregate_on_device(input, &kinds);
         self.note(&result);
         result
     }
@@ -205,6 +296,93 @@ impl Accelerator for CudaAccelerator {
         self.note(&result);
         result
     }
+
+    fn regression(
+        &self,
+        points: &[f64],
+        dims: usize,
+        targets: &[f64],
+        how: Regression,
+    ) -> Result<Coefficients, GpuError> {
+        regression::check(points, dims, targets)?;
+        self.usable()?;
+        let result = DeviceRows::upload(self, points, dims, targets)
+            .and_then(|mut rows| regression::fit(&mut rows, dims, how));
+        self.note(&result);
+        result
+    }
+}
+
+/// A regression's rows on the device, and the per-row terms of a logistic step.
+struct DeviceRows<'a> {
+    device: &'a CudaAccelerator,
+    stream: Arc<CudaStream>,
+    x: CudaSlice<f64>,
+    y: CudaSlice<f64>,
+    w: CudaSlice<f64>,
+    r: CudaSlice<f64>,
+    n: u64,
+    dims: u32,
+}
+
+impl<'a> DeviceRows<'a> {
+    fn upload(
+        device: &'a CudaAccelerator,
+        points: &[f64],
+        dims: usize,
+        targets: &[f64],
+    ) -> Result<DeviceRows<'a>, GpuError> {
+        let stream = device.ctx.new_stream()?;
+        Ok(DeviceRows {
+            device,
+            x: stream.clone_htod(points)?,
+            y: stream.clone_htod(targets)?,
+            w: filled(&stream, targets.len())?,
+            r: filled(&stream, targets.len())?,
+            stream,
+            n: targets.len() as u64,
+            dims: u32::try_from(dims).map_err(|_| GpuError::Unsupported("dims".into()))?,
+        })
+    }
+
+    /// `Σ w x̃ x̃ᵀ` and `Σ r x̃`: `w` and `r` the logistic terms where `weighted`, else 1 and `y`.
+    fn sums(&mut self, weighted: bool) -> Result<Sums, GpuError> {
+        let m = self.dims as usize + 1;
+        let packed = regression::packed_len(m);
+        let mut out: CudaSlice<f64> = filled(&self.stream, packed + m)?;
+        // A few thousand rows a block: enough blocks to fill a large device.
+        let blocks = self.n.div_ceil(4096).clamp(1, 65_535);
+        let per_block = self.n.div_ceil(blocks);
+        let config = LaunchConfig {
+            grid_dim: (blocks as u32, 1, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let flag = u32::from(weighted);
+        let r = if weighted { &self.r } else { &self.y };
+        let stream = &self.stream;
+        launch!(self.device, stream, "regression_sums", config;
+            &self.x, &self.w, r, &flag, &self.dims, &per_block, &mut out, &self.n);
+        let out = stream.clone_dtoh(&out)?;
+        Ok(Sums {
+            gram: out[..packed].to_vec(),
+            moment: out[packed..packed + m].to_vec(),
+        })
+    }
+}
+
+impl Rows for DeviceRows<'_> {
+    fn linear(&mut self) -> Result<Sums, GpuError> {
+        self.sums(false)
+    }
+
+    fn logistic(&mut self, beta: &[f64]) -> Result<Sums, GpuError> {
+        let on_device = self.stream.clone_htod(beta)?;
+        let stream = &self.stream;
+        launch!(self.device, stream, "logistic_terms", rows(self.n);
+            &self.x, &self.y, &on_device, &self.dims, &mut self.w, &mut self.r, &self.n);
+        self.sums(true)
+    }
 }
 
 impl CudaAccelerator {
@@ -228,32 +406,18 @@ impl CudaAccelerator {
         }
     }
 
-    fn group_aggregate_on_device(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError> {
+    fn group_aggregate_on_device(
+        &self,
+        input: &GroupInput<'_>,
+        kinds: &[Kind],
+    ) -> Result<Groups, GpuError> {
         let stream = self.ctx.new_stream()?;
         let started = Instant::now();
-        let keys = input
-            .keys
-            .iter()
-            .map(|key| stream.clone_htod(key.values))
-            .collect::<Result<Vec<_>, _>>()?;
-        let values = input
-            .values
-            .iter()
-            .map(|values| {
-                Ok(match values {
-                    Values::I64(v) => OnDevice::I64(stream.clone_htod(*v)?),
-                    Values::F64(v) => OnDevice::F64(stream.clone_htod(*v)?),
-                })
-            })
-            .collect::<Result<Vec<_>, GpuError>>()?;
-        let conditions = input
-            .filter
-            .iter()
-            .map(|condition| stream.clone_htod(condition.column))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = KeysOnDevice::upload(self, &stream, input)?;
+        let mut columns = Columns::upload(self, &stream, input)?;
         stream.synchronize()?;
         let uploaded = Instant::now();
-        let (codes, states) = self.aggregate_on(&stream, input, &keys, &values, &conditions)?;
+        let (codes, states) = self.aggregate_on(&stream, input, kinds, &keys, &mut columns)?;
         let computed = Instant::now();
         let groups = Groups {
             codes: codes.download(&stream)?,
@@ -297,9 +461,22 @@ impl CudaAccelerator {
             }
             Ok(best)
         };
+        let (pinned_gb_s, pageable_gb_s) = (rate(time(true)?), rate(time(false)?));
+        let values = vec![1i64; bytes / 8];
+        let mut on_device: CudaSlice<i64> = filled(&stream, values.len())?;
+        let mut best = f64::INFINITY;
+        for _ in 0..2 {
+            let start = Instant::now();
+            self.with_staging(|staging| {
+                staging.copy(&stream, &values, &mut on_device.slice_mut(..))
+            })?;
+            stream.synchronize()?;
+            best = best.min(start.elapsed().as_secs_f64());
+        }
         Ok(Bandwidth {
-            pinned_gb_s: rate(time(true)?),
-            pageable_gb_s: rate(time(false)?),
+            pinned_gb_s,
+            pageable_gb_s,
+            staged_gb_s: rate(best),
         })
     }
 
@@ -346,10 +523,122 @@ impl CudaAccelerator {
     }
 }
 
-/// A value column on the device.
-enum OnDevice {
-    I64(CudaSlice<i64>),
-    F64(CudaSlice<f64>),
+/// The columns programs read, on the device: column `c`'s rows at `c * rows` of `data`, and
+/// the validity of those with nulls (`validity[c]` numbers them) in `valid`.
+struct Columns {
+    data: CudaSlice<i64>,
+    valid: CudaSlice<u8>,
+    validity: Vec<Option<usize>>,
+    rows: usize,
+    /// Set by a program that met a row whose answer is the processor's choice.
+    unsure: CudaSlice<u32>,
+}
+
+/// Floats as their bit patterns, which is how the programs' kernel reads them.
+fn float_bits(values: &[f64]) -> &[i64] {
+    // SAFETY: `f64` and `i64` have the same size and alignment, and every bit pattern is a
+    // valid `i64`; the slice borrows `values` for its lifetime.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<i64>(), values.len()) }
+}
+
+impl Columns {
+    fn upload(
+        device: &CudaAccelerator,
+        stream: &Arc<CudaStream>,
+        input: &GroupInput<'_>,
+    ) -> Result<Columns, GpuError> {
+        let rows = input.rows;
+        let mut data: CudaSlice<i64> = filled(stream, input.columns.len() * rows)?;
+        let mut validity = Vec::with_capacity(input.columns.len());
+        let mut nullable = Vec::new();
+        for (c, column) in input.columns.iter().enumerate() {
+            let mut rows_of_c = data.slice_mut(c * rows..(c + 1) * rows);
+            match column.values {
+                Values::I64(values) => device.upload(stream, values, &mut rows_of_c)?,
+                Values::F64(values) => device.upload(stream, float_bits(values), &mut rows_of_c)?,
+            }
+            let valid = column.valid.filter(|_| column.has_nulls());
+            validity.push(valid.map(|_| nullable.len()));
+            nullable.extend(valid);
+        }
+        let mut valid: CudaSlice<u8> = filled(stream, nullable.len() * rows)?;
+        for (slot, flags) in nullable.iter().enumerate() {
+            let bytes: Vec<u8> = flags.iter().map(|&v| u8::from(v)).collect();
+            stream.memcpy_htod(&bytes, &mut valid.slice_mut(slot * rows..(slot + 1) * rows))?;
+        }
+        Ok(Columns {
+            data,
+            valid,
+            validity,
+            rows,
+            unsure: filled(stream, 1)?,
+        })
+    }
+
+    fn column(&self, c: usize) -> CudaView<'_, i64> {
+        self.data.slice(c * self.rows..(c + 1) * self.rows)
+    }
+}
+
+/// Each row's slot in the group tables, the tables' capacity, and the hash table (`None`
+/// where packed codes index the tables directly).
+struct Slotted {
+    slots: CudaSlice<u32>,
+    capacity: u64,
+    table: Option<CudaSlice<u64>>,
+}
+
+/// A group-by's keys on the device: a column each to pack, or (too wide to pack) column `k`'s
+/// rows at `k * rows` of one buffer, and how many.
+enum KeysOnDevice {
+    Packed(Vec<CudaSlice<i64>>),
+    Rows(CudaSlice<i64>, u32),
+}
+
+impl KeysOnDevice {
+    fn upload(
+        device: &CudaAccelerator,
+        stream: &Arc<CudaStream>,
+        input: &GroupInput<'_>,
+    ) -> Result<Self, GpuError> {
+        let rows = input.rows;
+        Ok(match &input.keys {
+            Keys::Packed { columns, .. } => {
+                let mut on_device = Vec::with_capacity(columns.len());
+                for key in columns {
+                    let mut column: CudaSlice<i64> = filled(stream, rows)?;
+                    device.upload(stream, key.values, &mut column.slice_mut(..rows))?;
+                    on_device.push(column);
+                }
+                KeysOnDevice::Packed(on_device)
+            }
+            Keys::Rows(columns) => {
+                let mut all: CudaSlice<i64> = filled(stream, columns.len() * rows)?;
+                for (k, column) in columns.iter().enumerate() {
+                    let mut rows_of_k = all.slice_mut(k * rows..(k + 1) * rows);
+                    device.upload(stream, column, &mut rows_of_k)?;
+                }
+                let count = u32::try_from(columns.len())
+                    .map_err(|_| GpuError::Unsupported("too many keys".into()))?;
+                KeysOnDevice::Rows(all, count)
+            }
+        })
+    }
+}
+
+/// A value an aggregate reads: an input column as it is, or what a program computed.
+enum Value {
+    Column(usize),
+    Computed(CudaSlice<i64>),
+}
+
+impl Value {
+    fn view<'a>(&'a self, columns: &'a Columns) -> CudaView<'a, i64> {
+        match self {
+            Value::Column(c) => columns.column(*c),
+            Value::Computed(values) => values.slice(..),
+        }
+    }
 }
 
 /// A result left on the device until the kernels are done: `len` of its values count.
@@ -402,52 +691,69 @@ impl Codes {
 }
 
 impl CudaAccelerator {
+    /// A program's value and validity in each row.
+    fn eval(
+        &self,
+        stream: &Arc<CudaStream>,
+        program: &Program,
+        columns: &mut Columns,
+    ) -> Result<(CudaSlice<i64>, CudaSlice<u8>), GpuError> {
+        let n = columns.rows as u64;
+        let (ops, args) = program.encode(&columns.validity);
+        let len = ops.len() as u32;
+        let (ops, args) = (stream.clone_htod(&ops)?, stream.clone_htod(&args)?);
+        let mut out: CudaSlice<i64> = filled(stream, columns.rows)?;
+        let mut out_valid: CudaSlice<u8> = filled(stream, columns.rows)?;
+        launch!(self, stream, "eval_program", rows(n);
+            &ops, &args, &len, &columns.data, &columns.valid, &n, &mut out, &mut out_valid,
+            &mut columns.unsure);
+        Ok((out, out_valid))
+    }
+
     /// Marks the rows `input.filter` drops, so that no aggregation kernel counts them.
     fn drop_filtered(
         &self,
         stream: &Arc<CudaStream>,
         input: &GroupInput<'_>,
-        conditions: &[CudaSlice<i64>],
+        columns: &mut Columns,
         slots: &mut CudaSlice<u32>,
     ) -> Result<(), GpuError> {
-        if input.filter.is_empty() {
+        let Some(filter) = &input.filter else {
             return Ok(());
-        }
+        };
         let n = input.rows as u64;
-        let mut keep: CudaSlice<u8> = filled(stream, input.rows)?;
-        for (i, (condition, column)) in input.filter.iter().zip(conditions).enumerate() {
-            let first = u32::from(i == 0);
-            let op = condition.op.code();
-            launch!(self, stream, "keep_i64", rows(n);
-                column, &op, &condition.literal, &mut keep, &first, &n);
-        }
-        launch!(self, stream, "drop_rows", rows(n); slots, &keep, &n);
+        let (keep, keep_valid) = self.eval(stream, filter, columns)?;
+        launch!(self, stream, "drop_unless", rows(n); slots, &keep, &keep_valid, &n);
         Ok(())
     }
 
-    /// The kernels of a group-by over columns already on the device.
-    fn aggregate_on(
+    /// The aggregates' values on the device: columns as they are, programs computed.
+    fn values(
         &self,
         stream: &Arc<CudaStream>,
         input: &GroupInput<'_>,
-        keys: &[CudaSlice<i64>],
-        values: &[OnDevice],
-        conditions: &[CudaSlice<i64>],
-    ) -> Result<(Codes, Vec<Pending>), GpuError> {
+        columns: &mut Columns,
+    ) -> Result<Vec<Value>, GpuError> {
+        input
+            .values
+            .iter()
+            .map(|program| match program.as_column() {
+                Some(c) => Ok(Value::Column(c)),
+                None => Ok(Value::Computed(self.eval(stream, program, columns)?.0)),
+            })
+            .collect()
+    }
+
+    /// Each row's slot in the group tables.
+    fn slots(
+        &self,
+        stream: &Arc<CudaStream>,
+        input: &GroupInput<'_>,
+        keys: &KeysOnDevice,
+    ) -> Result<Slotted, GpuError> {
         let n = input.rows as u64;
-        // Without keys every code stays 0: one group.
-        let mut codes: CudaSlice<u64> = filled(stream, input.rows)?;
-        for (i, (key, on_device)) in input.keys.iter().zip(keys).enumerate() {
-            let first = u32::from(i == 0);
-            launch!(self, stream, "pack_keys", rows(n);
-                on_device, &key.min, &key.shift, &mut codes, &first, &n);
-        }
         let mut slots: CudaSlice<u32> = filled(stream, input.rows)?;
-        let dense = input.code_bits <= DENSE_BITS;
-        let (capacity, table) = if dense {
-            launch!(self, stream, "dense_slots", rows(n); &codes, &mut slots, &n);
-            (1u64 << input.code_bits, None)
-        } else {
+        let hash_table = |stream: &Arc<CudaStream>| -> Result<(u64, CudaSlice<u64>), GpuError> {
             let capacity = (2 * n).next_power_of_two().max(2);
             if capacity > u64::from(u32::MAX) {
                 return Err(GpuError::Unsupported(
@@ -456,12 +762,70 @@ impl CudaAccelerator {
             }
             let mut table: CudaSlice<u64> = filled(stream, capacity as usize)?;
             launch!(self, stream, "fill_u64", rows(capacity); &mut table, &EMPTY, &capacity);
-            let mask = capacity - 1;
-            launch!(self, stream, "hash_slots", rows(n); &codes, &mut table, &mut slots, &mask, &n);
-            (capacity, Some(table))
+            Ok((capacity, table))
         };
-        drop(codes);
-        self.drop_filtered(stream, input, conditions, &mut slots)?;
+        match (&input.keys, keys) {
+            (Keys::Packed { columns, code_bits }, KeysOnDevice::Packed(on_device)) => {
+                // Without keys every code stays 0: one group.
+                let mut codes: CudaSlice<u64> = filled(stream, input.rows)?;
+                for (i, (key, on_device)) in columns.iter().zip(on_device).enumerate() {
+                    let first = u32::from(i == 0);
+                    launch!(self, stream, "pack_keys", rows(n);
+                        on_device, &key.min, &key.shift, &mut codes, &first, &n);
+                }
+                if *code_bits <= DENSE_BITS {
+                    launch!(self, stream, "dense_slots", rows(n); &codes, &mut slots, &n);
+                    return Ok(Slotted {
+                        slots,
+                        capacity: 1u64 << code_bits,
+                        table: None,
+                    });
+                }
+                let (capacity, mut table) = hash_table(stream)?;
+                let mask = capacity - 1;
+                launch!(self, stream, "hash_slots", rows(n);
+                    &codes, &mut table, &mut slots, &mask, &n);
+                Ok(Slotted {
+                    slots,
+                    capacity,
+                    table: Some(table),
+                })
+            }
+            (Keys::Rows(_), KeysOnDevice::Rows(on_device, count)) => {
+                let (capacity, mut table) = hash_table(stream)?;
+                let mask = capacity - 1;
+                launch!(self, stream, "hash_rows", rows(n);
+                    on_device, count, &mut table, &mut slots, &mask, &n);
+                Ok(Slotted {
+                    slots,
+                    capacity,
+                    table: Some(table),
+                })
+            }
+            _ => Err(GpuError::Unsupported(
+                "keys uploaded in another form".into(),
+            )),
+        }
+    }
+
+    /// The kernels of a group-by over columns already on the device.
+    fn aggregate_on(
+        &self,
+        stream: &Arc<CudaStream>,
+        input: &GroupInput<'_>,
+        kinds: &[Kind],
+        keys: &KeysOnDevice,
+        columns: &mut Columns,
+    ) -> Result<(Codes, Vec<Pending>), GpuError> {
+        let n = input.rows as u64;
+        let Slotted {
+            mut slots,
+            capacity,
+            table,
+        } = self.slots(stream, input, keys)?;
+        let dense = table.is_none();
+        self.drop_filtered(stream, input, columns, &mut slots)?;
+        let values = self.values(stream, input, columns)?;
         let shared = dense && capacity <= SHARED_GROUPS;
         // Few blocks, each over many rows: a block adds its whole table to the global one at
         // its end, so more blocks would mean more global atomics, not fewer.
@@ -504,9 +868,12 @@ impl CudaAccelerator {
         };
         let mut states = Vec::with_capacity(input.aggregates.len());
         for aggregate in &input.aggregates {
-            let state = match (aggregate.reduce, values.get(aggregate.column)) {
-                (Reduce::Count, _) | (_, None) => Pending::Count(gather_u64(&counts)?, len),
-                (reduce, Some(OnDevice::I64(values))) => {
+            let value = values.get(aggregate.value).map(|v| v.view(columns));
+            let state = match (aggregate.reduce, value, kinds.get(aggregate.value)) {
+                (Reduce::Count, _, _) | (_, None, _) | (_, _, None) => {
+                    Pending::Count(gather_u64(&counts)?, len)
+                }
+                (reduce, Some(values), Some(Kind::I64)) => {
                     let mut out: CudaSlice<u64> = filled(stream, capacity as usize)?;
                     let start = match reduce {
                         Reduce::Min => i64::MAX as u64,
@@ -516,31 +883,37 @@ impl CudaAccelerator {
                     launch!(self, stream, "fill_u64", rows(capacity); &mut out, &start, &capacity);
                     match reduce {
                         Reduce::Sum if shared => launch!(self, stream, "sum_i64_shared",
-                            shared_config; &slots, values, &mut out, &groups32, &n),
+                            shared_config; &slots, &values, &mut out, &groups32, &n),
                         Reduce::Sum => launch!(self, stream, "sum_i64", rows(n);
-                            &slots, values, &mut out, &n),
+                            &slots, &values, &mut out, &n),
                         Reduce::Min => launch!(self, stream, "min_i64", rows(n);
-                            &slots, values, &mut out, &n),
+                            &slots, &values, &mut out, &n),
                         _ => launch!(self, stream, "max_i64", rows(n);
-                            &slots, values, &mut out, &n),
+                            &slots, &values, &mut out, &n),
                     }
                     Pending::I64(gather_u64(&out)?, len)
                 }
-                (Reduce::Sum, Some(OnDevice::F64(values))) => {
+                (Reduce::Sum, Some(values), Some(_)) => {
+                    // The kernel reads the bits as doubles.
                     let mut out: CudaSlice<f64> = filled(stream, capacity as usize)?;
                     if shared {
                         launch!(self, stream, "sum_f64_shared", shared_config;
-                            &slots, values, &mut out, &groups32, &n);
+                            &slots, &values, &mut out, &groups32, &n);
                     } else {
-                        launch!(self, stream, "sum_f64", rows(n); &slots, values, &mut out, &n);
+                        launch!(self, stream, "sum_f64", rows(n); &slots, &values, &mut out, &n);
                     }
                     Pending::F64(gather_f64(&out)?, len)
                 }
-                (_, Some(OnDevice::F64(_))) => {
+                (_, Some(_), Some(_)) => {
                     return Err(GpuError::Unsupported("min/max of floats".into()));
                 }
             };
             states.push(state);
+        }
+        if stream.clone_dtoh(&columns.unsure)?[0] != 0 {
+            return Err(GpuError::Unsupported(
+                "a comparison of a NaN that arithmetic made".into(),
+            ));
         }
         stream.synchronize()?;
         Ok((codes, states))

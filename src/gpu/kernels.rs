@@ -20,8 +20,9 @@ pub const NAMES: &[&str] = &[
     "pack_keys",
     "dense_slots",
     "hash_slots",
-    "keep_i64",
-    "drop_rows",
+    "hash_rows",
+    "eval_program",
+    "drop_unless",
     "count_rows",
     "sum_i64",
     "sum_f64",
@@ -35,6 +36,8 @@ pub const NAMES: &[&str] = &[
     "gather_f64",
     "kmeans_assign",
     "kmeans_accumulate",
+    "logistic_terms",
+    "regression_sums",
 ];
 
 /// Whether NVRTC can be loaded (cudarc panics on a call without it).

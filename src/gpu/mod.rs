@@ -9,12 +9,15 @@
 mod cuda;
 mod discover;
 pub mod kernels;
+pub mod program;
 pub mod reference;
+pub mod regression;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use discover::{Selection, driver_version, open};
+pub use program::{Column, Kind, Program};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
@@ -75,14 +78,14 @@ pub struct KeyColumn<'a> {
     pub shift: u32,
 }
 
-/// A value column an aggregate reads.
+/// A column's values on the host.
 #[derive(Debug, Clone, Copy)]
 pub enum Values<'a> {
     I64(&'a [i64]),
     F64(&'a [f64]),
 }
 
-/// What an aggregate computes per group. `Count` reads no column.
+/// What an aggregate computes per group. `Count` reads no value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reduce {
     Count,
@@ -91,23 +94,76 @@ pub enum Reduce {
     Max,
 }
 
-/// One aggregate over a value column (`column` indexes [`GroupInput::values`]).
+/// One aggregate over a value (`value` indexes [`GroupInput::values`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Aggregate {
     pub reduce: Reduce,
-    pub column: usize,
+    pub value: usize,
 }
 
-/// A group-by over rows with no nulls: keys packed into codes of `code_bits` bits; only rows
-/// that meet every condition of `filter` count.
+/// How a group-by's rows find their group.
+#[derive(Debug, Clone)]
+pub enum Keys<'a> {
+    /// Keys packed into codes of `code_bits` (at most 63) bits: a group is its code.
+    Packed {
+        columns: Vec<KeyColumn<'a>>,
+        code_bits: u32,
+    },
+    /// Keys too wide to pack: rows hashed by all their keys and compared key by key; a group
+    /// is named by one of its rows.
+    Rows(Vec<&'a [i64]>),
+}
+
+/// A group-by: its keys (no nulls); the values the aggregates read, each a program over
+/// `columns` with no nulls in the columns it reads; only rows where `filter` is true (not
+/// false, not null) count.
 #[derive(Debug, Clone)]
 pub struct GroupInput<'a> {
     pub rows: usize,
-    pub keys: Vec<KeyColumn<'a>>,
-    pub code_bits: u32,
-    pub values: Vec<Values<'a>>,
+    pub keys: Keys<'a>,
+    pub columns: Vec<Column<'a>>,
+    pub values: Vec<Program>,
     pub aggregates: Vec<Aggregate>,
-    pub filter: Vec<Condition<'a>>,
+    pub filter: Option<Program>,
+}
+
+impl GroupInput<'_> {
+    /// The kinds of the values (integers or floats), or why the kernels cannot run the
+    /// input: a program that does not check, a value that is not a number or reads a column
+    /// with nulls, a filter that is not a condition, a key or column of the wrong length.
+    pub fn check(&self) -> Result<Vec<Kind>, GpuError> {
+        let refuse = |why: &str| Err(GpuError::Unsupported(why.into()));
+        let wrong_length = match &self.keys {
+            Keys::Packed { columns, code_bits } => {
+                *code_bits > 63 || columns.iter().any(|k| k.values.len() != self.rows)
+            }
+            Keys::Rows(columns) => columns.iter().any(|k| k.len() != self.rows),
+        };
+        if wrong_length {
+            return refuse("a key of the wrong length, or codes wider than 63 bits");
+        }
+        let mut kinds = Vec::with_capacity(self.values.len());
+        for value in &self.values {
+            let kind = value.check_rows(&self.columns, self.rows)?;
+            if kind == Kind::Bool {
+                return refuse("a boolean to aggregate");
+            }
+            if value.columns().any(|c| self.columns[c].has_nulls()) {
+                return refuse("nulls in a value");
+            }
+            kinds.push(kind);
+        }
+        if let Some(filter) = &self.filter
+            && filter.check_rows(&self.columns, self.rows)? != Kind::Bool
+        {
+            return refuse("a filter that is not a condition");
+        }
+        let missing = |a: &Aggregate| a.reduce != Reduce::Count && a.value >= kinds.len();
+        if self.aggregates.iter().any(missing) {
+            return refuse("an aggregate of no value");
+        }
+        Ok(kinds)
+    }
 }
 
 /// A comparison of a column with a literal.
@@ -139,31 +195,11 @@ impl Comparison {
     }
 }
 
-/// A condition a row must meet: `column op literal`, over integers (floats as
-/// [`ordered_bits`], so they compare as Arrow compares floats).
-#[derive(Debug, Clone, Copy)]
-pub struct Condition<'a> {
-    pub column: &'a [i64],
-    pub op: Comparison,
-    pub literal: i64,
-}
-
-impl Condition<'_> {
-    pub fn holds(&self, row: usize) -> bool {
-        self.op.holds(self.column[row], self.literal)
-    }
-}
-
-/// A float as an integer that orders as DataFusion compares floats: NaN equal to NaN and
-/// above infinity, -0.0 equal to 0.0 (`f64::total_cmp` after making every zero +0.0 and every
-/// NaN the same NaN). A NaN with its sign bit set is left to the CPU by callers.
+/// A float as an integer that orders as DataFusion compares floats: -0.0 equal to 0.0, then
+/// IEEE 754's total order (`f64::total_cmp`: NaN above infinity, a NaN with its sign bit set
+/// below minus infinity).
 pub fn ordered_bits(value: f64) -> i64 {
-    let value = if value.is_nan() {
-        f64::NAN
-    } else {
-        // -0.0 + 0.0 is +0.0; every other value is unchanged.
-        value + 0.0
-    };
+    let value = if value == 0.0 { 0.0 } else { value };
     let bits = value.to_bits() as i64;
     bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
@@ -176,8 +212,9 @@ pub enum State {
     Count(Vec<u64>),
 }
 
-/// Each group's code and its aggregates' values, groups in any order; where a device ran
-/// them, how long each phase took.
+/// Each group's code (with [`Keys::Packed`]) or one of its rows (with [`Keys::Rows`]) and its
+/// aggregates' values, groups in any order; where a device ran them, how long each phase
+/// took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Groups {
     pub codes: Vec<u64>,
@@ -198,6 +235,9 @@ pub struct Timings {
 pub struct Bandwidth {
     pub pinned_gb_s: f64,
     pub pageable_gb_s: f64,
+    /// From pageable memory through two pinned buffers in turn (what the operators' uploads
+    /// use where it beats a pageable copy).
+    pub staged_gb_s: f64,
 }
 
 /// A fitted k-means: centroids (`k × dims`, row-major), labels, iterations run.
@@ -231,6 +271,16 @@ pub trait Accelerator: Send + Sync + fmt::Debug {
         init: &[f64],
         max_iter: usize,
     ) -> Result<KMeansFit, GpuError>;
+    /// A linear or binary logistic regression of `targets` on `points` (row-major, `dims` a
+    /// row), with an intercept: the sums over the rows on the device, the small system they
+    /// make solved on the host (see [`regression`]).
+    fn regression(
+        &self,
+        points: &[f64],
+        dims: usize,
+        targets: &[f64],
+        how: regression::Regression,
+    ) -> Result<regression::Coefficients, GpuError>;
 }
 
 /// The devices a worker uses (none where it has none).

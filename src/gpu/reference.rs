@@ -4,50 +4,83 @@
 
 use std::collections::HashMap;
 
+use super::program::{Column, Kind, Program, Unsure, Value};
+use super::regression::{self, Coefficients, HostRows, Regression};
 use super::{
-    Accelerator, DeviceInfo, DeviceKind, GpuError, GroupInput, Groups, KMeansFit, Reduce, State,
-    Values,
+    Accelerator, DeviceInfo, DeviceKind, GpuError, GroupInput, Groups, KMeansFit, Keys, Reduce,
+    State,
 };
 
-/// Packs row `row`'s keys into its group code.
-fn code_of(input: &GroupInput<'_>, row: usize) -> u64 {
-    input.keys.iter().fold(0u64, |code, key| {
-        code | ((key.values[row].wrapping_sub(key.min) as u64) << key.shift)
-    })
+/// Row `row`'s group: its packed keys, or (keys too wide to pack) all its keys.
+fn group_of(input: &GroupInput<'_>, row: usize) -> GroupKey {
+    match &input.keys {
+        Keys::Packed { columns, .. } => GroupKey::Code(columns.iter().fold(0u64, |code, key| {
+            code | ((key.values[row].wrapping_sub(key.min) as u64) << key.shift)
+        })),
+        Keys::Rows(columns) => GroupKey::Values(columns.iter().map(|k| k[row]).collect()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Code(u64),
+    Values(Vec<i64>),
 }
 
 /// Partial aggregates per group, groups in order of first appearance; rows the filter drops
-/// count nowhere.
-pub fn group_aggregate(input: &GroupInput<'_>) -> Groups {
-    let mut slot_of: HashMap<u64, usize> = HashMap::new();
+/// count nowhere. Refused as the device refuses it (see [`GroupInput::check`]), and where a
+/// program is unsure of a row (see [`super::program`]).
+pub fn group_aggregate(input: &GroupInput<'_>) -> Result<Groups, GpuError> {
+    let kinds = input.check()?;
+    let unsure = |_| GpuError::Unsupported("a comparison of a NaN that arithmetic made".into());
+    let mut kept = Vec::with_capacity(input.rows);
+    for row in 0..input.rows {
+        let keep = match &input.filter {
+            Some(filter) => filter.eval(&input.columns, row).map_err(unsure)?,
+            None => Value {
+                bits: 1,
+                valid: true,
+            },
+        };
+        if keep.valid && keep.bits != 0 {
+            kept.push(row);
+        }
+    }
+    let mut slot_of: HashMap<GroupKey, usize> = HashMap::new();
     let mut codes = Vec::new();
-    let kept: Vec<usize> = (0..input.rows)
-        .filter(|&row| input.filter.iter().all(|c| c.holds(row)))
-        .collect();
     let slots: Vec<usize> = kept
         .iter()
         .map(|&row| {
-            let code = code_of(input, row);
-            *slot_of.entry(code).or_insert_with(|| {
+            let key = group_of(input, row);
+            let code = match &key {
+                GroupKey::Code(code) => *code,
+                GroupKey::Values(_) => row as u64,
+            };
+            *slot_of.entry(key).or_insert_with(|| {
                 codes.push(code);
                 codes.len() - 1
             })
         })
         .collect();
     let groups = codes.len();
-    let states = input
-        .aggregates
-        .iter()
-        .map(|aggregate| {
-            let values = input.values.get(aggregate.column).map(|v| v.rows(&kept));
-            reduce(aggregate.reduce, values.as_ref(), &slots, groups)
-        })
-        .collect();
-    Groups {
+    let mut states = Vec::with_capacity(input.aggregates.len());
+    for aggregate in &input.aggregates {
+        let values = match (
+            input.values.get(aggregate.value),
+            kinds.get(aggregate.value),
+        ) {
+            (Some(program), Some(&kind)) => {
+                Some(computed(program, kind, &input.columns, &kept).map_err(unsure)?)
+            }
+            _ => None,
+        };
+        states.push(reduce(aggregate.reduce, values.as_ref(), &slots, groups));
+    }
+    Ok(Groups {
         codes,
         states,
         timings: None,
-    }
+    })
 }
 
 /// Owned values of some rows.
@@ -56,13 +89,21 @@ enum Kept {
     F64(Vec<f64>),
 }
 
-impl Values<'_> {
-    fn rows(&self, rows: &[usize]) -> Kept {
-        match self {
-            Values::I64(v) => Kept::I64(rows.iter().map(|&r| v[r]).collect()),
-            Values::F64(v) => Kept::F64(rows.iter().map(|&r| v[r]).collect()),
-        }
-    }
+/// A program's values in `rows`.
+fn computed(
+    program: &Program,
+    kind: Kind,
+    columns: &[Column<'_>],
+    rows: &[usize],
+) -> Result<Kept, Unsure> {
+    let bits = rows
+        .iter()
+        .map(|&row| program.eval(columns, row).map(|v| v.bits))
+        .collect::<Result<Vec<i64>, Unsure>>()?;
+    Ok(match kind {
+        Kind::F64 => Kept::F64(bits.into_iter().map(|b| f64::from_bits(b as u64)).collect()),
+        _ => Kept::I64(bits),
+    })
 }
 
 fn reduce(how: Reduce, values: Option<&Kept>, slots: &[usize], groups: usize) -> State {
@@ -233,7 +274,7 @@ impl Accelerator for CpuStub {
     }
 
     fn group_aggregate(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError> {
-        Ok(group_aggregate(input))
+        group_aggregate(input)
     }
 
     fn kmeans(
@@ -245,12 +286,36 @@ impl Accelerator for CpuStub {
     ) -> Result<KMeansFit, GpuError> {
         kmeans(points, dims, init, max_iter)
     }
+
+    fn regression(
+        &self,
+        points: &[f64],
+        dims: usize,
+        targets: &[f64],
+        how: Regression,
+    ) -> Result<Coefficients, GpuError> {
+        regression::check(points, dims, targets)?;
+        let mut rows = HostRows {
+            points,
+            dims,
+            targets,
+        };
+        regression::fit(&mut rows, dims, how)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gpu::{Aggregate, Comparison, Condition, KeyColumn, ordered_bits};
+    use crate::gpu::program::{Arith, Op};
+    use crate::gpu::{Aggregate, Comparison, KeyColumn, Values, ordered_bits};
+
+    fn column(values: Values<'_>) -> Column<'_> {
+        Column {
+            values,
+            valid: None,
+        }
+    }
 
     #[test]
     fn groups_by_two_packed_keys() {
@@ -260,92 +325,114 @@ mod tests {
         let w = [5i64, 7, 1, -3, 9];
         let input = GroupInput {
             rows: 5,
-            keys: vec![
-                KeyColumn {
-                    values: &a,
-                    min: 1,
-                    shift: 0,
-                },
-                KeyColumn {
-                    values: &b,
-                    min: 10,
-                    shift: 1,
-                },
-            ],
-            code_bits: 2,
-            values: vec![Values::F64(&v), Values::I64(&w)],
-            filter: Vec::new(),
+            keys: Keys::Packed {
+                columns: vec![
+                    KeyColumn {
+                        values: &a,
+                        min: 1,
+                        shift: 0,
+                    },
+                    KeyColumn {
+                        values: &b,
+                        min: 10,
+                        shift: 1,
+                    },
+                ],
+                code_bits: 2,
+            },
+            columns: vec![column(Values::F64(&v)), column(Values::I64(&w))],
+            values: vec![Program::column(0), Program::column(1)],
+            filter: None,
             aggregates: vec![
                 Aggregate {
                     reduce: Reduce::Count,
-                    column: 0,
+                    value: 0,
                 },
                 Aggregate {
                     reduce: Reduce::Sum,
-                    column: 0,
+                    value: 0,
                 },
                 Aggregate {
                     reduce: Reduce::Min,
-                    column: 1,
+                    value: 1,
                 },
                 Aggregate {
                     reduce: Reduce::Max,
-                    column: 1,
+                    value: 1,
                 },
             ],
         };
-        let groups = group_aggregate(&input);
+        let groups = group_aggregate(&input).unwrap();
         // (1,10) → code 0; (1,11) → 2; (2,10) → 1.
         assert_eq!(groups.codes, vec![0, 2, 1]);
         assert_eq!(groups.states[0], State::Count(vec![2, 1, 2]));
         assert_eq!(groups.states[1], State::F64(vec![5.5, 2.0, 2.0]));
         assert_eq!(groups.states[2], State::I64(vec![-3, 7, 1]));
         assert_eq!(groups.states[3], State::I64(vec![5, 7, 9]));
+        // The same groups by rows: each named by its first row.
+        let by_rows = GroupInput {
+            keys: Keys::Rows(vec![&a, &b]),
+            ..input
+        };
+        let groups = group_aggregate(&by_rows).unwrap();
+        assert_eq!(groups.codes, vec![0, 1, 2]);
+        assert_eq!(groups.states[0], State::Count(vec![2, 1, 2]));
+        assert_eq!(groups.states[2], State::I64(vec![-3, 7, 1]));
     }
 
     #[test]
     fn a_filter_drops_rows_before_grouping() {
         let k = [1i64, 2, 1, 2, 3];
         let v = [10i64, 20, 30, 40, 50];
-        let ordered: Vec<i64> = [0.5f64, 1.5, 2.5, 3.5, 4.5].map(ordered_bits).to_vec();
+        let x = [0.5f64, 1.5, 2.5, 3.5, 4.5];
         let input = GroupInput {
             rows: 5,
-            keys: vec![KeyColumn {
-                values: &k,
-                min: 1,
-                shift: 0,
+            keys: Keys::Packed {
+                columns: vec![KeyColumn {
+                    values: &k,
+                    min: 1,
+                    shift: 0,
+                }],
+                code_bits: 2,
+            },
+            columns: vec![column(Values::I64(&v)), column(Values::F64(&x))],
+            // sum(v * 2)
+            values: vec![Program {
+                ops: vec![Op::Load(0), Op::I64(2), Op::Arith(Arith::Mul, Kind::I64)],
             }],
-            code_bits: 2,
-            values: vec![Values::I64(&v)],
             aggregates: vec![
                 Aggregate {
                     reduce: Reduce::Count,
-                    column: 0,
+                    value: 0,
                 },
                 Aggregate {
                     reduce: Reduce::Sum,
-                    column: 0,
+                    value: 0,
                 },
             ],
             // v > 10 and x < 4: rows 1, 2, 3.
-            filter: vec![
-                Condition {
-                    column: &v,
-                    op: Comparison::Gt,
-                    literal: 10,
-                },
-                Condition {
-                    column: &ordered,
-                    op: Comparison::Lt,
-                    literal: ordered_bits(4.0),
-                },
-            ],
+            filter: Some(Program {
+                ops: vec![
+                    Op::Load(0),
+                    Op::I64(10),
+                    Op::Compare(Comparison::Gt, Kind::I64),
+                    Op::Load(1),
+                    Op::F64(4.0),
+                    Op::Compare(Comparison::Lt, Kind::F64),
+                    Op::And,
+                ],
+            }),
         };
-        let groups = group_aggregate(&input);
+        let groups = group_aggregate(&input).unwrap();
         // Key 2 (code 1) first, then key 1 (code 0); key 3 is filtered away.
         assert_eq!(groups.codes, vec![1, 0]);
         assert_eq!(groups.states[0], State::Count(vec![2, 1]));
-        assert_eq!(groups.states[1], State::I64(vec![60, 30]));
+        assert_eq!(groups.states[1], State::I64(vec![120, 60]));
+        // A value that reads a column with nulls is the CPU's.
+        let valid = [true, false, true, true, true];
+        let mut with_nulls = input.clone();
+        with_nulls.columns[0].valid = Some(&valid);
+        assert!(group_aggregate(&with_nulls).is_err());
     }
 
     #[test]
@@ -363,7 +450,9 @@ mod tests {
             assert!(ordered_bits(*a) < ordered_bits(*b), "{a} < {b}");
         }
         assert_eq!(ordered_bits(-0.0), ordered_bits(0.0));
-        assert_eq!(ordered_bits(f64::NAN), ordered_bits(-(-f64::NAN)));
+        // IEEE total order for the rest, as Arrow's comparison kernels: a NaN with its sign
+        // bit set is below minus infinity.
+        assert!(ordered_bits(-f64::NAN) < ordered_bits(f64::NEG_INFINITY));
     }
 
     #[test]

@@ -337,13 +337,25 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, pool: &Pool) -> Result<O
     };
     let (train, test) = split(frame.num_rows(), strata, spec.test_size, spec.seed);
     let prepared = prepare(spec, &frame, &train, labels, memory)?;
-    let fitted = model::fit(
-        prepared.estimator,
-        &spec.params,
-        &pick_rows(&prepared.x, &train),
-        target_rows(&prepared.labels, &train).target(),
-        spec.seed,
-    )?;
+    let (x, y) = (
+        pick_rows(&prepared.x, &train),
+        target_rows(&prepared.labels, &train),
+    );
+    let on_device = pool.device.as_ref().and_then(|device| {
+        let (estimator, params) = (prepared.estimator, &spec.params);
+        model::regression_on(
+            device.as_ref(),
+            estimator,
+            params,
+            &x,
+            &y.target(),
+            &pool.fits,
+        )
+    });
+    let fitted = match on_device {
+        Some(fitted) => fitted,
+        None => model::fit(prepared.estimator, &spec.params, &x, y.target(), spec.seed)?,
+    };
     let predictions = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
     let scores = score(&prepared.labels, &test, &predictions);
     let target = spec.target.clone().unwrap_or_default();

@@ -22,6 +22,7 @@ use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 
 use super::MlError;
 use crate::gpu::reference::{nearest, squared_distance};
+use crate::gpu::regression::Regression;
 use crate::spec::Estimator;
 
 type Matrix = DenseMatrix<f64>;
@@ -37,6 +38,11 @@ pub enum Fitted {
     Kmeans(Clusters),
     /// k-means fitted on a GPU: its centroids; a row's cluster is the nearest one.
     Centroids(Vec<Vec<f64>>),
+    /// Linear regression fitted on a GPU: the intercept, then a coefficient per feature.
+    LinearCoefficients(Vec<f64>),
+    /// Logistic regression of two classes fitted on a GPU: the intercept, then a coefficient
+    /// per feature; class 1's probability is the sigmoid of the score.
+    LogisticCoefficients(Vec<f64>),
     ForestClassifier(Forest),
     ForestRegressor(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
     /// forust's own JSON; `classifier`: log-loss on 0/1 classes, else squared loss.
@@ -163,6 +169,72 @@ pub fn kmeans_on(
     Ok(Fitted::Centroids(
         centroids.chunks_exact(dims).map(<[f64]>::to_vec).collect(),
     ))
+}
+
+/// Linear regression, or logistic regression of two classes, on a GPU (the sums over the rows
+/// on the device, see `gpu::regression`), recorded in `fits` with the device; `None` where the
+/// device does not cover the fit (more classes, collinear features, a device error): the CPU
+/// fits it then.
+pub fn regression_on(
+    device: &dyn crate::gpu::Accelerator,
+    estimator: Estimator,
+    params: &IndexMap<String, Value>,
+    x: &[Vec<f64>],
+    y: &Target<'_>,
+    fits: &super::Fits,
+) -> Option<Fitted> {
+    let dims = x.first().map_or(0, Vec::len);
+    let (how, targets): (Regression, Vec<f64>) = match (estimator, y) {
+        (Estimator::LinearRegression, Target::Numbers(y)) => (Regression::Linear, y.to_vec()),
+        (Estimator::LogisticRegression, Target::Classes(y)) if two_classes(y) => {
+            let p = Params(params);
+            let how = Regression::Logistic {
+                l2: 1.0 / p.float("C", 1.0),
+                max_iter: p.int("max_iter", 100),
+            };
+            (how, y.iter().map(|&c| c as f64).collect())
+        }
+        _ => return None,
+    };
+    let points: Vec<f64> = x.iter().flatten().copied().collect();
+    let started_at = chrono::Utc::now();
+    let fitted = match device.regression(&points, dims, &targets, how) {
+        Ok(fit) => fit.beta,
+        Err(error) => {
+            tracing::warn!(%error, device = %device.info(), "a regression ran on the CPU instead");
+            return None;
+        }
+    };
+    super::search::record(
+        fits,
+        super::Fit {
+            candidate: 0,
+            fold: 0,
+            params: serde_json::to_string(params).unwrap_or_default(),
+            started_at,
+            ended_at: chrono::Utc::now(),
+            device: Some(device.info().to_string()),
+        },
+    );
+    Some(match how {
+        Regression::Linear => Fitted::LinearCoefficients(fitted),
+        Regression::Logistic { .. } => Fitted::LogisticCoefficients(fitted),
+    })
+}
+
+/// Whether the class indices are 0 and 1, both present.
+fn two_classes(y: &[i64]) -> bool {
+    y.iter().all(|c| *c <= 1) && y.contains(&0) && y.contains(&1)
+}
+
+/// A row's score under coefficients whose first is the intercept.
+fn score(beta: &[f64], row: &[f64]) -> f64 {
+    beta.first().copied().unwrap_or(0.0)
+        + row
+            .iter()
+            .zip(beta.iter().skip(1))
+            .map(|(x, b)| x * b)
+            .sum::<f64>()
 }
 
 /// Rows k-means++ chooses its centres from: a sample keeps the choice cheap at any size.
@@ -369,6 +441,17 @@ pub fn predict(model: &Fitted, x: &[Vec<f64>]) -> Result<Predictions, MlError> {
             probabilities: Some(logistic_probabilities(model, x)),
         },
         Fitted::Kmeans(model) => Predictions::values(ints(model.predict(&m).map_err(fit_error)?)),
+        Fitted::LinearCoefficients(beta) => {
+            Predictions::values(x.iter().map(|row| score(beta, row)).collect())
+        }
+        Fitted::LogisticCoefficients(beta) => Predictions::of_classes(
+            x.iter()
+                .map(|row| {
+                    let p = sigmoid(score(beta, row));
+                    vec![1.0 - p, p]
+                })
+                .collect(),
+        ),
         Fitted::Centroids(centroids) => {
             let flat = centroids.concat();
             let dims = centroids.first().map_or(0, Vec::len);

@@ -32,7 +32,8 @@ pub struct Pool {
     pub memory: usize,
     /// Where each fit is recorded as it ends (the job's task stream).
     pub fits: Fits,
-    /// The GPU that fits k-means, where the job wants one and the worker has one.
+    /// The GPU that fits k-means and regressions (and refits a search's best candidate),
+    /// where the job wants one and the worker has one.
     pub device: Option<Arc<dyn crate::gpu::Accelerator>>,
 }
 
@@ -169,13 +170,21 @@ pub fn grid_search(
     let means: Vec<f64> = per_candidate.iter().map(|s| mean(&s.scores)).collect();
     // Ties go to the earlier candidate, as in scikit-learn.
     let best = (0..means.len()).fold(0, |best, c| if means[c] > means[best] { c } else { best });
-    let fitted = model::fit(
-        estimator,
-        &folds.candidates[best],
-        &folds.x,
-        folds.labels.target(),
-        spec.seed,
-    )?;
+    let on_device = pool.device.as_ref().and_then(|device| {
+        let params = &folds.candidates[best];
+        let y = folds.labels.target();
+        model::regression_on(device.as_ref(), estimator, params, &folds.x, &y, &pool.fits)
+    });
+    let fitted = match on_device {
+        Some(fitted) => fitted,
+        None => model::fit(
+            estimator,
+            &folds.candidates[best],
+            &folds.x,
+            folds.labels.target(),
+            spec.seed,
+        )?,
+    };
     let predictions = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
     let held_out = score(&prepared.labels, &test, &predictions);
     let table = cv_table(&spec.param_grid, &folds.candidates, &per_candidate, &means)?;

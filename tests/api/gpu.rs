@@ -16,6 +16,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_gpu_job_waits_for_a_gpu_worker_and_runs_on_its_device,
     kmeans_fits_on_the_device,
+    regressions_fit_on_the_device_as_on_the_cpu,
     a_gpu_job_no_gpu_worker_claims_fails_at_its_timeout,
     gpu_prefer_runs_on_any_worker,
 );
@@ -93,15 +94,20 @@ async fn a_gpu_job_waits_for_a_gpu_worker_and_runs_on_its_device(backend: Backen
         .filter(|t| t["operator"] == "GpuAggregateExec")
         .collect();
     assert!(!on_device.is_empty(), "{tasks}");
+    // The guide's pipeline whole: the filter (`status = 'active'`) and the projection
+    // (`subscription_cost + add_on_cost`) run as device programs inside the GPU node.
     for span in &on_device {
-        assert!(
-            span["detail"]
-                .as_str()
-                .unwrap()
-                .starts_with("device stub:0"),
-            "{span}"
-        );
+        let detail = span["detail"].as_str().unwrap();
+        assert!(detail.starts_with("device stub:0"), "{span}");
+        assert!(detail.ends_with("with the projection and filter"), "{span}");
     }
+    let operators: Vec<&str> = tasks["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["operator"].as_str().unwrap())
+        .collect();
+    assert!(!operators.contains(&"FilterExec"), "{operators:?}");
     // Several chunks per partition: more partial rows than groups.
     let partial_rows: u64 = on_device.iter().map(|t| t["rows"].as_u64().unwrap()).sum();
     assert!(
@@ -208,6 +214,85 @@ async fn kmeans_fits_on_the_device(backend: Backend) {
     assert_eq!(again, cluster_of);
 }
 
+/// 3,000 rows: two features, a noisy linear `value` and a noisy binary `class` of them.
+fn regression_rows(app: &TestApp) {
+    let mut state = 11u64;
+    let mut unit = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("x0,x1,value,class\n");
+    for _ in 0..3000 {
+        let (x0, x1) = (unit() * 4.0 - 2.0, unit() * 10.0);
+        let value = 2.0 + 3.0 * x0 - 0.5 * x1 + unit() - 0.5;
+        let class = u8::from(x0 + 0.2 * x1 - 1.0 + (unit() - 0.5) * 2.0 > 0.0);
+        csv.push_str(&format!("{x0},{x1},{value},{class}\n"));
+    }
+    app.write("regression.csv", &csv);
+}
+
+/// Linear and two-class logistic regressions fit on the device (the sums over the rows there,
+/// Newton's method for the logistic) score as the CPU's smartcore fits do.
+async fn regressions_fit_on_the_device_as_on_the_cpu(backend: Backend) {
+    let app = cpu_only(backend).await;
+    app.start_worker_with(|s| s.gpus = Selection::TestStub)
+        .await;
+    regression_rows(&app);
+    let train = |estimator: &str, target: &str, gpu: bool| {
+        json!({
+            "sources": {"d": {"format": "csv", "path": "regression.csv"}},
+            "steps": [],
+            "ml": {"task": "fit", "estimator": estimator, "features": ["x0", "x1"],
+                   "target": target, "test_size": 0.25, "seed": 0, "params": {"C": 0.5}},
+            "resources": {"gpu": gpu}
+        })
+    };
+    for (estimator, target, metric, tolerance) in [
+        ("linear_regression", "value", "r2", 1e-9),
+        ("logistic_regression", "class", "roc_auc", 1e-3),
+        ("logistic_regression", "class", "accuracy", 0.01),
+    ] {
+        let mut spec = train(estimator, target, true);
+        if estimator == "linear_regression" {
+            spec["ml"]["params"] = json!({});
+        }
+        let on_device = app.run(&spec).await;
+        assert_eq!(on_device["state"], "succeeded", "{on_device}");
+        spec["resources"]["gpu"] = json!(false);
+        let on_cpu = app.run(&spec).await;
+        let (ours, theirs) = (
+            on_device["result"]["ml"]["metrics"][metric]
+                .as_f64()
+                .unwrap(),
+            on_cpu["result"]["ml"]["metrics"][metric].as_f64().unwrap(),
+        );
+        assert!(
+            (ours - theirs).abs() <= tolerance,
+            "{estimator}: {metric} {ours} on the device, {theirs} on the CPU"
+        );
+        let id = on_device["id"].as_str().unwrap();
+        let tasks = app
+            .get_json(&format!("/v1/jobs/{id}/tasks?limit=100"))
+            .await;
+        let fits: Vec<&Value> = tasks["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["operator"] == "fit")
+            .collect();
+        assert!(
+            !fits.is_empty()
+                && fits.iter().all(|t| t["detail"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("on stub:0 (CPU stand-in (test seam))")),
+            "{estimator}: {tasks}"
+        );
+    }
+}
+
 /// Each blob's cluster; panics where a blob is split between clusters.
 fn clusters_by_blob(batches: &[arrow::array::RecordBatch]) -> std::collections::BTreeMap<i64, i64> {
     let labels = data::floats(batches, "label");
@@ -281,7 +366,7 @@ fn the_gpu_benchmark_script_writes_a_checked_report() {
         .env(
             "GPU_BENCH_ARGS",
             "--rows 30000 --groups 100 --kmeans-rows 4000 --kmeans-dims 4 --kmeans-k 3 \
-             --copy-bytes 1048576",
+             --regression-rows 5000 --copy-bytes 1048576",
         )
         .env("TMPDIR", dir.path())
         .output()
@@ -300,14 +385,23 @@ fn the_gpu_benchmark_script_writes_a_checked_report() {
     assert!(groupby["cpu"]["end_to_end_s"].as_f64().unwrap() > 0.0);
     let checks = groupby["check"]["comparisons"].as_array().unwrap();
     assert!(checks.iter().all(|c| c["ok"] == true), "{checks:?}");
+    assert!(groupby["pipeline"]["cpu_end_to_end_s"].as_f64().unwrap() > 0.0);
     assert_eq!(report["kmeans"][0]["rows"], 4000);
+    let regressions = report["regression"][0]["runs"].as_array().unwrap();
+    assert_eq!(regressions.len(), 2, "{regressions:?}");
+    assert!(
+        regressions
+            .iter()
+            .all(|r| r["cpu_one_core_s"].as_f64().unwrap() > 0.0)
+    );
     if report["device"].is_null() {
         assert!(groupby["gpu"].is_null());
         assert!(report["kmeans"][0]["gpu_s"].is_null());
         assert!(String::from_utf8_lossy(&output.stderr).contains("no CUDA device here"));
     } else {
-        assert_eq!(checks.len(), 4, "{checks:?}");
+        assert_eq!(checks.len(), 5, "{checks:?}");
         assert_eq!(report["kmeans"][0]["check"]["ok"], true);
+        assert!(regressions.iter().all(|r| r["check"]["ok"] == true));
     }
     // The scratch directory is removed.
     assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| {
