@@ -1,6 +1,7 @@
 //! Partial group-by aggregation on a GPU. On a worker with a device, for a job that wants one
-//! (`resources.gpu`), the rule replaces each partial `AggregateExec` whose keys are integers or
-//! strings (grouped by dictionary codes) and whose aggregates are `count`, `sum`, `avg`
+//! (`resources.gpu`), the rule replaces each partial `AggregateExec` whose keys are integers,
+//! `Float64` (by bits, -0.0 folded into 0.0, as DataFusion groups them) or strings (grouped by
+//! dictionary codes) and whose aggregates are `count`, `sum`, `avg`
 //! (numbers) or `min`/`max` (integers) with `GpuAggregateExec`. That node takes over the
 //! projection and the filter right below the aggregation where the device can compute them
 //! (see `gpu_expr`): `sum(a + b)`, `WHERE s = 'x' OR v > 0.5` run as device programs beside the
@@ -46,7 +47,7 @@ use futures::StreamExt;
 use super::dense_groupby::DenseGroupByExec;
 use super::gpu_expr::{
     DeviceExpr, Lowering, compile_condition, compile_value, dictionary_codes, is_key_type,
-    is_number, is_string, widen_ints,
+    is_number, is_string, widen_floats, widen_ints,
 };
 use crate::gpu::{self, Accelerator, GroupInput, KeyColumn, Keys, Program, Reduce, State};
 
@@ -148,7 +149,7 @@ impl Aggregation {
             && aggregate.filter_expr().iter().all(Option::is_none)
             && group_by.expr().iter().all(|(key, _)| {
                 key.data_type(&input)
-                    .is_ok_and(|t| is_key_type(&t) || is_string(&t))
+                    .is_ok_and(|t| is_key_type(&t) || is_string(&t) || t == DataType::Float64)
             });
         if !covered {
             return None;
@@ -711,6 +712,19 @@ struct Key {
 impl Key {
     fn of(array: &ArrayRef) -> Result<Key> {
         let data_type = array.data_type().clone();
+        if data_type == DataType::Float64 {
+            // As DataFusion groups floats: by their bits once -0.0 is folded into 0.0 (each
+            // NaN payload its own group).
+            let bits = widen_floats(array)?
+                .into_iter()
+                .map(|v| if v == 0.0 { 0 } else { v.to_bits() as i64 })
+                .collect();
+            return Ok(Key {
+                codes: bits,
+                data_type,
+                dictionary: None,
+            });
+        }
         if !is_string(&data_type) {
             return Ok(Key {
                 codes: widen_ints(array)?,
@@ -735,6 +749,11 @@ impl Key {
     /// The column for the groups' codes.
     fn decode(&self, codes: Int64Array) -> Result<ArrayRef> {
         let column: ArrayRef = match &self.dictionary {
+            None if self.data_type == DataType::Float64 => {
+                Arc::new(Float64Array::from_iter_values(
+                    codes.values().iter().map(|&b| f64::from_bits(b as u64)),
+                ))
+            }
             None => Arc::new(codes),
             Some(values) => take(values.as_ref(), &codes, None)?,
         };
@@ -1334,5 +1353,32 @@ mod tests {
         assert_eq!(split, (2000, 0));
         let (_, split) = same_answer_on_device(sql, batches, 1 << 20).await;
         assert_eq!(split, (2000, 0));
+    }
+
+    /// Float keys group by their bits with -0.0 folded into 0.0, as DataFusion groups them:
+    /// each NaN is a group, as is each distinct value.
+    #[tokio::test]
+    async fn float_keys_group_as_datafusion_groups_them() {
+        let batch = rows(false);
+        let v: Float64Array = (0..2000)
+            .map(|i| match i % 9 {
+                0 => f64::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                3 => f64::INFINITY,
+                _ => f64::from(i % 5) * 0.5 - 1.0,
+            })
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[2] = Arc::new(v);
+        let floats = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| floats.slice(i * 500, 500)).collect();
+        for sql in [
+            "SELECT v, count(*) AS c, sum(n) AS sn FROM t GROUP BY v ORDER BY v",
+            "SELECT v, k1, count(*) AS c FROM t GROUP BY v, k1 ORDER BY v, k1",
+        ] {
+            let (_, split) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
+            assert_eq!(split, (2000, 0), "{sql}");
+        }
     }
 }

@@ -168,7 +168,11 @@ impl CudaAccelerator {
     ) -> Result<(), GpuError> {
         if src.len() >= 2 * STAGING_VALUES
             && *self.staged.get_or_init(|| self.staging_pays())
-            && let Ok(mut staging) = self.staging.try_lock()
+            && let Some(mut staging) = match self.staging.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
             && let Some(staging) = staging.as_mut()
         {
             return staging.copy(stream, src, dst);
@@ -183,7 +187,17 @@ impl CudaAccelerator {
         let rates = self.copy_rates(32 << 20);
         let pays = rates.is_ok_and(|r| r.staged_gb_s > r.pageable_gb_s);
         tracing::info!(device = %self.info, staged = pays, "host-to-device copies measured");
+        if !pays {
+            // The measurement made the buffers; they are not used.
+            self.lock_staging().take();
+        }
         pays
+    }
+
+    fn lock_staging(&self) -> std::sync::MutexGuard<'_, Option<Staging>> {
+        self.staging
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The staging buffers, made on first use.
@@ -191,10 +205,7 @@ impl CudaAccelerator {
         &self,
         f: impl FnOnce(&mut Staging) -> Result<T, GpuError>,
     ) -> Result<T, GpuError> {
-        let mut guard = self
-            .staging
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.lock_staging();
         let staging = match guard.as_mut() {
             Some(staging) => staging,
             None => guard.insert(Staging::new(&self.ctx)?),
@@ -263,7 +274,11 @@ impl Accelerator for CudaAccelerator {
             return Err(GpuError::Unsupported("min/max of floats".into()));
         }
         if input.rows == 0 {
-            let empty = input.aggregates.iter().map(|_| State::Count(Vec::new()));
+            let empty = input.aggregates.iter().map(|a| match kinds.get(a.value) {
+                _ if a.reduce == Reduce::Count => State::Count(Vec::new()),
+                Some(Kind::F64) => State::F64(Vec::new()),
+                _ => State::I64(Vec::new()),
+            });
             return Ok(Groups {
                 codes: Vec::new(),
                 states: empty.collect(),
@@ -439,6 +454,7 @@ impl CudaAccelerator {
     }
 
     fn copy_rates(&self, bytes: usize) -> Result<Bandwidth, GpuError> {
+        let bytes = bytes.max(8);
         let stream = self.ctx.new_stream()?;
         let mut on_device: CudaSlice<u8> = filled(&stream, bytes)?;
         let pageable = vec![1u8; bytes];
@@ -462,6 +478,7 @@ impl CudaAccelerator {
             Ok(best)
         };
         let (pinned_gb_s, pageable_gb_s) = (rate(time(true)?), rate(time(false)?));
+        drop((pinned, pageable, on_device));
         let values = vec![1i64; bytes / 8];
         let mut on_device: CudaSlice<i64> = filled(&stream, values.len())?;
         let mut best = f64::INFINITY;
@@ -826,6 +843,11 @@ impl CudaAccelerator {
         let dense = table.is_none();
         self.drop_filtered(stream, input, columns, &mut slots)?;
         let values = self.values(stream, input, columns)?;
+        if stream.clone_dtoh(&columns.unsure)?[0] != 0 {
+            return Err(GpuError::Unsupported(
+                "a comparison of a NaN that arithmetic made".into(),
+            ));
+        }
         let shared = dense && capacity <= SHARED_GROUPS;
         // Few blocks, each over many rows: a block adds its whole table to the global one at
         // its end, so more blocks would mean more global atomics, not fewer.
@@ -909,11 +931,6 @@ impl CudaAccelerator {
                 }
             };
             states.push(state);
-        }
-        if stream.clone_dtoh(&columns.unsure)?[0] != 0 {
-            return Err(GpuError::Unsupported(
-                "a comparison of a NaN that arithmetic made".into(),
-            ));
         }
         stream.synchronize()?;
         Ok((codes, states))

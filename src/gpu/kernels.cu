@@ -185,9 +185,10 @@ extern "C" __global__ void eval_program(const u32* ops, const i64* args, u32 len
                     ok[top] = both;
                     break;
                 }
+                // A null result's bits are 0, as on the CPU.
                 case 12: {
                     bool falsy = (oka && a == 0) || (okb && b == 0);
-                    v[top] = !falsy;
+                    v[top] = !falsy && both;
                     ok[top] = falsy || both;
                     break;
                 }
@@ -387,6 +388,7 @@ extern "C" __global__ void logistic_terms(const double* x, const double* y, cons
 extern "C" __global__ void regression_sums(const double* x, const double* w, const double* r,
                                            u32 weighted, u32 dims, u64 per_block, double* out,
                                            u64 n) {
+    // At most 4096 features (regression::check): these products fit in 32 bits.
     u32 m = dims + 1;
     u32 packed = m * (m + 1) / 2;
     u64 start = blockIdx.x * per_block;

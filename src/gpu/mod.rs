@@ -142,6 +142,13 @@ impl GroupInput<'_> {
         if wrong_length {
             return refuse("a key of the wrong length, or codes wider than 63 bits");
         }
+        let columns_fit = self
+            .columns
+            .iter()
+            .all(|c| c.rows() == self.rows && c.valid.is_none_or(|v| v.len() == self.rows));
+        if !columns_fit {
+            return refuse("a column or validity of the wrong length");
+        }
         let mut kinds = Vec::with_capacity(self.values.len());
         for value in &self.values {
             let kind = value.check_rows(&self.columns, self.rows)?;

@@ -92,7 +92,8 @@ impl Column<'_> {
         }
     }
 
-    fn len(&self) -> usize {
+    /// Rows of the column.
+    pub fn rows(&self) -> usize {
         match self.values {
             super::Values::I64(v) => v.len(),
             super::Values::F64(v) => v.len(),
@@ -208,7 +209,7 @@ impl Program {
     /// Checks the program and that every column has `rows` rows.
     pub fn check_rows(&self, columns: &[Column<'_>], rows: usize) -> Result<Kind, GpuError> {
         let kind = self.check(columns)?;
-        if let Some(column) = self.columns().find(|&c| columns[c].len() != rows) {
+        if let Some(column) = self.columns().find(|&c| columns[c].rows() != rows) {
             return Err(refused(format!("column {column} is not {rows} rows long")));
         }
         Ok(kind)

@@ -195,11 +195,14 @@ impl Rows for HostRows<'_> {
     }
 }
 
-/// Refuses a fit the kernels cannot run: no rows, no features, or rows and targets that
-/// disagree.
+/// Features a device fit takes at most: the system is `(dims + 1)²`, solved on the host.
+pub const MAX_FEATURES: usize = 4096;
+
+/// Refuses a fit the kernels cannot run: no rows, no features or more than
+/// [`MAX_FEATURES`], or rows and targets that disagree.
 pub fn check(points: &[f64], dims: usize, targets: &[f64]) -> Result<(), GpuError> {
     let shaped = dims > 0 && points.len() == dims * targets.len();
-    if !shaped || targets.is_empty() || u32::try_from(dims + 1).is_err() {
+    if !shaped || targets.is_empty() || dims > MAX_FEATURES {
         return Err(GpuError::Unsupported(format!(
             "a regression of {} values in {dims} dimensions on {} targets",
             points.len(),
