@@ -2,7 +2,7 @@
 //! (`resources.gpu`), the rule replaces each partial `AggregateExec` whose keys are integers,
 //! `Float64` (by bits, -0.0 folded into 0.0, as DataFusion groups them) or strings (grouped by
 //! dictionary codes) and whose aggregates are `count`, `sum`, `avg`
-//! (numbers) or `min`/`max` (integers) with `GpuAggregateExec`. That node takes over the
+//! (numbers) or `min`/`max` (integers, `Float64`) with `GpuAggregateExec`. That node takes over the
 //! projection and the filter right below the aggregation where the device can compute them
 //! (see `gpu_expr`): `sum(a + b)`, `WHERE s = 'x' OR v > 0.5` run as device programs beside the
 //! aggregation. It gathers its input into chunks as large as the device's memory limit
@@ -167,8 +167,8 @@ impl Aggregation {
                     ("count", 1) => Function::Count,
                     ("sum", 1) if is_number(&argument) => Function::Sum,
                     ("avg", 2) if is_number(&argument) => Function::Avg,
-                    ("min", 1) if is_key_type(&argument) => Function::Min,
-                    ("max", 1) if is_key_type(&argument) => Function::Max,
+                    ("min", 1) if is_extreme_type(&argument) => Function::Min,
+                    ("max", 1) if is_extreme_type(&argument) => Function::Max,
                     _ => return None,
                 };
                 Some(function)
@@ -303,6 +303,12 @@ impl Absorbed {
 }
 
 type Exprs = Vec<Arc<dyn PhysicalExpr>>;
+
+/// What a device's `min`/`max` take: integers, and `Float64` (DataFusion starts a `Float32`'s
+/// from `f32::MIN`, which a device working in `f64` would not).
+fn is_extreme_type(t: &DataType) -> bool {
+    is_key_type(t) || *t == DataType::Float64
+}
 
 /// `exprs` with each column `i` replaced by `by[i]`; `None` where a column is out of range.
 fn substitute(
@@ -1208,7 +1214,7 @@ mod tests {
         for sql in [
             "SELECT k1, sum(v) FILTER (WHERE n > 0) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT k1, bit_and(n) FROM t GROUP BY k1 ORDER BY k1",
-            "SELECT k1, min(v) FROM t GROUP BY k1 ORDER BY k1",
+            "SELECT k1, min(CAST(v AS REAL)) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT k1, median(v) FROM t GROUP BY k1 ORDER BY k1",
             "SELECT sum(v) FROM t",
         ] {
@@ -1380,5 +1386,30 @@ mod tests {
             let (_, split) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
             assert_eq!(split, (2000, 0), "{sql}");
         }
+    }
+
+    /// Float `min`/`max` on the device give DataFusion's answer; a chunk with a NaN or a -0.0
+    /// (where DataFusion keeps whichever came last) runs on the CPU.
+    #[tokio::test]
+    async fn float_extremes_run_on_the_device_without_nans() {
+        let sql = "SELECT k1, min(v) AS lo, max(v) AS hi, max(v * 1.5 - 1.0) AS m FROM t \
+            GROUP BY k1 ORDER BY k1";
+        let (_, split) = same_answer_on_device(sql, four_batches(false), 16 << 10).await;
+        assert_eq!(split, (2000, 0));
+        let batch = rows(false);
+        let v: Float64Array = (0..2000)
+            .map(|i| match i {
+                10 => f64::NAN,
+                20 => -0.0,
+                30 => f64::NEG_INFINITY,
+                _ => f64::from(i % 17) * 0.25 - 2.0,
+            })
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[2] = Arc::new(v);
+        let odd = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
+        let (_, (gpu, cpu)) = same_answer_on_device(sql, batches, 1 << 20).await;
+        assert_eq!((gpu, cpu), (1000, 1000));
     }
 }

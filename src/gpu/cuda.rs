@@ -267,12 +267,6 @@ impl Accelerator for CudaAccelerator {
 
     fn group_aggregate(&self, input: &GroupInput<'_>) -> Result<Groups, GpuError> {
         let kinds = input.check()?;
-        let float_extreme = input.aggregates.iter().any(|a| {
-            matches!(a.reduce, Reduce::Min | Reduce::Max) && kinds.get(a.value) == Some(&Kind::F64)
-        });
-        if float_extreme {
-            return Err(GpuError::Unsupported("min/max of floats".into()));
-        }
         if input.rows == 0 {
             let empty = input.aggregates.iter().map(|a| match kinds.get(a.value) {
                 _ if a.reduce == Reduce::Count => State::Count(Vec::new()),
@@ -591,10 +585,6 @@ impl Columns {
             unsure: filled(stream, 1)?,
         })
     }
-
-    fn column(&self, c: usize) -> CudaView<'_, i64> {
-        self.data.slice(c * self.rows..(c + 1) * self.rows)
-    }
 }
 
 /// Each row's slot in the group tables, the tables' capacity, and the hash table (`None`
@@ -650,9 +640,10 @@ enum Value {
 }
 
 impl Value {
-    fn view<'a>(&'a self, columns: &'a Columns) -> CudaView<'a, i64> {
+    /// The values, `rows` long; a column's are in `data` (see [`Columns`]).
+    fn view<'a>(&'a self, data: &'a CudaSlice<i64>, rows: usize) -> CudaView<'a, i64> {
         match self {
-            Value::Column(c) => columns.column(*c),
+            Value::Column(c) => data.slice(c * rows..(c + 1) * rows),
             Value::Computed(values) => values.slice(..),
         }
     }
@@ -662,6 +653,8 @@ impl Value {
 enum Pending {
     I64(CudaSlice<u64>, usize),
     F64(CudaSlice<f64>, usize),
+    /// Floats as their total-order keys (float min/max).
+    Ordered(CudaSlice<u64>, usize),
     Count(CudaSlice<u64>, usize),
 }
 
@@ -683,6 +676,12 @@ impl Pending {
                 values.truncate(len);
                 State::F64(values)
             }
+            Pending::Ordered(slice, len) => State::F64(
+                cut(stream.clone_dtoh(&slice)?, len)
+                    .into_iter()
+                    .map(|key| super::from_total_order_bits(key as i64))
+                    .collect(),
+            ),
             Pending::Count(slice, len) => State::Count(cut(stream.clone_dtoh(&slice)?, len)),
         })
     }
@@ -890,7 +889,9 @@ impl CudaAccelerator {
         };
         let mut states = Vec::with_capacity(input.aggregates.len());
         for aggregate in &input.aggregates {
-            let value = values.get(aggregate.value).map(|v| v.view(columns));
+            let value = values
+                .get(aggregate.value)
+                .map(|v| v.view(&columns.data, columns.rows));
             let state = match (aggregate.reduce, value, kinds.get(aggregate.value)) {
                 (Reduce::Count, _, _) | (_, None, _) | (_, _, None) => {
                     Pending::Count(gather_u64(&counts)?, len)
@@ -926,13 +927,26 @@ impl CudaAccelerator {
                     }
                     Pending::F64(gather_f64(&out)?, len)
                 }
-                (_, Some(_), Some(_)) => {
-                    return Err(GpuError::Unsupported("min/max of floats".into()));
+                (reduce, Some(values), Some(_)) => {
+                    let (name, start) = match reduce {
+                        Reduce::Min => ("min_f64", super::total_order_bits(f64::MAX)),
+                        _ => ("max_f64", super::total_order_bits(f64::MIN)),
+                    };
+                    let mut out: CudaSlice<u64> = filled(stream, capacity as usize)?;
+                    let start = start as u64;
+                    launch!(self, stream, "fill_u64", rows(capacity); &mut out, &start, &capacity);
+                    launch!(self, stream, name, rows(n);
+                        &slots, &values, &mut out, &mut columns.unsure, &n);
+                    Pending::Ordered(gather_u64(&out)?, len)
                 }
             };
             states.push(state);
         }
-        stream.synchronize()?;
+        if stream.clone_dtoh(&columns.unsure)?[0] != 0 {
+            return Err(GpuError::Unsupported(
+                "a NaN or -0.0 in a float min/max".into(),
+            ));
+        }
         Ok((codes, states))
     }
 }

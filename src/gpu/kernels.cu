@@ -244,6 +244,39 @@ extern "C" __global__ void max_i64(const u32* slots, const i64* values, i64* max
     }
 }
 
+// Float min/max by integer atomics over the floats' total order (as `total_order_bits`).
+// DataFusion's accumulators keep whichever of two equal values (-0.0, 0.0) or of a NaN and a
+// number came last, which no order of atomics reproduces: such a row sets `unsure`, and the
+// host hands the chunk to the CPU.
+__device__ __forceinline__ i64 total_order(double x) {
+    i64 bits = __double_as_longlong(x);
+    return bits ^ (i64)(((u64)(bits >> 63)) >> 1);
+}
+
+__device__ __forceinline__ bool order_free(double x) {
+    return !isnan(x) && !(x == 0.0 && signbit(x));
+}
+
+extern "C" __global__ void min_f64(const u32* slots, const double* values, i64* mins,
+                                   u32* unsure, u64 n) {
+    ROWS(i, n) {
+        if (slots[i] == DROPPED) continue;
+        double x = values[i];
+        if (!order_free(x)) atomicOr(unsure, 1u);
+        else atomicMin(&mins[slots[i]], total_order(x));
+    }
+}
+
+extern "C" __global__ void max_f64(const u32* slots, const double* values, i64* maxes,
+                                   u32* unsure, u64 n) {
+    ROWS(i, n) {
+        if (slots[i] == DROPPED) continue;
+        double x = values[i];
+        if (!order_free(x)) atomicOr(unsure, 1u);
+        else atomicMax(&maxes[slots[i]], total_order(x));
+    }
+}
+
 // Few groups: each block reduces into a table in shared memory (`groups` entries), then adds
 // its table to the global one: one global atomic per group and block instead of per row.
 // The rows go in warp-wide steps (a lane past n holds no row), so that every lane of a warp

@@ -28,6 +28,8 @@ pub const NAMES: &[&str] = &[
     "sum_f64",
     "min_i64",
     "max_i64",
+    "min_f64",
+    "max_f64",
     "count_rows_shared",
     "sum_f64_shared",
     "sum_i64_shared",

@@ -211,6 +211,24 @@ pub fn ordered_bits(value: f64) -> i64 {
     bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
+/// A float as an integer in IEEE 754's total order (`f64::total_cmp`), and back: what the
+/// device's float `min`/`max` compare with integer atomics.
+pub fn total_order_bits(value: f64) -> i64 {
+    let bits = value.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+pub fn from_total_order_bits(key: i64) -> f64 {
+    f64::from_bits((key ^ (((key >> 63) as u64) >> 1) as i64) as u64)
+}
+
+/// Whether a float `min`/`max` can take `value` in any order: DataFusion's accumulators keep
+/// whichever of two equal values (-0.0, 0.0) or of a NaN and a number came last, so a chunk
+/// with a NaN or a -0.0 is left to them.
+pub fn order_free(value: f64) -> bool {
+    !value.is_nan() && !(value == 0.0 && value.is_sign_negative())
+}
+
 /// One aggregate's value per group.
 #[derive(Debug, Clone, PartialEq)]
 pub enum State {

@@ -74,6 +74,14 @@ pub fn group_aggregate(input: &GroupInput<'_>) -> Result<Groups, GpuError> {
             }
             _ => None,
         };
+        let extreme = matches!(aggregate.reduce, Reduce::Min | Reduce::Max);
+        if let (true, Some(Kept::F64(v))) = (extreme, &values)
+            && !v.iter().all(|x| super::order_free(*x))
+        {
+            return Err(GpuError::Unsupported(
+                "a NaN or -0.0 in a float min/max".into(),
+            ));
+        }
         states.push(reduce(aggregate.reduce, values.as_ref(), &slots, groups));
     }
     Ok(Groups {
@@ -119,12 +127,26 @@ fn reduce(how: Reduce, values: Option<&Kept>, slots: &[usize], groups: usize) ->
         (Reduce::Min, Some(Kept::I64(v))) => State::I64(fold(v, slots, groups, i64::MAX, i64::min)),
         (Reduce::Max, Some(Kept::I64(v))) => State::I64(fold(v, slots, groups, i64::MIN, i64::max)),
         (Reduce::Sum, Some(Kept::F64(v))) => State::F64(fold(v, slots, groups, 0.0, |a, b| a + b)),
-        (Reduce::Min, Some(Kept::F64(v))) => {
-            State::F64(fold(v, slots, groups, f64::INFINITY, f64::min))
-        }
-        (Reduce::Max, Some(Kept::F64(v))) => {
-            State::F64(fold(v, slots, groups, f64::NEG_INFINITY, f64::max))
-        }
+        // As DataFusion's accumulators: from the largest finite value down (so a group of
+        // -inf only keeps f64::MAX), a value replacing the current one when it is smaller.
+        (Reduce::Min, Some(Kept::F64(v))) => State::F64(fold(
+            v,
+            slots,
+            groups,
+            f64::MAX,
+            |a, b| {
+                if b < a { b } else { a }
+            },
+        )),
+        (Reduce::Max, Some(Kept::F64(v))) => State::F64(fold(
+            v,
+            slots,
+            groups,
+            f64::MIN,
+            |a, b| {
+                if b > a { b } else { a }
+            },
+        )),
     }
 }
 
