@@ -226,7 +226,7 @@ pub fn from_total_order_bits(key: i64) -> f64 {
 /// whichever of two equal values (-0.0, 0.0) or of a NaN and a number came last, so a chunk
 /// with a NaN or a -0.0 is left to them.
 pub fn order_free(value: f64) -> bool {
-    !value.is_nan() && !(value == 0.0 && value.is_sign_negative())
+    !(value.is_nan() || (value == 0.0 && value.is_sign_negative()))
 }
 
 /// One aggregate's value per group.
