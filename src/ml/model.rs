@@ -190,7 +190,7 @@ pub fn regression_on(
             let p = Params(params);
             let how = Regression::Logistic {
                 l2: 1.0 / p.float("C", 1.0),
-                max_iter: p.int("max_iter", 100),
+                max_iter: NEWTON_STEPS,
             };
             (how, y.iter().map(|&c| c as f64).collect())
         }
@@ -221,6 +221,9 @@ pub fn regression_on(
         Regression::Logistic { .. } => Fitted::LogisticCoefficients(fitted),
     })
 }
+
+/// Newton steps a device's logistic fit takes at most (it converges in a few dozen at most).
+const NEWTON_STEPS: usize = 100;
 
 /// Whether the class indices are 0 and 1, both present.
 fn two_classes(y: &[i64]) -> bool {
