@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
@@ -338,6 +338,20 @@ pub async fn result(
     {
         let bytes = state.results.serving(&stored)?.raw(file).await?;
         return Ok(download(encoding, Body::from_stream(bytes)));
+    }
+    if whole
+        && format == ResultFormat::Arrow
+        && let Some(stream) = state
+            .results
+            .serving(&stored)?
+            .arrow_stream(&stored)
+            .await?
+    {
+        let mut response = download(encoding, Body::from_stream(stream.body));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(stream.length));
+        return Ok(response);
     }
     let offset = query.offset.unwrap_or(0);
     let (produce, chunks) = reencode(&state.results, &stored, encoding, offset, query.limit)?;

@@ -4,6 +4,7 @@
 mod categoricals;
 mod destination;
 mod encode;
+mod ipc_stream;
 mod links;
 mod parquet_writer;
 mod partitions;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 pub use categoricals::unified_schema;
 pub use destination::{Destination, DestinationError};
 pub use encode::{EncodeError, Encoder, Encoding};
+pub use ipc_stream::IpcStream;
 pub use links::{LinkError, LinkSigner};
 pub use partitions::check_partition_on;
 pub use reencode::reencode;
