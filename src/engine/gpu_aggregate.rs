@@ -783,6 +783,13 @@ impl ChunkInput {
         let mut lowering = Lowering::default();
         let mut values = Vec::new();
         for ((argument, program), function) in absorbed.arguments.iter().zip(&how.functions) {
+            // A count reads no value on the device: only whether its argument is null.
+            if *function == Function::Count {
+                if evaluate(argument)?.logical_null_count() > 0 {
+                    return Ok(None);
+                }
+                continue;
+            }
             let program = match program {
                 Some(program) => lowering.program(program, batch)?,
                 None => lowering.computed(&evaluate(argument)?)?,
@@ -790,9 +797,7 @@ impl ChunkInput {
             if program.columns().any(|c| lowering.has_nulls(c)) {
                 return Ok(None);
             }
-            if *function != Function::Count {
-                values.push(program);
-            }
+            values.push(program);
         }
         let filter = match &absorbed.filter {
             Some(predicate) => Some(lowering.program(predicate, batch)?),
@@ -1411,5 +1416,34 @@ mod tests {
         let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
         let (_, (gpu, cpu)) = same_answer_on_device(sql, batches, 1 << 20).await;
         assert_eq!((gpu, cpu), (1000, 1000));
+    }
+
+    /// A boolean column is a condition of its own on the device.
+    #[tokio::test]
+    async fn boolean_columns_are_conditions() {
+        let batch = rows(true);
+        let flag: arrow::array::BooleanArray = (0..2000)
+            .map(|i| (i % 11 != 0).then_some(i % 3 == 0))
+            .collect();
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("flag", DataType::Boolean, true));
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(flag));
+        let flagged = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let batches: Vec<RecordBatch> = (0..4).map(|i| flagged.slice(i * 500, 500)).collect();
+        for sql in [
+            "SELECT k1, count(*) AS c, sum(v) AS sv FROM t WHERE flag GROUP BY k1 ORDER BY k1",
+            "SELECT k1, count(*) AS c FROM t WHERE NOT flag OR flag IS NULL GROUP BY k1 \
+             ORDER BY k1",
+        ] {
+            let (plan, split) = same_answer_on_device(sql, batches.clone(), 1 << 20).await;
+            assert!(!shown(&plan).contains("FilterExec"), "{sql}");
+            assert_eq!(split, (2000, 0), "{sql}");
+        }
     }
 }

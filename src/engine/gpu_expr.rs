@@ -48,13 +48,14 @@ pub(super) enum DeviceExpr {
 /// How a column's values reach the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Source {
-    /// Integers, widened to `i64`; booleans as 0 and 1; dates and timestamps by their
-    /// numbers.
+    /// Integers, widened to `i64`; dates and timestamps by their numbers.
     Int,
     /// Floats, widened to `f64`.
     Float,
     /// Strings, by dictionary codes.
     String,
+    /// Booleans, as 0 and 1 (a program reads them as `column != 0`).
+    Bool,
 }
 
 /// What a compiled expression is, as far as the compiler must tell apart.
@@ -121,7 +122,7 @@ fn compile_column(column: &Column, schema: &Schema) -> Option<(DeviceExpr, Ty)> 
     let data_type = schema.fields().get(column.index())?.data_type();
     let (source, ty) = match data_type {
         t if is_key_type(t) => (Source::Int, Ty::I64),
-        DataType::Boolean => (Source::Int, Ty::Bool),
+        DataType::Boolean => (Source::Bool, Ty::Bool),
         DataType::Float64 => (Source::Float, Ty::F64),
         DataType::Float32 => (Source::Float, Ty::F32),
         t if is_ordinal(t) => (Source::Int, Ty::Ordinal),
@@ -351,6 +352,9 @@ impl Lowering {
         match expr {
             DeviceExpr::Column(index, source) => {
                 ops.push(Op::Load(self.place(batch, *index, *source)?));
+                if *source == Source::Bool {
+                    ops.extend([Op::I64(0), Op::Compare(Comparison::NotEq, Kind::I64)]);
+                }
             }
             DeviceExpr::Literal(op) => ops.push(*op),
             DeviceExpr::Strings {
@@ -420,7 +424,7 @@ impl ChunkColumn {
             _ => None,
         };
         let (values, strings) = match source {
-            Source::Int => (Owned::I64(widen_ints(array)?), None),
+            Source::Int | Source::Bool => (Owned::I64(widen_ints(array)?), None),
             Source::Float => (Owned::F64(widen_floats(array)?), None),
             Source::String => {
                 let (codes, strings) = dictionary_codes(array)?;

@@ -919,11 +919,13 @@ impl CudaAccelerator {
                 (Reduce::Sum, Some(values), Some(_)) => {
                     // The kernel reads the bits as doubles.
                     let mut out: CudaSlice<f64> = filled(stream, capacity as usize)?;
+                    let unsure = &mut columns.unsure;
                     if shared {
                         launch!(self, stream, "sum_f64_shared", shared_config;
-                            &slots, &values, &mut out, &groups32, &n);
+                            &slots, &values, &mut out, unsure, &groups32, &n);
                     } else {
-                        launch!(self, stream, "sum_f64", rows(n); &slots, &values, &mut out, &n);
+                        launch!(self, stream, "sum_f64", rows(n);
+                            &slots, &values, &mut out, unsure, &n);
                     }
                     Pending::F64(gather_f64(&out)?, len)
                 }
@@ -944,7 +946,7 @@ impl CudaAccelerator {
         }
         if stream.clone_dtoh(&columns.unsure)?[0] != 0 {
             return Err(GpuError::Unsupported(
-                "a NaN or -0.0 in a float min/max".into(),
+                "a NaN in a float sum, or a NaN or -0.0 in a float min/max".into(),
             ));
         }
         Ok((codes, states))

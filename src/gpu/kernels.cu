@@ -226,9 +226,14 @@ extern "C" __global__ void sum_i64(const u32* slots, const i64* values, u64* sum
     }
 }
 
-extern "C" __global__ void sum_f64(const u32* slots, const double* values, double* sums, u64 n) {
+// A NaN's sign and payload in a float sum depend on the processor (and on the order of the
+// additions): a row with one sets `unsure`, and the chunk runs on the CPU.
+extern "C" __global__ void sum_f64(const u32* slots, const double* values, double* sums,
+                                   u32* unsure, u64 n) {
     ROWS(i, n) {
-        if (slots[i] != DROPPED) atomicAdd(&sums[slots[i]], values[i]);
+        if (slots[i] == DROPPED) continue;
+        if (isnan(values[i])) atomicOr(unsure, 1u);
+        atomicAdd(&sums[slots[i]], values[i]);
     }
 }
 
@@ -324,13 +329,15 @@ extern "C" __global__ void count_rows_shared(const u32* slots, u64* counts, u32 
 }
 
 extern "C" __global__ void sum_f64_shared(const u32* slots, const double* values, double* sums,
-                                          u32 groups, u64 n) {
+                                          u32* unsure, u32 groups, u64 n) {
     extern __shared__ double local_sums[];
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) local_sums[g] = 0.0;
     __syncthreads();
     WARP_ROWS(i, n) {
         u32 slot = i < n ? slots[i] : DROPPED;
-        add_local(local_sums, slot, slot != DROPPED ? values[i] : 0.0, groups);
+        double value = slot != DROPPED ? values[i] : 0.0;
+        if (isnan(value)) atomicOr(unsure, 1u);
+        add_local(local_sums, slot, value, groups);
     }
     __syncthreads();
     for (u32 g = threadIdx.x; g < groups; g += blockDim.x) atomicAdd(&sums[g], local_sums[g]);

@@ -74,12 +74,18 @@ pub fn group_aggregate(input: &GroupInput<'_>) -> Result<Groups, GpuError> {
             }
             _ => None,
         };
-        let extreme = matches!(aggregate.reduce, Reduce::Min | Reduce::Max);
-        if let (true, Some(Kept::F64(v))) = (extreme, &values)
-            && !v.iter().all(|x| super::order_free(*x))
+        // What the device leaves to the CPU: a NaN in a float sum (its sign is the
+        // processor's), a NaN or -0.0 in a float min/max (DataFusion keeps the last).
+        let order_free: fn(&f64) -> bool = match aggregate.reduce {
+            Reduce::Min | Reduce::Max => |x| super::order_free(*x),
+            _ => |x| !x.is_nan(),
+        };
+        if let Some(Kept::F64(v)) = &values
+            && aggregate.reduce != Reduce::Count
+            && !v.iter().all(order_free)
         {
             return Err(GpuError::Unsupported(
-                "a NaN or -0.0 in a float min/max".into(),
+                "a NaN in a float sum, or a NaN or -0.0 in a float min/max".into(),
             ));
         }
         states.push(reduce(aggregate.reduce, values.as_ref(), &slots, groups));
@@ -127,8 +133,9 @@ fn reduce(how: Reduce, values: Option<&Kept>, slots: &[usize], groups: usize) ->
         (Reduce::Min, Some(Kept::I64(v))) => State::I64(fold(v, slots, groups, i64::MAX, i64::min)),
         (Reduce::Max, Some(Kept::I64(v))) => State::I64(fold(v, slots, groups, i64::MIN, i64::max)),
         (Reduce::Sum, Some(Kept::F64(v))) => State::F64(fold(v, slots, groups, 0.0, |a, b| a + b)),
-        // As DataFusion's accumulators: from the largest finite value down (so a group of
-        // -inf only keeps f64::MAX), a value replacing the current one when it is smaller.
+        // As DataFusion's accumulators: min from f64::MAX (so a group of only +inf keeps
+        // f64::MAX), max from f64::MIN, a value replacing the current one when strictly
+        // smaller (larger).
         (Reduce::Min, Some(Kept::F64(v))) => State::F64(fold(
             v,
             slots,

@@ -86,10 +86,10 @@ pub fn fit(
                     });
                 }
             }
-            Ok(Coefficients {
-                beta,
-                iterations: max_iter.max(1),
-            })
+            Err(GpuError::Unsupported(format!(
+                "Newton's method did not converge in {} steps",
+                max_iter.max(1)
+            )))
         }
     }
 }

@@ -343,14 +343,8 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, pool: &Pool) -> Result<O
     );
     let on_device = pool.device.as_ref().and_then(|device| {
         let (estimator, params) = (prepared.estimator, &spec.params);
-        model::regression_on(
-            device.as_ref(),
-            estimator,
-            params,
-            &x,
-            &y.target(),
-            &pool.fits,
-        )
+        let rows = (x.as_slice(), &y.target());
+        model::regression_on(device.as_ref(), estimator, params, rows, (&pool.fits, 0, 0))
     });
     let fitted = match on_device {
         Some(fitted) => fitted,

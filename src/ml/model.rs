@@ -172,16 +172,16 @@ pub fn kmeans_on(
 }
 
 /// Linear regression, or logistic regression of two classes, on a GPU (the sums over the rows
-/// on the device, see `gpu::regression`), recorded in `fits` with the device; `None` where the
+/// on the device, see `gpu::regression`), recorded in `fits` as `candidate`'s fit `fold` (a
+/// search's refit is its best candidate's fold one past the last), with the device; `None` where the
 /// device does not cover the fit (more classes, collinear features, a device error): the CPU
 /// fits it then.
 pub fn regression_on(
     device: &dyn crate::gpu::Accelerator,
     estimator: Estimator,
     params: &IndexMap<String, Value>,
-    x: &[Vec<f64>],
-    y: &Target<'_>,
-    fits: &super::Fits,
+    (x, y): (&[Vec<f64>], &Target<'_>),
+    (fits, candidate, fold): (&super::Fits, usize, usize),
 ) -> Option<Fitted> {
     let dims = x.first().map_or(0, Vec::len);
     let (how, targets): (Regression, Vec<f64>) = match (estimator, y) {
@@ -208,8 +208,8 @@ pub fn regression_on(
     super::search::record(
         fits,
         super::Fit {
-            candidate: 0,
-            fold: 0,
+            candidate,
+            fold,
             params: serde_json::to_string(params).unwrap_or_default(),
             started_at,
             ended_at: chrono::Utc::now(),

@@ -172,8 +172,9 @@ pub fn grid_search(
     let best = (0..means.len()).fold(0, |best, c| if means[c] > means[best] { c } else { best });
     let on_device = pool.device.as_ref().and_then(|device| {
         let params = &folds.candidates[best];
-        let y = folds.labels.target();
-        model::regression_on(device.as_ref(), estimator, params, &folds.x, &y, &pool.fits)
+        let rows = (folds.x.as_slice(), &folds.labels.target());
+        let refit = (&pool.fits, best, folds.folds.len());
+        model::regression_on(device.as_ref(), estimator, params, rows, refit)
     });
     let fitted = match on_device {
         Some(fitted) => fitted,

@@ -8,8 +8,8 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use object_store::path::Path as ObjectPath;
 
@@ -26,6 +26,8 @@ const TRAILER: u64 = 10;
 const END_OF_STREAM: [u8; 8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
 /// Bytes read from the store at a time.
 const PIECE: u64 = 8 << 20;
+/// Footers read at once (each is two small reads).
+const FOOTERS_AT_ONCE: usize = 8;
 
 /// An Arrow IPC stream and its length in bytes.
 pub struct IpcStream {
@@ -35,32 +37,50 @@ pub struct IpcStream {
 
 impl ResultStore {
     /// The whole result as an Arrow IPC stream of its stored bytes; `None` where it is not
-    /// stored as Arrow, or a file holds dictionaries (each file has its own) or no batches, or
-    /// the files leave out partition columns (those are added back from the paths).
+    /// stored as Arrow, a file holds dictionaries (each file has its own), no file has a
+    /// batch, or the files leave out partition columns (those are added back from the paths).
     pub async fn arrow_stream(
         &self,
         stored: &StoredResult,
     ) -> Result<Option<IpcStream>, ResultError> {
-        if stored.format != OutputFormat::Arrow || stored.files.is_empty() {
+        if stored.format != OutputFormat::Arrow {
             return Ok(None);
         }
         let schema = arrow_schema(stored)?;
+        let whole = |file: &StoredFile| {
+            partitions::file_schema(&schema, &file.key).fields().len() == schema.fields().len()
+        };
+        if !stored.files.iter().all(whole) {
+            return Ok(None);
+        }
+        // Owned, so that the futures borrow nothing of this call (a handler's future must be
+        // `Send` for any lifetime).
+        let found: Vec<Messages> = futures::stream::iter(stored.files.clone())
+            .map(|file| {
+                let store = self.clone();
+                async move { store.batch_messages(&file).await }
+            })
+            .buffered(FOOTERS_AT_ONCE)
+            .try_collect()
+            .await?;
+        if found.contains(&Messages::Dictionaries) {
+            return Ok(None);
+        }
         let mut parts = Vec::with_capacity(stored.files.len());
-        for (i, file) in stored.files.iter().enumerate() {
-            let whole = partitions::file_schema(&schema, &file.key).fields().len();
-            if whole != schema.fields().len() {
-                return Ok(None);
-            }
-            let Some(batches) = self.batch_messages(file).await? else {
-                return Ok(None);
+        for (file, messages) in stored.files.iter().zip(found) {
+            let Messages::Batches(batches) = messages else {
+                continue;
             };
-            // The first file brings the schema message, which sits between the magic (and its
-            // padding) and the first batch.
-            let start = match i {
-                0 => self.schema_message(file, batches.start).await?,
-                _ => batches.start,
+            // The first file with batches brings the schema message, which sits between the
+            // magic (and its padding) and the first batch.
+            let start = match parts.is_empty() {
+                true => self.schema_message(file, batches.start).await?,
+                false => batches.start,
             };
             parts.push((ObjectPath::from(file.key.as_str()), start..batches.end));
+        }
+        if parts.is_empty() {
+            return Ok(None);
         }
         let length = parts.iter().map(|(_, r)| r.end - r.start).sum::<u64>() + 8;
         // Pieces of a few MiB, each one read: a store's own stream of a file comes in pieces
@@ -74,10 +94,12 @@ impl ResultStore {
             .collect();
         let store = self.store.clone();
         let body = futures::stream::iter(pieces)
-            .then(move |(path, range)| {
+            .map(move |(path, range)| {
                 let store = store.clone();
                 async move { store.get_range(&path, range).await }
             })
+            // The next piece is read while this one is sent.
+            .buffered(2)
             .chain(futures::stream::once(async {
                 Ok(Bytes::from_static(&END_OF_STREAM))
             }))
@@ -101,9 +123,8 @@ impl ResultStore {
             .ok_or_else(|| ResultError::Decode(format!("{}: no schema message", file.key)))
     }
 
-    /// Where a stored Arrow IPC file's record batch messages start and end, from its footer;
-    /// `None` where it has dictionaries or no batches.
-    async fn batch_messages(&self, file: &StoredFile) -> Result<Option<Range<u64>>, ResultError> {
+    /// Where a stored Arrow IPC file's record batch messages start and end, from its footer.
+    async fn batch_messages(&self, file: &StoredFile) -> Result<Messages, ResultError> {
         let path = ObjectPath::from(file.key.as_str());
         let size = file.bytes;
         let decode = |e: &dyn std::fmt::Display| ResultError::Decode(format!("{}: {e}", file.key));
@@ -123,10 +144,10 @@ impl ResultStore {
             .await?;
         let footer = arrow::ipc::root_as_footer(&footer).map_err(|e| decode(&e))?;
         if footer.dictionaries().is_some_and(|d| !d.is_empty()) {
-            return Ok(None);
+            return Ok(Messages::Dictionaries);
         }
         let Some(blocks) = footer.recordBatches().filter(|b| !b.is_empty()) else {
-            return Ok(None);
+            return Ok(Messages::Empty);
         };
         let first = blocks.get(0);
         let last = blocks.get(blocks.len() - 1);
@@ -138,6 +159,17 @@ impl ResultStore {
         if start < MAGIC || end > footer_start || start > end {
             return Err(decode(&"record batch blocks outside the file"));
         }
-        Ok(Some(start..end))
+        Ok(Messages::Batches(start..end))
     }
+}
+
+/// What a stored Arrow IPC file holds, for the stream.
+#[derive(Debug, PartialEq)]
+enum Messages {
+    /// Record batch messages in this range of the file.
+    Batches(Range<u64>),
+    /// No batches: nothing for the stream.
+    Empty,
+    /// Dictionary messages too: each file has its own, which the stream cannot join.
+    Dictionaries,
 }
