@@ -1068,6 +1068,31 @@ mod tests {
         (plan, rows)
     }
 
+    /// `batch` with column `index` replaced, as four batches of 500 rows.
+    fn replaced(batch: &RecordBatch, index: usize, column: ArrayRef) -> Vec<RecordBatch> {
+        let mut columns = batch.columns().to_vec();
+        columns[index] = column;
+        let changed = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        (0..4).map(|i| changed.slice(i * 500, 500)).collect()
+    }
+
+    /// `batch` with `added` columns (nullable), as four batches of 500 rows.
+    fn widened(batch: &RecordBatch, added: Vec<(&str, ArrayRef)>) -> Vec<RecordBatch> {
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        for (name, column) in added {
+            fields.push(Field::new(name, column.data_type().clone(), true));
+            columns.push(column);
+        }
+        let changed = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        (0..4).map(|i| changed.slice(i * 500, 500)).collect()
+    }
+
     fn four_batches(nulls: bool) -> Vec<RecordBatch> {
         let batch = rows(nulls);
         (0..4).map(|i| batch.slice(i * 500, 500)).collect()
@@ -1166,10 +1191,7 @@ mod tests {
                 _ => f64::from(i % 17) * 0.25,
             })
             .collect();
-        let mut columns = batch.columns().to_vec();
-        columns[2] = Arc::new(v);
-        let odd = RecordBatch::try_new(batch.schema(), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
+        let batches = replaced(&batch, 2, Arc::new(v));
         for sql in [
             "SELECT k1, count(*) AS c, sum(n) AS sn FROM t WHERE v <= 3.0 GROUP BY k1 ORDER BY k1",
             "SELECT k1, count(*) AS c FROM t WHERE v = 0.0 GROUP BY k1 ORDER BY k1",
@@ -1305,10 +1327,7 @@ mod tests {
                 _ => f64::from(i % 17) * 0.25,
             })
             .collect();
-        let mut columns = batch.columns().to_vec();
-        columns[2] = Arc::new(v);
-        let odd = RecordBatch::try_new(batch.schema(), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
+        let batches = replaced(&batch, 2, Arc::new(v));
         let sql = "SELECT k1, count(*) AS c FROM t WHERE v - v < 1.0 GROUP BY k1 ORDER BY k1";
         let (_, (gpu, cpu)) = same_answer_on_device(sql, batches.clone(), 1 << 20).await;
         // Rows 100 (inf - inf) and 700 (NaN - NaN) are in the first partition's chunk.
@@ -1327,19 +1346,7 @@ mod tests {
         let at = TimestampNanosecondArray::from_iter_values(
             (0..2000).map(|i| i64::from(i) * 3_600_000_000_000),
         );
-        let mut fields: Vec<Field> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        fields.push(Field::new("day", DataType::Date32, false));
-        fields.push(Field::new("at", at.data_type().clone(), false));
-        let mut columns = batch.columns().to_vec();
-        columns.push(Arc::new(day));
-        columns.push(Arc::new(at));
-        let dated = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| dated.slice(i * 500, 500)).collect();
+        let batches = widened(&batch, vec![("day", Arc::new(day)), ("at", Arc::new(at))]);
         let sql = "SELECT k1, count(*) AS c FROM t WHERE day >= DATE '2022-01-20' \
             AND at < TIMESTAMP '1970-02-01 00:00:00' GROUP BY k1 ORDER BY k1";
         let (plan, split) = same_answer_on_device(sql, batches, 1 << 20).await;
@@ -1354,10 +1361,7 @@ mod tests {
         let far: Int64Array = (0..2000)
             .map(|i| (i64::from(i % 5) - 2) * (1i64 << 60))
             .collect();
-        let mut columns = batch.columns().to_vec();
-        columns[1] = Arc::new(far);
-        let wide = RecordBatch::try_new(batch.schema(), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| wide.slice(i * 500, 500)).collect();
+        let batches = replaced(&batch, 1, Arc::new(far));
         let sql = "SELECT k1, k2, s, count(*) AS c, sum(n) AS sn, min(n) AS lo \
             FROM t GROUP BY k1, k2, s ORDER BY k1, k2, s";
         let (_, split) = same_answer_on_device(sql, batches.clone(), 16 << 10).await;
@@ -1380,10 +1384,7 @@ mod tests {
                 _ => f64::from(i % 5) * 0.5 - 1.0,
             })
             .collect();
-        let mut columns = batch.columns().to_vec();
-        columns[2] = Arc::new(v);
-        let floats = RecordBatch::try_new(batch.schema(), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| floats.slice(i * 500, 500)).collect();
+        let batches = replaced(&batch, 2, Arc::new(v));
         for sql in [
             "SELECT v, count(*) AS c, sum(n) AS sn FROM t GROUP BY v ORDER BY v",
             "SELECT v, k1, count(*) AS c FROM t GROUP BY v, k1 ORDER BY v, k1",
@@ -1410,10 +1411,7 @@ mod tests {
                 _ => f64::from(i % 17) * 0.25 - 2.0,
             })
             .collect();
-        let mut columns = batch.columns().to_vec();
-        columns[2] = Arc::new(v);
-        let odd = RecordBatch::try_new(batch.schema(), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| odd.slice(i * 500, 500)).collect();
+        let batches = replaced(&batch, 2, Arc::new(v));
         let (_, (gpu, cpu)) = same_answer_on_device(sql, batches, 1 << 20).await;
         assert_eq!((gpu, cpu), (1000, 1000));
     }
@@ -1425,17 +1423,7 @@ mod tests {
         let flag: arrow::array::BooleanArray = (0..2000)
             .map(|i| (i % 11 != 0).then_some(i % 3 == 0))
             .collect();
-        let mut fields: Vec<Field> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        fields.push(Field::new("flag", DataType::Boolean, true));
-        let mut columns = batch.columns().to_vec();
-        columns.push(Arc::new(flag));
-        let flagged = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-        let batches: Vec<RecordBatch> = (0..4).map(|i| flagged.slice(i * 500, 500)).collect();
+        let batches = widened(&batch, vec![("flag", Arc::new(flag))]);
         for sql in [
             "SELECT k1, count(*) AS c, sum(v) AS sv FROM t WHERE flag GROUP BY k1 ORDER BY k1",
             "SELECT k1, count(*) AS c FROM t WHERE NOT flag OR flag IS NULL GROUP BY k1 \

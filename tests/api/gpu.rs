@@ -134,15 +134,20 @@ async fn a_gpu_job_waits_for_a_gpu_worker_and_runs_on_its_device(backend: Backen
     );
 }
 
-/// Four separated blobs of 500 points around (±10, ±10), with their blob as `label`.
-fn blobs(app: &TestApp) {
-    let mut state = 7u64;
-    let mut unit = || {
+/// Seeded numbers in [0, 1) (a linear congruential generator): the same data every run.
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    }
+}
+
+/// Four separated blobs of 500 points around (±10, ±10), with their blob as `label`.
+fn blobs(app: &TestApp) {
+    let mut unit = uniform(7);
     let mut csv = String::from("x0,x1,label\n");
     for i in 0..2000 {
         let label = i % 4;
@@ -216,13 +221,7 @@ async fn kmeans_fits_on_the_device(backend: Backend) {
 
 /// 3,000 rows: two features, a noisy linear `value` and a noisy binary `class` of them.
 fn regression_rows(app: &TestApp) {
-    let mut state = 11u64;
-    let mut unit = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut unit = uniform(11);
     let mut csv = String::from("x0,x1,value,class\n");
     for _ in 0..3000 {
         let (x0, x1) = (unit() * 4.0 - 2.0, unit() * 10.0);
