@@ -107,12 +107,16 @@ __device__ __forceinline__ bool holds(i64 a, i64 op, i64 b) {
     }
 }
 
+// A float as an integer in IEEE total order (as `total_order_bits`).
+__device__ __forceinline__ i64 total_order(double x) {
+    i64 bits = __double_as_longlong(x);
+    return bits ^ (i64)(((u64)(bits >> 63)) >> 1);
+}
+
 // A float as an integer that orders as DataFusion compares floats: -0.0 = 0.0, then IEEE
 // total order.
 __device__ __forceinline__ i64 ordered(double x) {
-    if (x == 0.0) x = 0.0;
-    i64 bits = __double_as_longlong(x);
-    return bits ^ (i64)(((u64)(bits >> 63)) >> 1);
+    return total_order(x == 0.0 ? 0.0 : x);
 }
 
 __device__ __forceinline__ double as_f64(i64 bits) { return __longlong_as_double(bits); }
@@ -249,15 +253,10 @@ extern "C" __global__ void max_i64(const u32* slots, const i64* values, i64* max
     }
 }
 
-// Float min/max by integer atomics over the floats' total order (as `total_order_bits`).
+// Float min/max by integer atomics over the floats' total order (`total_order`).
 // DataFusion's accumulators keep whichever of two equal values (-0.0, 0.0) or of a NaN and a
 // number came last, which no order of atomics reproduces: such a row sets `unsure`, and the
 // host hands the chunk to the CPU.
-__device__ __forceinline__ i64 total_order(double x) {
-    i64 bits = __double_as_longlong(x);
-    return bits ^ (i64)(((u64)(bits >> 63)) >> 1);
-}
-
 __device__ __forceinline__ bool order_free(double x) {
     return !isnan(x) && !(x == 0.0 && signbit(x));
 }

@@ -206,9 +206,7 @@ impl Comparison {
 /// IEEE 754's total order (`f64::total_cmp`: NaN above infinity, a NaN with its sign bit set
 /// below minus infinity).
 pub fn ordered_bits(value: f64) -> i64 {
-    let value = if value == 0.0 { 0.0 } else { value };
-    let bits = value.to_bits() as i64;
-    bits ^ (((bits >> 63) as u64) >> 1) as i64
+    total_order_bits(if value == 0.0 { 0.0 } else { value })
 }
 
 /// A float as an integer in IEEE 754's total order (`f64::total_cmp`), and back: what the
