@@ -65,8 +65,17 @@ def rusk_engine(url, rel):
             job = json.loads(call(f"{url}/v1/jobs/{job['id']}"))
         if job["state"] != "succeeded":
             raise RuntimeError(f"job {job['state']}: {job.get('error')}")
+        run.job_seconds.append(seconds_between(job["started_at"], job["finished_at"]))
         return pa.ipc.open_stream(call(job["result"]["links"]["arrow"])).read_all()
+    # Each job's own run (started_at → finished_at), the rest being submission, queueing,
+    # polling and the download.
+    run.job_seconds = []
     return run
+
+
+def seconds_between(start, end):
+    parse = datetime.datetime.fromisoformat
+    return (parse(end) - parse(start)).total_seconds()
 
 
 def duckdb_engine(data):
@@ -142,9 +151,11 @@ def report(a, figures):
              f"TPC-H SF{a.sf}, Parquet from tpchgen-cli; median of {a.reps} runs after a "
              "warm-up; (n×) = that engine's time / Rusk's (above 1: slower than Rusk). Rusk: "
              "end to end over HTTP (submit, run, download Arrow); the others in process.", "",
-             "| query | " + " | ".join(engines) + " | Rusk's answer |",
-             "|---" * (len(engines) + 2) + "|"]
+             "Rusk job: the job's own run (its started_at → finished_at).", "",
+             "| query | " + " | ".join(engines) + " | Rusk job | Rusk's answer |",
+             "|---" * (len(engines) + 3) + "|"]
     totals = {e: 0.0 for e in engines}
+    job_total = 0.0
     complete = {e: True for e in engines}
     for n, by_engine in figures.items():
         cells = []
@@ -158,15 +169,18 @@ def report(a, figures):
             totals[e] += r["median"]
             ratio = f" ({r['median'] / base:.1f}×)" if base and e != "rusk" else ""
             cells.append(f"{r['median']:.3f} s{ratio}")
+        job = by_engine.get("rusk", {}).get("job_median")
+        job_total += job or 0.0
+        job_cell = f"{job:.3f} s" if job is not None else "—"
         answer = by_engine.get("rusk", {}).get("check", "not run")
-        lines.append(f"| q{n} | " + " | ".join(cells) + f" | {answer} |")
+        lines.append(f"| q{n} | " + " | ".join(cells) + f" | {job_cell} | {answer} |")
     base = totals.get("rusk")
     cells = []
     for e in engines:
         ratio = f" ({totals[e] / base:.2f}×)" if base and e != "rusk" else ""
         partial = "" if complete[e] else " (of those run)"
         cells.append(f"**{totals[e]:.2f} s**{ratio}{partial}")
-    lines.append("| total | " + " | ".join(cells) + " | |")
+    lines.append("| total | " + " | ".join(cells) + f" | **{job_total:.2f} s** | |")
     return "\n".join(lines) + "\n"
 
 
@@ -203,6 +217,9 @@ def main():
                     wrong = agree(answer, reference)
                     figures[n][e] = {"median": median, "times": times,
                                      "check": "equal" if wrong is None else f"differs: {wrong}"}
+                    job_seconds = getattr(runners[e], "job_seconds", None)
+                    if job_seconds:
+                        figures[n][e]["job_median"] = statistics.median(job_seconds[-a.reps:])
                     shown = f"{median:7.3f} s  {figures[n][e]['check']}"
                 except Exception as error:  # an engine that cannot run a query is a finding
                     figures[n][e] = {"error": str(error)[:300]}

@@ -13,6 +13,7 @@ mod explore;
 mod gpu_aggregate;
 mod gpu_expr;
 mod hive;
+mod late_filters;
 mod means;
 mod paths;
 mod pipeline;
@@ -181,6 +182,9 @@ pub struct Engine {
     default_engine: EngineKind,
     cluster: Option<distributed::Cluster>,
     devices: Devices,
+    /// Whether Parquet filter pushdown is chosen scan by scan (`late_filters`): unless the
+    /// operator set it for all.
+    pushdown_per_scan: bool,
 }
 
 impl Engine {
@@ -244,6 +248,8 @@ impl Engine {
             default_engine: config.default_engine,
             cluster,
             devices: config.devices,
+            pushdown_per_scan: std::env::var_os("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS")
+                .is_none(),
         })
     }
 
@@ -315,8 +321,14 @@ impl Engine {
             .with_runtime_env(env.clone())
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(dense_groupby::DenseGroupBy))
-            .with_physical_optimizer_rule(Arc::new(top::BroadcastThresholds))
-            .build();
+            .with_physical_optimizer_rule(Arc::new(top::BroadcastThresholds));
+        // An operator's `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS` sets it for every scan.
+        let state = if self.pushdown_per_scan {
+            state.with_physical_optimizer_rule(Arc::new(late_filters::PushdownWhereDynamic))
+        } else {
+            state
+        }
+        .build();
         let ctx = SessionContext::new_with_state(state);
         bounded::bound_amplifiers(&ctx, self.amplifier_budget());
         means::exact_means(&ctx);
@@ -549,9 +561,6 @@ fn base_config() -> Result<SessionConfig, EngineError> {
     let options = config.options_mut();
     // Column names are case-sensitive, as in pandas.
     options.sql_parser.enable_ident_normalization = false;
-    if std::env::var_os("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS").is_none() {
-        options.execution.parquet.pushdown_filters = true;
-    }
     Ok(config)
 }
 
