@@ -1,28 +1,130 @@
 //! Parquet filter pushdown ("late materialisation": a scan decodes the other columns only for
-//! the rows its filter keeps), chosen scan by scan.
+//! the rows its filter keeps), chosen scan by scan and conjunct by conjunct.
 //!
-//! Measured on TPC-H SF1 and the bench's pipelines (docs/benchmarks.md): it pays where a
-//! join's or a top-k's dynamic filter reaches a scan, which then decodes almost nothing, and it
-//! costs where only the query's own filters do (TPC-H q6, q12, q15, the seed group-by): there
-//! the row selections cost more than the decoding they save. So sessions keep DataFusion's
-//! default (off) and this rule turns it on for the scans whose predicate holds a dynamic filter.
-//! With pushdown off when the filters were pushed, DataFusion kept each `FilterExec` above its
-//! scan, so turning it on afterwards filters those rows twice, never too little.
+//! Measured on TPC-H SF1 and the bench's pipelines (docs/benchmarks.md), it pays
+//! - where a scan reads more columns outside its filter than in it (the seed's `status =
+//!   'active'` over the logs' columns): [`PushdownWideScans`] turns it on before DataFusion
+//!   pushes filters down, which then moves the filter into the scan whole;
+//! - where a join's or a top-k's dynamic filter drops nearly every row (TPC-H q7, q18):
+//!   [`PushdownWhereDynamic`] turns it on afterwards for the other scans a dynamic filter
+//!   reaches, each conjunct of their predicate wrapped in a [`RowFilter`].
+//!
+//! It costs where a filter reads most of the scan's columns (q6, q12: the row selections cost
+//! more than the decoding they save) and where a dynamic filter keeps many rows (q3's and q9's
+//! keep a tenth and more), so elsewhere it stays off, DataFusion's default, and each
+//! `FilterExec` stays above its scan.
 
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
-use datafusion::datasource::physical_plan::{FileScanConfigBuilder, FileSource, ParquetSource};
+use datafusion::datasource::physical_plan::{
+    FileScanConfig, FileScanConfigBuilder, FileSource, ParquetSource,
+};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
+use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
+use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
+use datafusion::physical_plan::filter::FilterExec;
 
-/// Turns Parquet filter pushdown on for the scans a dynamic filter reaches. It runs after
-/// DataFusion's own rules, once the dynamic filters have been pushed into the scans.
+/// DataFusion's physical optimizer rules with [`PushdownWideScans`] before its filter pushdown.
+pub(super) fn with_wide_scans(
+    mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
+) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let at = rules
+        .iter()
+        .position(|rule| rule.name() == "FilterPushdown")
+        .unwrap_or(0);
+    rules.insert(at, Arc::new(PushdownWideScans));
+    rules
+}
+
+/// Turns Parquet filter pushdown on for a scan under a filter when the scan reads more columns
+/// outside the filter than in it (the bench's `status = 'active'` over eight columns): the
+/// decoding it saves then outweighs the row selections. DataFusion's filter pushdown, which
+/// runs next, then moves the filter into the scan whole.
+#[derive(Debug)]
+pub(super) struct PushdownWideScans;
+
+impl PhysicalOptimizerRule for PushdownWideScans {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            Ok(match widened(&node)? {
+                Some(filter) => Transformed::yes(filter),
+                None => Transformed::no(node),
+            })
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "pushdown_wide_scans"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// The filter over its scan with pushdown on, where `node` is a filter over a wide Parquet
+/// scan that has it off; `None` for any other node.
+fn widened(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some(filter) = node.downcast_ref::<FilterExec>() else {
+        return Ok(None);
+    };
+    let Some(scan) = filter.input().downcast_ref::<DataSourceExec>() else {
+        return Ok(None);
+    };
+    let Some((config, parquet)) = scan.downcast_to_file_source::<ParquetSource>() else {
+        return Ok(None);
+    };
+    let in_filter = collect_columns(filter.predicate()).len();
+    let outside = scan.schema().fields().len().saturating_sub(in_filter);
+    if parquet.table_parquet_options().global.pushdown_filters || outside <= in_filter {
+        return Ok(None);
+    }
+    let source = Arc::new(parquet.clone().with_pushdown_filters(true));
+    let scan = rebuilt(scan, config, source);
+    let options = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
+    Ok(Some(Arc::clone(node).replace_children(vec![scan], options)?))
+}
+
+/// `scan` reading through `source` instead, with its partitioning and constraints.
+fn rebuilt(
+    scan: &DataSourceExec,
+    config: &FileScanConfig,
+    source: Arc<ParquetSource>,
+) -> Arc<dyn ExecutionPlan> {
+    let config = FileScanConfigBuilder::from(config.clone())
+        .with_source(source)
+        .build();
+    let properties = scan.properties();
+    Arc::new(
+        scan.clone()
+            .with_data_source(Arc::new(config))
+            .with_partitioning(properties.partitioning.clone())
+            .with_constraints(properties.eq_properties.constraints().clone()),
+    )
+}
+
+/// Turns Parquet filter pushdown on for the scans a dynamic filter reaches, with their
+/// conjuncts wrapped in [`RowFilter`]. It runs after DataFusion's own rules, once the dynamic
+/// filters have been pushed into the scans.
 #[derive(Debug)]
 pub(super) struct PushdownWhereDynamic;
 
@@ -50,26 +152,24 @@ impl PhysicalOptimizerRule for PushdownWhereDynamic {
     }
 }
 
-/// The Parquet scan with pushdown on, where `node` is a Parquet scan that has it off and whose
-/// predicate holds a dynamic filter; `None` for any other node.
+/// The Parquet scan with pushdown on and its conjuncts wrapped, where `node` is a Parquet
+/// scan that has it off and whose predicate holds a dynamic filter; `None` for any other node.
 fn with_pushdown(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
     let scan = node.downcast_ref::<DataSourceExec>()?;
     let (config, parquet) = scan.downcast_to_file_source::<ParquetSource>()?;
+    let predicate = parquet.filter()?;
     let on = parquet.table_parquet_options().global.pushdown_filters;
-    if on || !has_dynamic_filter(&parquet.filter()?) {
+    if on || !has_dynamic_filter(&predicate) {
         return None;
     }
-    let source = Arc::new(parquet.clone().with_pushdown_filters(true));
-    let config = FileScanConfigBuilder::from(config.clone())
-        .with_source(source)
-        .build();
-    let properties = scan.properties();
-    let rebuilt = scan
-        .clone()
-        .with_data_source(Arc::new(config))
-        .with_partitioning(properties.partitioning.clone())
-        .with_constraints(properties.eq_properties.constraints().clone());
-    Some(Arc::new(rebuilt))
+    let wrapped = split_conjunction(&predicate)
+        .into_iter()
+        .map(|conjunct| RowFilter::wrap(Arc::clone(conjunct)))
+        .collect::<Vec<_>>();
+    let source = parquet
+        .with_predicate(conjunction(wrapped))
+        .with_pushdown_filters(true);
+    Some(rebuilt(scan, config, Arc::new(source)))
 }
 
 fn has_dynamic_filter(predicate: &Arc<dyn PhysicalExpr>) -> bool {
@@ -85,6 +185,167 @@ fn has_dynamic_filter(predicate: &Arc<dyn PhysicalExpr>) -> bool {
     found
 }
 
+/// Rows a dynamic filter must have seen before it is judged.
+const JUDGED_AFTER_ROWS: u64 = 1 << 16;
+
+/// A dynamic filter goes on filtering rows while it keeps at most one row in this many.
+const KEEPS_AT_MOST_ONE_IN: u64 = 20;
+
+/// A conjunct of a scan's predicate as its row filter evaluates it. Statistics pruning sees
+/// the conjunct itself: its snapshot is the inner expression.
+#[derive(Debug)]
+pub(super) struct RowFilter {
+    inner: Arc<dyn PhysicalExpr>,
+    role: Role,
+}
+
+#[derive(Debug, Clone)]
+enum Role {
+    /// One of the query's own filters: keeps every row (the `FilterExec` above applies it).
+    PruneOnly,
+    /// A dynamic filter: filters rows until it has shown that it keeps too many.
+    WhileSelective(Arc<Selectivity>),
+}
+
+/// What a dynamic filter has kept, summed over every file and partition of its scan.
+#[derive(Debug, Default)]
+struct Selectivity {
+    seen: AtomicU64,
+    kept: AtomicU64,
+    given_up: AtomicBool,
+}
+
+impl Selectivity {
+    /// Counts a batch; gives up once enough rows were seen and more than one in twenty kept.
+    fn count(&self, rows: u64, kept: u64) {
+        let seen = self.seen.fetch_add(rows, Ordering::Relaxed) + rows;
+        let kept = self.kept.fetch_add(kept, Ordering::Relaxed) + kept;
+        if seen >= JUDGED_AFTER_ROWS && kept.saturating_mul(KEEPS_AT_MOST_ONE_IN) > seen {
+            self.given_up.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn given_up(&self) -> bool {
+        self.given_up.load(Ordering::Relaxed)
+    }
+}
+
+impl RowFilter {
+    fn wrap(conjunct: Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
+        let role = if has_dynamic_filter(&conjunct) {
+            Role::WhileSelective(Arc::default())
+        } else {
+            Role::PruneOnly
+        };
+        Arc::new(RowFilter {
+            inner: conjunct,
+            role,
+        })
+    }
+
+    /// Whether the dynamic filter inside holds the build side's (or top-k's) values yet: until
+    /// then it keeps every row, which says nothing of its selectivity.
+    fn filter_ready(&self) -> bool {
+        let mut ready = false;
+        let _ = self.inner.apply(|expr| {
+            if expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some() {
+                ready = expr.snapshot_generation() > 1;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        ready
+    }
+}
+
+fn keep_all() -> ColumnarValue {
+    ColumnarValue::Scalar(ScalarValue::Boolean(Some(true)))
+}
+
+impl PhysicalExpr for RowFilter {
+    fn data_type(&self, _input_schema: &Schema) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn nullable(&self, input_schema: &Schema) -> Result<bool> {
+        self.inner.nullable(input_schema)
+    }
+
+    fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+        let selectivity = match &self.role {
+            Role::PruneOnly => return Ok(keep_all()),
+            Role::WhileSelective(s) if s.given_up() => return Ok(keep_all()),
+            Role::WhileSelective(s) => s,
+        };
+        let ready = self.filter_ready();
+        let kept = self.inner.evaluate(batch)?;
+        if ready {
+            let rows = batch.num_rows();
+            let array = kept.clone().into_array(rows)?;
+            let count = array.as_boolean_opt().map_or(rows, |b| b.true_count());
+            selectivity.count(rows as u64, count as u64);
+        }
+        Ok(kept)
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn PhysicalExpr>> {
+        vec![&self.inner]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn PhysicalExpr>>,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        let [inner] = <[_; 1]>::try_from(children).map_err(|c| {
+            datafusion::error::DataFusionError::Internal(format!(
+                "a row filter has one child, given {}",
+                c.len()
+            ))
+        })?;
+        Ok(Arc::new(RowFilter {
+            inner,
+            role: self.role.clone(),
+        }))
+    }
+
+    fn snapshot(&self) -> Result<Option<Arc<dyn PhysicalExpr>>> {
+        Ok(Some(Arc::clone(&self.inner)))
+    }
+
+    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt_sql(f)
+    }
+}
+
+impl fmt::Display for RowFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.role {
+            Role::PruneOnly => write!(f, "prune_only({})", self.inner),
+            Role::WhileSelective(_) => write!(f, "while_selective({})", self.inner),
+        }
+    }
+}
+
+impl PartialEq for RowFilter {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.eq(&other.inner)
+            && matches!(
+                (&self.role, &other.role),
+                (Role::PruneOnly, Role::PruneOnly)
+                    | (Role::WhileSelective(_), Role::WhileSelective(_))
+            )
+    }
+}
+
+impl Eq for RowFilter {}
+
+impl Hash for RowFilter {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner.hash(state);
+        matches!(self.role, Role::PruneOnly).hash(state);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -97,18 +358,26 @@ mod tests {
     use datafusion::physical_plan::{ExecutionPlan, collect};
     use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
-    use super::PushdownWhereDynamic;
+    use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+    use datafusion::physical_plan::filter::FilterExec;
 
-    /// A fact table of 20,000 rows (`k` 0..20,000, `v` = 3k) and a dimension of 50 keys.
+    use super::{
+        JUDGED_AFTER_ROWS, PushdownWhereDynamic, RowFilter, Selectivity, with_wide_scans,
+    };
+
+    /// A fact table of 20,000 rows (`k` 0..20,000, `v` = 3k, `w` = k mod 11) and a dimension of
+    /// 50 keys.
     async fn tables(dir: &std::path::Path, rule: bool) -> SessionContext {
         let facts = RecordBatch::try_new(
             Arc::new(Schema::new(vec![
                 Field::new("k", DataType::Int64, false),
                 Field::new("v", DataType::Int64, false),
+                Field::new("w", DataType::Int64, false),
             ])),
             vec![
                 Arc::new(Int64Array::from_iter_values(0..20_000)),
                 Arc::new(Int64Array::from_iter_values((0..20_000).map(|k| 3 * k))),
+                Arc::new(Int64Array::from_iter_values((0..20_000).map(|k| k % 11))),
             ],
         )
         .unwrap();
@@ -123,7 +392,9 @@ mod tests {
             .with_config(SessionConfig::new().with_target_partitions(2))
             .with_default_features();
         if rule {
-            state = state.with_physical_optimizer_rule(Arc::new(PushdownWhereDynamic));
+            state = state
+                .with_physical_optimizer_rules(with_wide_scans(PhysicalOptimizer::new().rules))
+                .with_physical_optimizer_rule(Arc::new(PushdownWhereDynamic));
         }
         let ctx = SessionContext::new_with_state(state.build());
         for (name, batch) in [("facts", facts), ("keys", keys)] {
@@ -172,6 +443,52 @@ mod tests {
     const JOIN: &str = "SELECT count(*) AS n, sum(f.v) AS s FROM facts f JOIN keys k ON f.k = k.k \
                         WHERE f.v > 100";
     const FILTER: &str = "SELECT count(*) AS n, sum(v) AS s FROM facts WHERE v % 7 = 0";
+    const WIDE: &str = "SELECT count(*) AS n, sum(k + w) AS s FROM facts WHERE v % 7 = 0";
+
+    fn has_filter_exec(plan: &Arc<dyn ExecutionPlan>) -> bool {
+        plan.downcast_ref::<FilterExec>().is_some() || plan.children().into_iter().any(has_filter_exec)
+    }
+
+    #[tokio::test]
+    async fn a_scan_reading_more_columns_than_its_filter_takes_the_filter_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let with_rule = tables(dir.path(), true).await;
+        let plan = with_rule
+            .sql(WIDE)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let found = scans(&plan);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].1 && found[0].0.contains("v@1 % 7 = 0"), "{found:?}");
+        assert!(!has_filter_exec(&plan), "the filter moved into the scan");
+        let narrow = with_rule
+            .sql(FILTER)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        assert!(has_filter_exec(&narrow), "a scan of the filter's column alone keeps it");
+
+        let (_, wide) = run(&with_rule, WIDE).await;
+        let (_, wide_plain) = run(&tables(dir.path(), false).await, WIDE).await;
+        let show = |b: &[RecordBatch]| {
+            datafusion::arrow::util::pretty::pretty_format_batches(b)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(show(&wide), show(&wide_plain));
+        let kept = (0..20_000i64).filter(|k| 3 * k % 7 == 0);
+        let expected: i64 = kept.clone().map(|k| k + k % 11).sum();
+        assert!(
+            show(&wide).contains(&format!("| {} | {expected} |", kept.count())),
+            "{}",
+            show(&wide)
+        );
+    }
 
     #[tokio::test]
     async fn only_scans_a_dynamic_filter_reaches_push_down_and_the_answers_hold() {
@@ -183,6 +500,11 @@ mod tests {
             .find(|(predicate, _)| predicate.contains("DynamicFilter"))
             .unwrap_or_else(|| panic!("no scan got the join's dynamic filter: {join_scans:?}"));
         assert!(fact_scan.1, "the probe side's scan pushes down: {join_scans:?}");
+        assert!(
+            fact_scan.0.contains("while_selective(DynamicFilter")
+                && fact_scan.0.contains("prune_only(v@1 > 100)"),
+            "{fact_scan:?}"
+        );
         let (filter_scans, filtered) = run(&with_rule, FILTER).await;
         assert_eq!(filter_scans.len(), 1);
         assert!(!filter_scans[0].1, "a static filter alone: {filter_scans:?}");
@@ -201,5 +523,41 @@ mod tests {
         // Keys 7 + 397i for i in 0..50 whose v = 3k exceeds 100: all but k = 7 (v = 21).
         let expected_sum: i64 = (1..50).map(|i| 3 * (7 + 397 * i)).sum();
         assert!(show(&joined).contains(&format!("| 49 | {expected_sum} |")));
+    }
+
+    #[test]
+    fn a_dynamic_filter_gives_up_once_it_has_kept_more_than_one_in_twenty() {
+        let selective = Selectivity::default();
+        selective.count(JUDGED_AFTER_ROWS, JUDGED_AFTER_ROWS / 20);
+        assert!(!selective.given_up(), "one in twenty is still selective");
+        selective.count(JUDGED_AFTER_ROWS, JUDGED_AFTER_ROWS / 5);
+        assert!(selective.given_up(), "one in eight over both batches");
+        let loose = Selectivity::default();
+        loose.count(JUDGED_AFTER_ROWS - 1, JUDGED_AFTER_ROWS - 1);
+        assert!(!loose.given_up(), "judged only after enough rows");
+        loose.count(1, 1);
+        assert!(loose.given_up());
+    }
+
+    #[test]
+    fn the_query_s_own_filter_keeps_every_row_and_prunes_as_itself() {
+        use datafusion::logical_expr::{ColumnarValue, Operator};
+        use datafusion::physical_expr::expressions::{binary, col, lit};
+
+        let schema = Schema::new(vec![Field::new("v", DataType::Int64, false)]);
+        let filter = binary(col("v", &schema).unwrap(), Operator::Gt, lit(5i64), &schema).unwrap();
+        let wrapped = RowFilter::wrap(Arc::clone(&filter));
+        assert_eq!(wrapped.to_string(), "prune_only(v@0 > 5)");
+        assert!(wrapped.snapshot().unwrap().unwrap().eq(&filter));
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(Int64Array::from(vec![1, 9]))],
+        )
+        .unwrap();
+        let kept = wrapped.evaluate(&batch).unwrap();
+        assert!(matches!(
+            kept,
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Boolean(Some(true)))
+        ));
     }
 }
