@@ -16,8 +16,8 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Schema};
@@ -162,8 +162,14 @@ fn with_pushdown(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>
     if on || !has_dynamic_filter(&predicate) {
         return None;
     }
-    let wrapped = split_conjunction(&predicate)
+    // The row filter evaluates conjuncts in order: the dynamic ones first, so that the query's
+    // own (which keep every row here) decode their columns only for the rows those keep.
+    let (dynamic, own): (Vec<_>, Vec<_>) = split_conjunction(&predicate)
         .into_iter()
+        .partition(|conjunct| has_dynamic_filter(conjunct));
+    let wrapped = dynamic
+        .into_iter()
+        .chain(own)
         .map(|conjunct| RowFilter::wrap(Arc::clone(conjunct)))
         .collect::<Vec<_>>();
     let source = parquet
@@ -210,16 +216,19 @@ enum Role {
 /// What a dynamic filter has kept, summed over every file and partition of its scan.
 #[derive(Debug, Default)]
 struct Selectivity {
-    seen: AtomicU64,
-    kept: AtomicU64,
+    /// Rows seen and rows kept, counted together: partitions count at once, and the ratio of
+    /// two separate counters could be read between a batch's two additions.
+    counts: Mutex<(u64, u64)>,
     given_up: AtomicBool,
 }
 
 impl Selectivity {
     /// Counts a batch; gives up once enough rows were seen and more than one in twenty kept.
     fn count(&self, rows: u64, kept: u64) {
-        let seen = self.seen.fetch_add(rows, Ordering::Relaxed) + rows;
-        let kept = self.kept.fetch_add(kept, Ordering::Relaxed) + kept;
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.0 += rows;
+        counts.1 += kept;
+        let (seen, kept) = *counts;
         if seen >= JUDGED_AFTER_ROWS && kept.saturating_mul(KEEPS_AT_MOST_ONE_IN) > seen {
             self.given_up.store(true, Ordering::Relaxed);
         }
@@ -500,10 +509,11 @@ mod tests {
             .find(|(predicate, _)| predicate.contains("DynamicFilter"))
             .unwrap_or_else(|| panic!("no scan got the join's dynamic filter: {join_scans:?}"));
         assert!(fact_scan.1, "the probe side's scan pushes down: {join_scans:?}");
+        let dynamic = fact_scan.0.find("while_selective(DynamicFilter");
+        let own = fact_scan.0.find("prune_only(v@1 > 100)");
         assert!(
-            fact_scan.0.contains("while_selective(DynamicFilter")
-                && fact_scan.0.contains("prune_only(v@1 > 100)"),
-            "{fact_scan:?}"
+            matches!((dynamic, own), (Some(d), Some(o)) if d < o),
+            "the dynamic filter first, then the query's own: {fact_scan:?}"
         );
         let (filter_scans, filtered) = run(&with_rule, FILTER).await;
         assert_eq!(filter_scans.len(), 1);
