@@ -35,8 +35,8 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
 use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
 use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
 
 /// DataFusion's physical optimizer rules with [`PushdownWideScans`] before its filter pushdown.
 pub(super) fn with_wide_scans(
@@ -101,7 +101,9 @@ fn widened(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan
     let source = Arc::new(parquet.clone().with_pushdown_filters(true));
     let scan = rebuilt(scan, config, source);
     let options = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
-    Ok(Some(Arc::clone(node).replace_children(vec![scan], options)?))
+    Ok(Some(
+        Arc::clone(node).replace_children(vec![scan], options)?,
+    ))
 }
 
 /// `scan` reading through `source` instead, with its partitioning and constraints.
@@ -370,9 +372,7 @@ mod tests {
     use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
     use datafusion::physical_plan::filter::FilterExec;
 
-    use super::{
-        JUDGED_AFTER_ROWS, PushdownWhereDynamic, RowFilter, Selectivity, with_wide_scans,
-    };
+    use super::{JUDGED_AFTER_ROWS, PushdownWhereDynamic, RowFilter, Selectivity, with_wide_scans};
 
     /// A fact table of 20,000 rows (`k` 0..20,000, `v` = 3k, `w` = k mod 11) and a dimension of
     /// 50 keys.
@@ -455,7 +455,8 @@ mod tests {
     const WIDE: &str = "SELECT count(*) AS n, sum(k + w) AS s FROM facts WHERE v % 7 = 0";
 
     fn has_filter_exec(plan: &Arc<dyn ExecutionPlan>) -> bool {
-        plan.downcast_ref::<FilterExec>().is_some() || plan.children().into_iter().any(has_filter_exec)
+        plan.downcast_ref::<FilterExec>().is_some()
+            || plan.children().into_iter().any(has_filter_exec)
     }
 
     #[tokio::test]
@@ -471,7 +472,10 @@ mod tests {
             .unwrap();
         let found = scans(&plan);
         assert_eq!(found.len(), 1);
-        assert!(found[0].1 && found[0].0.contains("v@1 % 7 = 0"), "{found:?}");
+        assert!(
+            found[0].1 && found[0].0.contains("v@1 % 7 = 0"),
+            "{found:?}"
+        );
         assert!(!has_filter_exec(&plan), "the filter moved into the scan");
         let narrow = with_rule
             .sql(FILTER)
@@ -480,7 +484,10 @@ mod tests {
             .create_physical_plan()
             .await
             .unwrap();
-        assert!(has_filter_exec(&narrow), "a scan of the filter's column alone keeps it");
+        assert!(
+            has_filter_exec(&narrow),
+            "a scan of the filter's column alone keeps it"
+        );
 
         let (_, wide) = run(&with_rule, WIDE).await;
         let (_, wide_plain) = run(&tables(dir.path(), false).await, WIDE).await;
@@ -508,7 +515,10 @@ mod tests {
             .iter()
             .find(|(predicate, _)| predicate.contains("DynamicFilter"))
             .unwrap_or_else(|| panic!("no scan got the join's dynamic filter: {join_scans:?}"));
-        assert!(fact_scan.1, "the probe side's scan pushes down: {join_scans:?}");
+        assert!(
+            fact_scan.1,
+            "the probe side's scan pushes down: {join_scans:?}"
+        );
         let dynamic = fact_scan.0.find("while_selective(DynamicFilter");
         let own = fact_scan.0.find("prune_only(v@1 > 100)");
         assert!(
@@ -517,7 +527,10 @@ mod tests {
         );
         let (filter_scans, filtered) = run(&with_rule, FILTER).await;
         assert_eq!(filter_scans.len(), 1);
-        assert!(!filter_scans[0].1, "a static filter alone: {filter_scans:?}");
+        assert!(
+            !filter_scans[0].1,
+            "a static filter alone: {filter_scans:?}"
+        );
 
         let without = tables(dir.path(), false).await;
         let (plain_scans, joined_plain) = run(&without, JOIN).await;
