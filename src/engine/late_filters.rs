@@ -42,6 +42,7 @@ use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceCh
 pub(super) fn with_wide_scans(
     mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
 ) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    // First, should DataFusion rename the rule: still before its filter pushdown.
     let at = rules
         .iter()
         .position(|rule| rule.name() == "FilterPushdown")
@@ -164,7 +165,9 @@ fn with_pushdown(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>
     if on || !has_dynamic_filter(&predicate) {
         return None;
     }
-    // The row filter evaluates conjuncts in order: the dynamic ones first, so that the query's
+    // Pushdown was off here when DataFusion pushed the query's own filters, so it reported
+    // each as not pushed and kept its `FilterExec` above: that is what lets them keep every
+    // row in the scan. The row filter evaluates conjuncts in order: the dynamic ones first, so that the query's
     // own (which keep every row here) decode their columns only for the rows those keep.
     let (dynamic, own): (Vec<_>, Vec<_>) = split_conjunction(&predicate)
         .into_iter()
