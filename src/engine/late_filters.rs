@@ -2,9 +2,9 @@
 //! the rows its filter keeps), chosen scan by scan and conjunct by conjunct.
 //!
 //! Measured on TPC-H SF1 and the bench's pipelines (docs/benchmarks.md), it pays
-//! - where a scan reads more columns outside its filter than in it (the seed's `status =
-//!   'active'` over the logs' columns): [`PushdownWideScans`] turns it on before DataFusion
-//!   pushes filters down, which then moves the filter into the scan whole;
+//! - where a scan reads more columns outside its filter than in it (the bench's `status =
+//!   'active'` under a sort and head of whole rows): [`PushdownWideScans`] turns it on before
+//!   DataFusion pushes filters down, which then moves the filter into the scan whole;
 //! - where a join's or a top-k's dynamic filter drops nearly every row (TPC-H q7, q18):
 //!   [`PushdownWhereDynamic`] turns it on afterwards for the other scans a dynamic filter
 //!   reaches, each conjunct of their predicate wrapped in a [`RowFilter`].
