@@ -64,13 +64,7 @@ impl PhysicalOptimizerRule for PushdownWideScans {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            Ok(match widened(&node)? {
-                Some(filter) => Transformed::yes(filter),
-                None => Transformed::no(node),
-            })
-        })
-        .map(|t| t.data)
+        rewrite_nodes(plan, widened)
     }
 
     fn name(&self) -> &str {
@@ -107,6 +101,20 @@ fn widened(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan
     ))
 }
 
+/// `plan` with each node that `rewrite` gives a replacement for replaced, bottom up.
+fn rewrite_nodes(
+    plan: Arc<dyn ExecutionPlan>,
+    rewrite: impl Fn(&Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| {
+        Ok(match rewrite(&node)? {
+            Some(replacement) => Transformed::yes(replacement),
+            None => Transformed::no(node),
+        })
+    })
+    .map(|t| t.data)
+}
+
 /// `scan` reading through `source` instead, with its partitioning and constraints.
 fn rebuilt(
     scan: &DataSourceExec,
@@ -137,13 +145,7 @@ impl PhysicalOptimizerRule for PushdownWhereDynamic {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            Ok(match with_pushdown(&node) {
-                Some(scan) => Transformed::yes(scan),
-                None => Transformed::no(node),
-            })
-        })
-        .map(|t| t.data)
+        rewrite_nodes(plan, |node| Ok(with_pushdown(node)))
     }
 
     fn name(&self) -> &str {
