@@ -442,14 +442,13 @@ mod tests {
         found
     }
 
+    async fn physical(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
+        let frame = ctx.sql(sql).await.unwrap();
+        frame.create_physical_plan().await.unwrap()
+    }
+
     async fn run(ctx: &SessionContext, sql: &str) -> (Vec<(String, bool)>, Vec<RecordBatch>) {
-        let plan = ctx
-            .sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical(ctx, sql).await;
         let batches = collect(plan.clone(), ctx.task_ctx()).await.unwrap();
         (scans(&plan), batches)
     }
@@ -468,13 +467,7 @@ mod tests {
     async fn a_scan_reading_more_columns_than_its_filter_takes_the_filter_whole() {
         let dir = tempfile::tempdir().unwrap();
         let with_rule = tables(dir.path(), true).await;
-        let plan = with_rule
-            .sql(WIDE)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical(&with_rule, WIDE).await;
         let found = scans(&plan);
         assert_eq!(found.len(), 1);
         assert!(
@@ -482,13 +475,7 @@ mod tests {
             "{found:?}"
         );
         assert!(!has_filter_exec(&plan), "the filter moved into the scan");
-        let narrow = with_rule
-            .sql(FILTER)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let narrow = physical(&with_rule, FILTER).await;
         assert!(
             has_filter_exec(&narrow),
             "a scan of the filter's column alone keeps it"
