@@ -34,7 +34,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from engines import AGG  # noqa: E402
-from run import RuskServer, free_port, machine  # noqa: E402
+from run import RuskServer, free_port, machine, seconds_between  # noqa: E402
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 CHILDREN = []  # everything started, stopped in reverse order on exit
@@ -185,11 +185,6 @@ class Api:
                 on_poll(job)
         return job
 
-
-def seconds_between(a, b):
-    if not a or not b:
-        return None
-    return (datetime.datetime.fromisoformat(b) - datetime.datetime.fromisoformat(a)).total_seconds()
 
 
 def quantile(xs, p):

@@ -103,6 +103,14 @@ class RuskServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def seconds_between(start, end):
+    """Seconds from one of a job's timestamps to another; None where either is missing."""
+    if not start or not end:
+        return None
+    parse = datetime.datetime.fromisoformat
+    return (parse(end) - parse(start)).total_seconds()
+
+
 def free_port():
     import socket
     with socket.socket() as s:

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run import RuskServer, free_port, machine, versions  # noqa: E402
+from run import RuskServer, free_port, machine, seconds_between, versions  # noqa: E402
 
 TABLES = ["lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region"]
 ENGINES = ["rusk", "duckdb", "datafusion", "polars"]
@@ -71,11 +71,6 @@ def rusk_engine(url, rel):
     # polling and the download.
     run.job_seconds = []
     return run
-
-
-def seconds_between(start, end):
-    parse = datetime.datetime.fromisoformat
-    return (parse(end) - parse(start)).total_seconds()
 
 
 def duckdb_engine(data):

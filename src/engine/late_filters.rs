@@ -169,15 +169,18 @@ fn with_pushdown(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>
     }
     // Pushdown was off here when DataFusion pushed the query's own filters, so it reported
     // each as not pushed and kept its `FilterExec` above: that is what lets them keep every
-    // row in the scan. The row filter evaluates conjuncts in order: the dynamic ones first, so that the query's
-    // own (which keep every row here) decode their columns only for the rows those keep.
+    // row in the scan. The row filter evaluates conjuncts in order: the dynamic ones first, so
+    // that the query's own decode their columns only for the rows those keep.
     let (dynamic, own): (Vec<_>, Vec<_>) = split_conjunction(&predicate)
         .into_iter()
         .partition(|conjunct| has_dynamic_filter(conjunct));
     let wrapped = dynamic
         .into_iter()
-        .chain(own)
-        .map(|conjunct| RowFilter::wrap(Arc::clone(conjunct)))
+        .map(|conjunct| RowFilter::wrap(conjunct, Role::WhileSelective(Arc::default())))
+        .chain(
+            own.into_iter()
+                .map(|conjunct| RowFilter::wrap(conjunct, Role::PruneOnly)),
+        )
         .collect::<Vec<_>>();
     let source = parquet
         .with_predicate(conjunction(wrapped))
@@ -247,12 +250,8 @@ impl Selectivity {
 }
 
 impl RowFilter {
-    fn wrap(conjunct: Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
-        let role = if has_dynamic_filter(&conjunct) {
-            Role::WhileSelective(Arc::default())
-        } else {
-            Role::PruneOnly
-        };
+    fn wrap(conjunct: &Arc<dyn PhysicalExpr>, role: Role) -> Arc<dyn PhysicalExpr> {
+        let conjunct = Arc::clone(conjunct);
         Arc::new(RowFilter {
             inner: conjunct,
             role,
@@ -377,7 +376,9 @@ mod tests {
     use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
     use datafusion::physical_plan::filter::FilterExec;
 
-    use super::{JUDGED_AFTER_ROWS, PushdownWhereDynamic, RowFilter, Selectivity, with_wide_scans};
+    use super::{
+        JUDGED_AFTER_ROWS, PushdownWhereDynamic, Role, RowFilter, Selectivity, with_wide_scans,
+    };
 
     /// A fact table of 20,000 rows (`k` 0..20,000, `v` = 3k, `w` = k mod 11) and a dimension of
     /// 50 keys.
@@ -561,7 +562,7 @@ mod tests {
 
         let schema = Schema::new(vec![Field::new("v", DataType::Int64, false)]);
         let filter = binary(col("v", &schema).unwrap(), Operator::Gt, lit(5i64), &schema).unwrap();
-        let wrapped = RowFilter::wrap(Arc::clone(&filter));
+        let wrapped = RowFilter::wrap(&filter, Role::PruneOnly);
         assert_eq!(wrapped.to_string(), "prune_only(v@0 > 5)");
         assert!(wrapped.snapshot().unwrap().unwrap().eq(&filter));
         let batch = RecordBatch::try_new(
