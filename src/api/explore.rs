@@ -9,7 +9,7 @@ use super::extract::{ApiJson, ValidSpec};
 use super::{Access, ApiError, AppState, ErrorBody, on_engine};
 use crate::domain::ColumnSchema;
 use crate::engine::TaskGraph;
-use crate::results::{Encoder, Encoding, columns};
+use crate::results::{Encoder, Encoding, columns, written_schema};
 use crate::spec::{JobSpec, Source};
 
 const MAX_HEAD: usize = 1000;
@@ -67,7 +67,7 @@ pub async fn inspect(
     json.extend_from_slice(&encoder.finish()?);
     let head = serde_json::from_slice(&json).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(InspectResponse {
-        schema: columns(&inspection.schema),
+        schema: columns(&written_schema(&inspection.schema)),
         files: inspection.files,
         partitions: inspection.partitions,
         head,

@@ -212,7 +212,9 @@ impl Destination {
             }
         };
         // Partition columns are in the directory names, not the files.
-        let ours = super::categoricals::unified_schema(schema);
+        // Strings are strings: files written before results were plain (views) still match.
+        let theirs = super::plain_strings::plain_schema(&theirs);
+        let ours = super::written_schema(schema);
         let ours = Schema::new(
             ours.fields()
                 .iter()

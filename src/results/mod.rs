@@ -8,6 +8,7 @@ mod ipc_stream;
 mod links;
 mod parquet_writer;
 mod partitions;
+mod plain_strings;
 mod reencode;
 mod text;
 
@@ -29,12 +30,12 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-pub use categoricals::unified_schema;
 pub use destination::{Destination, DestinationError};
 pub use encode::{EncodeError, Encoder, Encoding};
 pub use ipc_stream::IpcStream;
 pub use links::{LinkError, LinkSigner};
 pub use partitions::check_partition_on;
+pub use plain_strings::written_schema;
 pub use reencode::reencode;
 
 /// Where an attempt's executed plan is kept, beside its result files; `_` keeps it out of
@@ -530,8 +531,7 @@ impl ResultWriter {
         schema: SchemaRef,
         limits: OutputLimits,
     ) -> Result<ResultWriter, ResultError> {
-        // Files are written, and the result recorded, with categoricals keyed by int32.
-        let schema = unified_schema(&schema);
+        let schema = written_schema(&schema);
         let mut writer =
             ResultWriter::files(store.clone(), prefix, output, layout, &schema, limits);
         if !output.partition_on.is_empty() {
@@ -589,6 +589,7 @@ impl ResultWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = &plain_strings::plain_batch(batch).map_err(EncodeError::from)?;
         if let Some(partitioned) = &mut self.partitioned {
             return partitioned
                 .write(batch, &self.factory.prefix, self.limits)

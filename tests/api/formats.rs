@@ -1,16 +1,20 @@
 //! Every source format (CSV, Parquet, newline-delimited JSON, Arrow IPC), lists of paths, and
-//! CSV options, in one job whose files were written by the arrow and parquet crates directly.
+//! CSV options, in one job whose files were written by the arrow and parquet crates directly;
+//! and the types results are written with.
 
 use std::sync::Arc;
 
-use arrow::array::{Float64Array, Int64Array, RecordBatch};
+use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, StringViewArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, read_arrow_stream, read_parquet};
 use crate::on_both_stores;
 
-on_both_stores!(reads_every_source_format);
+on_both_stores!(
+    reads_every_source_format,
+    strings_come_back_plain_and_append_to_views
+);
 
 fn batch(ids: Vec<i64>, xs: Vec<f64>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
@@ -74,4 +78,87 @@ async fn reads_every_source_format(app: TestApp) {
             {"id": 3, "total": 330.125, "label": "three", "score": 3.0, "id_type": "Int32"}
         ])
     );
+}
+
+/// DataFusion reads Parquet strings as `Utf8View`; results hold them as plain `Utf8`, in the
+/// recorded schema, the stored files and every download. A dataset whose files hold views (as
+/// Rusk wrote them before) still takes appends.
+async fn strings_come_back_plain_and_append_to_views(app: TestApp) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("label", DataType::Utf8View, true),
+    ]));
+    let long = "a label longer than the twelve bytes a view holds inline";
+    let views = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(StringViewArray::from(vec![Some("de"), None, Some(long)])),
+        ],
+    )
+    .unwrap();
+    write_parquet(&app, "labels.parquet", &views);
+    std::fs::create_dir_all(app.root.join("events")).unwrap();
+    write_parquet(&app, "events/old.parquet", &views);
+
+    let spec = |output: serde_json::Value| {
+        json!({"sources": {"l": {"format": "parquet", "path": "labels.parquet"}},
+               "sql": "SELECT id, label, arrow_typeof(label) AS engine_type FROM l ORDER BY id",
+               "output": output})
+    };
+    let job = app.run(&spec(json!({"format": "arrow"}))).await;
+    let id = job["id"].as_str().unwrap();
+    let types: Vec<(&str, &str)> = job["result"]["schema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [("id", "Int64"), ("label", "Utf8"), ("engine_type", "Utf8")]
+    );
+    let expected = [Some("de"), None, Some(long)];
+    for format in ["arrow", "parquet"] {
+        let url = app.url(&format!("/v1/jobs/{id}/result?format={format}"));
+        let (status, _, body) = app.get_bytes(&url).await;
+        assert_eq!(status, 200, "{format}");
+        let batches = match format {
+            "arrow" => read_arrow_stream(&body),
+            _ => read_parquet(body),
+        };
+        let labels: Vec<Option<String>> = batches
+            .iter()
+            .flat_map(|b| {
+                let column = b.column_by_name("label").unwrap();
+                assert_eq!(column.data_type(), &DataType::Utf8, "{format}");
+                let strings = column.as_string::<i32>();
+                (0..strings.len())
+                    .map(|i| strings.is_valid(i).then(|| strings.value(i).to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(labels, expected.map(|l| l.map(String::from)), "{format}");
+        // The engine itself worked on views: only the written result is plain.
+        let engine_types = batches[0].column_by_name("engine_type").unwrap();
+        assert_eq!(engine_types.as_string::<i32>().value(0), "Utf8View");
+    }
+
+    let append = json!({"sources": {"l": {"format": "parquet", "path": "labels.parquet"}},
+                        "sql": "SELECT id, label FROM l",
+                        "output": {"path": "events", "mode": "append"}});
+    let appended = app.run(&append).await;
+    assert_eq!(appended["result"]["rows"], 3, "{appended}");
+    let mut rows = 0;
+    for entry in std::fs::read_dir(app.root.join("events")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "parquet") {
+            let bytes = std::fs::read(&path).unwrap();
+            rows += read_parquet(bytes.into())
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>();
+        }
+    }
+    assert_eq!(rows, 6, "the old file's rows and the appended ones");
 }
