@@ -102,10 +102,7 @@ mod tests {
             .collect();
         assert_eq!(types, [DataType::Utf8, DataType::Binary, DataType::Int64]);
         let s = plain.column(0).as_string::<i32>();
-        assert_eq!(
-            s.iter().collect::<Vec<_>>(),
-            [Some("de"), None, Some(long)]
-        );
+        assert_eq!(s.iter().collect::<Vec<_>>(), [Some("de"), None, Some(long)]);
         let b = plain.column(1).as_binary::<i32>();
         assert_eq!(
             b.iter().collect::<Vec<_>>(),
