@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, Int32Array, RecordBatch};
 use arrow::compute::{concat, take};
-use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, UInt32Type};
+use arrow::datatypes::{DataType, Int32Type, SchemaRef, UInt32Type};
 use arrow::error::ArrowError;
 use arrow::row::{OwnedRow, RowConverter, SortField};
 
 /// The type a categorical column is written as: its values' type, with `int32` keys.
-fn unified_type(data_type: &DataType) -> Option<DataType> {
+pub(super) fn unified_type(data_type: &DataType) -> Option<DataType> {
     match data_type {
         DataType::Dictionary(_, values) => Some(DataType::Dictionary(
             Box::new(DataType::Int32),
@@ -24,25 +24,9 @@ fn unified_type(data_type: &DataType) -> Option<DataType> {
     }
 }
 
-/// `schema` with every categorical column's keys as `int32` (the schema results are written
-/// and recorded with).
-pub fn unified_schema(schema: &SchemaRef) -> SchemaRef {
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| unified_type(f.data_type()).is_some())
-    {
-        return schema.clone();
-    }
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match unified_type(f.data_type()) {
-            Some(t) => f.as_ref().clone().with_data_type(t),
-            None => f.as_ref().clone(),
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+/// `schema` with every categorical column's keys as `int32`.
+fn unified_schema(schema: &SchemaRef) -> SchemaRef {
+    super::retyped(schema, unified_type).map_or_else(|| schema.clone(), Arc::new)
 }
 
 /// The running dictionaries of one output (a file or a download).

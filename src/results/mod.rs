@@ -884,6 +884,24 @@ pub fn arrow_schema(result: &StoredResult) -> Result<SchemaRef, ResultError> {
     Ok(Arc::new(Schema::new(fields)))
 }
 
+/// `schema` with each column whose type `retype` maps given the new type; `None` when no
+/// column's type changes.
+fn retyped(schema: &Schema, retype: impl Fn(&DataType) -> Option<DataType>) -> Option<Schema> {
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match retype(f.data_type()) {
+            Some(t) => {
+                changed = true;
+                f.as_ref().clone().with_data_type(t)
+            }
+            None => f.as_ref().clone(),
+        })
+        .collect();
+    changed.then(|| Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
 pub fn columns(schema: &SchemaRef) -> Vec<ColumnSchema> {
     schema
         .fields()

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::error::ArrowError;
 
 /// The type a column of `data_type` is written as, where it differs.
@@ -24,15 +24,7 @@ fn plain_type(data_type: &DataType) -> Option<DataType> {
 
 /// `schema` with its view columns plain.
 pub fn plain_schema(schema: &Schema) -> Schema {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match plain_type(f.data_type()) {
-            Some(t) => f.as_ref().clone().with_data_type(t),
-            None => f.as_ref().clone(),
-        })
-        .collect();
-    Schema::new_with_metadata(fields, schema.metadata().clone())
+    super::retyped(schema, plain_type).unwrap_or_else(|| schema.clone())
 }
 
 fn has_views(schema: &Schema) -> bool {
@@ -61,12 +53,8 @@ pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
 /// The schema a result of `schema` is written and recorded with: plain strings, and
 /// categoricals keyed by `int32`.
 pub fn written_schema(schema: &SchemaRef) -> SchemaRef {
-    let plain = if has_views(schema) {
-        Arc::new(plain_schema(schema))
-    } else {
-        schema.clone()
-    };
-    super::categoricals::unified_schema(&plain)
+    let written = |t: &DataType| plain_type(t).or_else(|| super::categoricals::unified_type(t));
+    super::retyped(schema, written).map_or_else(|| schema.clone(), Arc::new)
 }
 
 #[cfg(test)]
