@@ -27,18 +27,11 @@ pub fn plain_schema(schema: &Schema) -> Schema {
     super::retyped(schema, plain_type).unwrap_or_else(|| schema.clone())
 }
 
-fn has_views(schema: &Schema) -> bool {
-    schema
-        .fields()
-        .iter()
-        .any(|f| plain_type(f.data_type()).is_some())
-}
-
 /// `batch` with its view columns cast to their plain types (the batch itself when it has none).
 pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
-    if !has_views(batch.schema_ref()) {
+    let Some(schema) = super::retyped(batch.schema_ref(), plain_type) else {
         return Ok(batch.clone());
-    }
+    };
     let columns = batch
         .columns()
         .iter()
@@ -47,7 +40,7 @@ pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
             None => Ok(column.clone()),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new(Arc::new(plain_schema(batch.schema_ref())), columns)
+    RecordBatch::try_new(Arc::new(schema), columns)
 }
 
 /// The schema a result of `schema` is written and recorded with: plain strings, and

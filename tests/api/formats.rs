@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, StringViewArray};
+use arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch, StringViewArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde_json::json;
 
+use crate::data;
 use crate::helpers::{TestApp, read_arrow_stream, read_parquet};
 use crate::on_both_stores;
 
@@ -127,17 +128,11 @@ async fn strings_come_back_plain_and_append_to_views(app: TestApp) {
             "arrow" => read_arrow_stream(&body),
             _ => read_parquet(body),
         };
-        let labels: Vec<Option<String>> = batches
-            .iter()
-            .flat_map(|b| {
-                let column = b.column_by_name("label").unwrap();
-                assert_eq!(column.data_type(), &DataType::Utf8, "{format}");
-                let strings = column.as_string::<i32>();
-                (0..strings.len())
-                    .map(|i| strings.is_valid(i).then(|| strings.value(i).to_string()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        for batch in &batches {
+            let column = batch.column_by_name("label").unwrap();
+            assert_eq!(column.data_type(), &DataType::Utf8, "{format}");
+        }
+        let labels = data::strings(&batches, "label");
         assert_eq!(labels, expected.map(|l| l.map(String::from)), "{format}");
         // The engine itself worked on views: only the written result is plain.
         let engine_types = batches[0].column_by_name("engine_type").unwrap();
