@@ -1,18 +1,14 @@
 //! Parquet filter pushdown ("late materialisation": a scan decodes the other columns only for
-//! the rows its filter keeps), chosen scan by scan and conjunct by conjunct.
+//! the rows its filter keeps), chosen scan by scan.
 //!
-//! Measured on TPC-H SF1 and the bench's pipelines (docs/benchmarks.md), it pays
-//! - where a scan reads more columns outside its filter than in it (the bench's `status =
-//!   'active'` under a sort and head of whole rows): [`PushdownWideScans`] turns it on before
-//!   DataFusion pushes filters down, which then moves the filter into the scan whole;
-//! - where a join's or a top-k's dynamic filter drops nearly every row (TPC-H q7, q18):
-//!   [`PushdownWhereDynamic`] turns it on afterwards for the other scans a dynamic filter
-//!   reaches, each conjunct of their predicate wrapped in a [`RowFilter`].
-//!
-//! It costs where a filter reads most of the scan's columns (q6, q12: the row selections cost
-//! more than the decoding they save) and where a dynamic filter keeps many rows (q3's and q9's
-//! keep a tenth and more), so elsewhere it stays off, DataFusion's default, and each
-//! `FilterExec` stays above its scan.
+//! Measured on TPC-H at SF1 and SF10 and the bench's pipelines (docs/benchmarks.md), it pays
+//! where a join's or a top-k's dynamic filter drops nearly every row (TPC-H q18, q20; the
+//! bench's filter + sort + head): [`PushdownWhereDynamic`] turns it on for the scans a dynamic
+//! filter reaches, their predicate wrapped in [`RowFilter`]s that give up once they keep too
+//! many rows. It costs where only the query's own filters would be pushed (q1, q7, q15: the row
+//! selections cost more than the decoding they save, even where a filter keeps one row in
+//! twenty-five), so elsewhere it stays off, DataFusion's default, and each `FilterExec` stays
+//! above its scan.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -33,73 +29,9 @@ use datafusion::error::Result;
 use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
-use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
+use datafusion::physical_expr::utils::{conjunction, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::filter::FilterExec;
-use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
-
-/// DataFusion's physical optimizer rules with [`PushdownWideScans`] before its filter pushdown.
-pub(super) fn with_wide_scans(
-    mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
-) -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
-    // First, should DataFusion rename the rule: still before its filter pushdown.
-    let at = rules
-        .iter()
-        .position(|rule| rule.name() == "FilterPushdown")
-        .unwrap_or(0);
-    rules.insert(at, Arc::new(PushdownWideScans));
-    rules
-}
-
-/// Turns Parquet filter pushdown on for a scan under a filter when the scan reads more columns
-/// outside the filter than in it (the bench's `status = 'active'` over eight columns): the
-/// decoding it saves then outweighs the row selections. DataFusion's filter pushdown, which
-/// runs next, then moves the filter into the scan whole.
-#[derive(Debug)]
-pub(super) struct PushdownWideScans;
-
-impl PhysicalOptimizerRule for PushdownWideScans {
-    fn optimize(
-        &self,
-        plan: Arc<dyn ExecutionPlan>,
-        _config: &ConfigOptions,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        rewrite_nodes(plan, widened)
-    }
-
-    fn name(&self) -> &str {
-        "pushdown_wide_scans"
-    }
-
-    fn schema_check(&self) -> bool {
-        true
-    }
-}
-
-/// The filter over its scan with pushdown on, where `node` is a filter over a wide Parquet
-/// scan that has it off; `None` for any other node.
-fn widened(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(filter) = node.downcast_ref::<FilterExec>() else {
-        return Ok(None);
-    };
-    let Some(scan) = filter.input().downcast_ref::<DataSourceExec>() else {
-        return Ok(None);
-    };
-    let Some((config, parquet)) = scan.downcast_to_file_source::<ParquetSource>() else {
-        return Ok(None);
-    };
-    let in_filter = collect_columns(filter.predicate()).len();
-    let outside = scan.schema().fields().len().saturating_sub(in_filter);
-    if parquet.table_parquet_options().global.pushdown_filters || outside <= in_filter {
-        return Ok(None);
-    }
-    let source = Arc::new(parquet.clone().with_pushdown_filters(true));
-    let scan = rebuilt(scan, config, source);
-    let options = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
-    Ok(Some(
-        Arc::clone(node).replace_children(vec![scan], options)?,
-    ))
-}
+use datafusion::physical_plan::ExecutionPlan;
 
 /// `plan` with each node that `rewrite` gives a replacement for replaced, bottom up.
 fn rewrite_nodes(
@@ -133,9 +65,9 @@ fn rebuilt(
     )
 }
 
-/// Turns Parquet filter pushdown on for the scans a dynamic filter reaches, with their
-/// conjuncts wrapped in [`RowFilter`]. It runs after DataFusion's own rules, once the dynamic
-/// filters have been pushed into the scans.
+/// Turns Parquet filter pushdown on for the scans a dynamic filter reaches, their predicate
+/// wrapped in a [`RowFilter`]. It runs after DataFusion's own rules, once the dynamic filters
+/// have been pushed into the scans.
 #[derive(Debug)]
 pub(super) struct PushdownWhereDynamic;
 
@@ -157,8 +89,8 @@ impl PhysicalOptimizerRule for PushdownWhereDynamic {
     }
 }
 
-/// The Parquet scan with pushdown on and its conjuncts wrapped, where `node` is a Parquet
-/// scan that has it off and whose predicate holds a dynamic filter; `None` for any other node.
+/// The Parquet scan with pushdown on and its predicate wrapped, where `node` is a Parquet scan
+/// that has it off and whose predicate holds a dynamic filter; `None` for any other node.
 fn with_pushdown(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
     let scan = node.downcast_ref::<DataSourceExec>()?;
     let (config, parquet) = scan.downcast_to_file_source::<ParquetSource>()?;
@@ -167,25 +99,27 @@ fn with_pushdown(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>
     if on || !has_dynamic_filter(&predicate) {
         return None;
     }
-    // Pushdown was off here when DataFusion pushed the query's own filters, so it reported
-    // each as not pushed and kept its `FilterExec` above: that is what lets them keep every
-    // row in the scan. The row filter evaluates conjuncts in order: the dynamic ones first, so
-    // that the query's own decode their columns only for the rows those keep.
-    let (dynamic, own): (Vec<_>, Vec<_>) = split_conjunction(&predicate)
-        .into_iter()
-        .partition(|conjunct| has_dynamic_filter(conjunct));
-    let wrapped = dynamic
-        .into_iter()
-        .map(|conjunct| RowFilter::wrap(conjunct, Role::WhileSelective(Arc::default())))
-        .chain(
-            own.into_iter()
-                .map(|conjunct| RowFilter::wrap(conjunct, Role::PruneOnly)),
-        )
-        .collect::<Vec<_>>();
     let source = parquet
-        .with_predicate(conjunction(wrapped))
+        .with_predicate(row_filters(&predicate))
         .with_pushdown_filters(true);
     Some(rebuilt(scan, config, Arc::new(source)))
+}
+
+/// `predicate` as the conjuncts the row filter evaluates in turn, each wrapped in a
+/// [`RowFilter`]: the query's own filters and the first dynamic filter as one, then each other
+/// dynamic filter. Pushdown was off when DataFusion pushed the query's own filters, so it
+/// reported them as not pushed and kept their `FilterExec` above: that is what lets a row filter
+/// give up and keep every row. The own filters lead the first conjunct so that `AND` evaluates
+/// the dynamic filter (a hash lookup) only on the rows they keep where they keep few (TPC-H
+/// q20's dates keep one row in seven); as conjuncts of their own they would decode their columns
+/// and build a row selection of their own (q15, q7: slower than no pushdown at all).
+fn row_filters(predicate: &Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
+    let (dynamic, own): (Vec<_>, Vec<_>) = split_conjunction(predicate)
+        .into_iter()
+        .partition(|conjunct| has_dynamic_filter(conjunct));
+    let mut dynamic = dynamic.into_iter().cloned();
+    let first = conjunction(own.into_iter().cloned().chain(dynamic.next()));
+    conjunction(std::iter::once(first).chain(dynamic).map(RowFilter::wrap))
 }
 
 fn has_dynamic_filter(predicate: &Arc<dyn PhysicalExpr>) -> bool {
@@ -207,23 +141,17 @@ const JUDGED_AFTER_ROWS: u64 = 1 << 16;
 /// A dynamic filter goes on filtering rows while it keeps at most one row in this many.
 const KEEPS_AT_MOST_ONE_IN: u64 = 20;
 
-/// A conjunct of a scan's predicate as its row filter evaluates it. Statistics pruning sees
-/// the conjunct itself: its snapshot is the inner expression.
+/// A scan's predicate as its row filter evaluates it: it filters rows until it has shown that
+/// it keeps too many, then keeps every row (the `FilterExec`s above apply the query's own
+/// filters; a join applies its own). Statistics pruning sees the predicate itself: its
+/// snapshot is the inner expression.
 #[derive(Debug)]
 pub(super) struct RowFilter {
     inner: Arc<dyn PhysicalExpr>,
-    role: Role,
+    selectivity: Arc<Selectivity>,
 }
 
-#[derive(Debug, Clone)]
-enum Role {
-    /// One of the query's own filters: keeps every row (the `FilterExec` above applies it).
-    PruneOnly,
-    /// A dynamic filter: filters rows until it has shown that it keeps too many.
-    WhileSelective(Arc<Selectivity>),
-}
-
-/// What a dynamic filter has kept, summed over every file and partition of its scan.
+/// What a row filter has kept, summed over every file and partition of its scan.
 #[derive(Debug, Default)]
 struct Selectivity {
     /// Rows seen and rows kept, counted together: partitions count at once, and the ratio of
@@ -250,11 +178,10 @@ impl Selectivity {
 }
 
 impl RowFilter {
-    fn wrap(conjunct: &Arc<dyn PhysicalExpr>, role: Role) -> Arc<dyn PhysicalExpr> {
-        let conjunct = Arc::clone(conjunct);
+    fn wrap(predicate: Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
         Arc::new(RowFilter {
-            inner: conjunct,
-            role,
+            inner: predicate,
+            selectivity: Arc::default(),
         })
     }
 
@@ -287,18 +214,16 @@ impl PhysicalExpr for RowFilter {
     }
 
     fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
-        let selectivity = match &self.role {
-            Role::PruneOnly => return Ok(keep_all()),
-            Role::WhileSelective(s) if s.given_up() => return Ok(keep_all()),
-            Role::WhileSelective(s) => s,
-        };
+        if self.selectivity.given_up() {
+            return Ok(keep_all());
+        }
         let ready = self.filter_ready();
         let kept = self.inner.evaluate(batch)?;
         if ready {
             let rows = batch.num_rows();
             let array = kept.clone().into_array(rows)?;
             let count = array.as_boolean_opt().map_or(rows, |b| b.true_count());
-            selectivity.count(rows as u64, count as u64);
+            self.selectivity.count(rows as u64, count as u64);
         }
         Ok(kept)
     }
@@ -319,7 +244,7 @@ impl PhysicalExpr for RowFilter {
         })?;
         Ok(Arc::new(RowFilter {
             inner,
-            role: self.role.clone(),
+            selectivity: Arc::clone(&self.selectivity),
         }))
     }
 
@@ -334,21 +259,13 @@ impl PhysicalExpr for RowFilter {
 
 impl fmt::Display for RowFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.role {
-            Role::PruneOnly => write!(f, "prune_only({})", self.inner),
-            Role::WhileSelective(_) => write!(f, "while_selective({})", self.inner),
-        }
+        write!(f, "while_selective({})", self.inner)
     }
 }
 
 impl PartialEq for RowFilter {
     fn eq(&self, other: &Self) -> bool {
         self.inner.eq(&other.inner)
-            && matches!(
-                (&self.role, &other.role),
-                (Role::PruneOnly, Role::PruneOnly)
-                    | (Role::WhileSelective(_), Role::WhileSelective(_))
-            )
     }
 }
 
@@ -357,7 +274,6 @@ impl Eq for RowFilter {}
 impl Hash for RowFilter {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.inner.hash(state);
-        matches!(self.role, Role::PruneOnly).hash(state);
     }
 }
 
@@ -373,12 +289,9 @@ mod tests {
     use datafusion::physical_plan::{ExecutionPlan, collect};
     use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
-    use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
     use datafusion::physical_plan::filter::FilterExec;
 
-    use super::{
-        JUDGED_AFTER_ROWS, PushdownWhereDynamic, Role, RowFilter, Selectivity, with_wide_scans,
-    };
+    use super::{JUDGED_AFTER_ROWS, PushdownWhereDynamic, RowFilter, Selectivity};
 
     /// A fact table of 20,000 rows (`k` 0..20,000, `v` = 3k, `w` = k mod 11) and a dimension of
     /// 50 keys.
@@ -407,9 +320,7 @@ mod tests {
             .with_config(SessionConfig::new().with_target_partitions(2))
             .with_default_features();
         if rule {
-            state = state
-                .with_physical_optimizer_rules(with_wide_scans(PhysicalOptimizer::new().rules))
-                .with_physical_optimizer_rule(Arc::new(PushdownWhereDynamic));
+            state = state.with_physical_optimizer_rule(Arc::new(PushdownWhereDynamic));
         }
         let ctx = SessionContext::new_with_state(state.build());
         for (name, batch) in [("facts", facts), ("keys", keys)] {
@@ -459,37 +370,29 @@ mod tests {
     const FILTER: &str = "SELECT count(*) AS n, sum(v) AS s FROM facts WHERE v % 7 = 0";
     const WIDE: &str = "SELECT count(*) AS n, sum(k + w) AS s FROM facts WHERE v % 7 = 0";
 
+    fn show(batches: &[RecordBatch]) -> String {
+        datafusion::arrow::util::pretty::pretty_format_batches(batches)
+            .unwrap()
+            .to_string()
+    }
+
     fn has_filter_exec(plan: &Arc<dyn ExecutionPlan>) -> bool {
         plan.downcast_ref::<FilterExec>().is_some()
             || plan.children().into_iter().any(has_filter_exec)
     }
 
     #[tokio::test]
-    async fn a_scan_reading_more_columns_than_its_filter_takes_the_filter_whole() {
+    async fn a_static_filter_alone_stays_above_its_scan() {
         let dir = tempfile::tempdir().unwrap();
         let with_rule = tables(dir.path(), true).await;
-        let plan = physical(&with_rule, WIDE).await;
-        let found = scans(&plan);
-        assert_eq!(found.len(), 1);
-        assert!(
-            found[0].1 && found[0].0.contains("v@1 % 7 = 0"),
-            "{found:?}"
-        );
-        assert!(!has_filter_exec(&plan), "the filter moved into the scan");
-        let narrow = physical(&with_rule, FILTER).await;
-        assert!(
-            has_filter_exec(&narrow),
-            "a scan of the filter's column alone keeps it"
-        );
-
+        for sql in [FILTER, WIDE] {
+            let plan = physical(&with_rule, sql).await;
+            let found = scans(&plan);
+            assert_eq!(found.len(), 1);
+            assert!(!found[0].1, "{sql}: {found:?}");
+            assert!(has_filter_exec(&plan), "{sql}: the filter stays above");
+        }
         let (_, wide) = run(&with_rule, WIDE).await;
-        let (_, wide_plain) = run(&tables(dir.path(), false).await, WIDE).await;
-        let show = |b: &[RecordBatch]| {
-            datafusion::arrow::util::pretty::pretty_format_batches(b)
-                .unwrap()
-                .to_string()
-        };
-        assert_eq!(show(&wide), show(&wide_plain));
         let kept = (0..20_000i64).filter(|k| 3 * k % 7 == 0);
         let expected: i64 = kept.clone().map(|k| k + k % 11).sum();
         assert!(
@@ -512,11 +415,11 @@ mod tests {
             fact_scan.1,
             "the probe side's scan pushes down: {join_scans:?}"
         );
-        let dynamic = fact_scan.0.find("while_selective(DynamicFilter");
-        let own = fact_scan.0.find("prune_only(v@1 > 100)");
         assert!(
-            matches!((dynamic, own), (Some(d), Some(o)) if d < o),
-            "the dynamic filter first, then the query's own: {fact_scan:?}"
+            fact_scan
+                .0
+                .starts_with("while_selective(v@1 > 100 AND DynamicFilter"),
+            "one predicate, the query's own filter first: {fact_scan:?}"
         );
         let (filter_scans, filtered) = run(&with_rule, FILTER).await;
         assert_eq!(filter_scans.len(), 1);
@@ -529,11 +432,6 @@ mod tests {
         let (plain_scans, joined_plain) = run(&without, JOIN).await;
         assert!(plain_scans.iter().all(|(_, on)| !on), "{plain_scans:?}");
         let (_, filtered_plain) = run(&without, FILTER).await;
-        let show = |b: &[RecordBatch]| {
-            datafusion::arrow::util::pretty::pretty_format_batches(b)
-                .unwrap()
-                .to_string()
-        };
         assert_eq!(show(&joined), show(&joined_plain));
         assert_eq!(show(&filtered), show(&filtered_plain));
         // Keys 7 + 397i for i in 0..50 whose v = 3k exceeds 100: all but k = 7 (v = 21).
@@ -556,23 +454,33 @@ mod tests {
     }
 
     #[test]
-    fn the_query_s_own_filter_keeps_every_row_and_prunes_as_itself() {
+    fn a_row_filter_that_gave_up_keeps_every_row_and_prunes_as_itself() {
+        use datafusion::arrow::array::BooleanArray;
         use datafusion::logical_expr::{ColumnarValue, Operator};
         use datafusion::physical_expr::expressions::{binary, col, lit};
 
         let schema = Schema::new(vec![Field::new("v", DataType::Int64, false)]);
         let filter = binary(col("v", &schema).unwrap(), Operator::Gt, lit(5i64), &schema).unwrap();
-        let wrapped = RowFilter::wrap(&filter, Role::PruneOnly);
-        assert_eq!(wrapped.to_string(), "prune_only(v@0 > 5)");
+        let selectivity = Arc::new(Selectivity::default());
+        let wrapped = RowFilter {
+            inner: Arc::clone(&filter),
+            selectivity: Arc::clone(&selectivity),
+        };
+        assert_eq!(wrapped.to_string(), "while_selective(v@0 > 5)");
         assert!(wrapped.snapshot().unwrap().unwrap().eq(&filter));
         let batch = RecordBatch::try_new(
             Arc::new(schema),
             vec![Arc::new(Int64Array::from(vec![1, 9]))],
         )
         .unwrap();
-        let kept = wrapped.evaluate(&batch).unwrap();
+        let kept = wrapped.evaluate(&batch).unwrap().into_array(2).unwrap();
+        assert_eq!(
+            kept.as_any().downcast_ref::<BooleanArray>(),
+            Some(&BooleanArray::from(vec![false, true]))
+        );
+        selectivity.count(JUDGED_AFTER_ROWS, JUDGED_AFTER_ROWS);
         assert!(matches!(
-            kept,
+            wrapped.evaluate(&batch).unwrap(),
             ColumnarValue::Scalar(datafusion::common::ScalarValue::Boolean(Some(true)))
         ));
     }

@@ -61,7 +61,6 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tokio::runtime::Handle;
 
@@ -325,11 +324,7 @@ impl Engine {
             .with_physical_optimizer_rule(Arc::new(top::BroadcastThresholds));
         // An operator's `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS` sets it for every scan.
         let state = if self.pushdown_per_scan {
-            state
-                .with_physical_optimizer_rules(late_filters::with_wide_scans(
-                    PhysicalOptimizer::new().rules,
-                ))
-                .with_physical_optimizer_rule(Arc::new(late_filters::PushdownWhereDynamic))
+            state.with_physical_optimizer_rule(Arc::new(late_filters::PushdownWhereDynamic))
         } else {
             state
         }
