@@ -859,6 +859,21 @@ export interface components {
              *     (sorts, aggregations, joins).
              */
             memory_peak_bytes?: number | null;
+            /**
+             * Format: int64
+             * @description Parquet scans: bytes read from their files.
+             */
+            bytes_scanned?: number | null;
+            /**
+             * Format: int64
+             * @description Parquet scans whose filters run while decoding: rows those filters dropped and kept,
+             *     and the time spent evaluating them, in nanoseconds.
+             */
+            scan_filter_rows_dropped?: number | null;
+            /** Format: int64 */
+            scan_filter_rows_kept?: number | null;
+            /** Format: int64 */
+            scan_filter_ns?: number | null;
         };
         /** @description How the result is written. */
         Output: {

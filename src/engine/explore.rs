@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::physical_plan::metrics::MetricsSet;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displayable};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,6 +55,17 @@ pub struct NodeMetrics {
     /// (sorts, aggregations, joins).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_peak_bytes: Option<u64>,
+    /// Parquet scans: bytes read from their files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_scanned: Option<u64>,
+    /// Parquet scans whose filters run while decoding: rows those filters dropped and kept,
+    /// and the time spent evaluating them, in nanoseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_filter_rows_dropped: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_filter_rows_kept: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_filter_ns: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -171,7 +183,18 @@ fn node_metrics(plan: &Arc<dyn ExecutionPlan>) -> Option<NodeMetrics> {
         spill_count: count(metrics.spill_count()),
         spilled_bytes: count(metrics.spilled_bytes()),
         memory_peak_bytes: super::tasks::memory_peak(plan),
+        bytes_scanned: named(&metrics, "bytes_scanned"),
+        scan_filter_rows_dropped: named(&metrics, "pushdown_rows_pruned"),
+        scan_filter_rows_kept: named(&metrics, "pushdown_rows_matched"),
+        scan_filter_ns: named(&metrics, "row_pushdown_eval_time"),
     })
+}
+
+/// A metric DataFusion names, summed over partitions; `None` where the operator has none.
+fn named(metrics: &MetricsSet, name: &str) -> Option<u64> {
+    metrics
+        .sum_by_name(name)
+        .map(|value| value.as_usize() as u64)
 }
 
 /// Adds `plan` and its inputs to the graph; returns the plan's node id.

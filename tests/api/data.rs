@@ -77,6 +77,14 @@ pub fn write_logs(app: &crate::helpers::TestApp, files: usize, rows: usize) -> V
     groups.into_iter().flatten().collect()
 }
 
+/// Writes `batch` as one Parquet file under the data root.
+pub fn write_parquet(app: &crate::helpers::TestApp, name: &str, batch: &RecordBatch) {
+    let file = std::fs::File::create(app.root.join(name)).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
 /// Per active user: (sum of total spend, mean session duration, max clicks).
 pub fn seed_answer(rows: &[LogRow]) -> BTreeMap<i64, (f64, f64, i64)> {
     let mut acc: BTreeMap<i64, (f64, f64, usize, i64)> = BTreeMap::new();

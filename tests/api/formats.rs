@@ -32,16 +32,9 @@ fn batch(ids: Vec<i64>, xs: Vec<f64>) -> RecordBatch {
     .unwrap()
 }
 
-fn write_parquet(app: &TestApp, name: &str, batch: &RecordBatch) {
-    let file = std::fs::File::create(app.root.join(name)).unwrap();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(batch).unwrap();
-    writer.close().unwrap();
-}
-
 async fn reads_every_source_format(app: TestApp) {
-    write_parquet(&app, "p1.parquet", &batch(vec![1, 2], vec![10.0, 20.0]));
-    write_parquet(&app, "p2.parquet", &batch(vec![3], vec![30.0]));
+    data::write_parquet(&app, "p1.parquet", &batch(vec![1, 2], vec![10.0, 20.0]));
+    data::write_parquet(&app, "p2.parquet", &batch(vec![3], vec![30.0]));
     let file = std::fs::File::create(app.root.join("a.arrow")).unwrap();
     let arrow = batch(vec![1, 2, 3], vec![0.5, 0.25, 0.125]);
     let mut writer = arrow::ipc::writer::FileWriter::try_new(file, &arrow.schema()).unwrap();
@@ -98,9 +91,9 @@ async fn strings_come_back_plain_and_append_to_views(app: TestApp) {
         ],
     )
     .unwrap();
-    write_parquet(&app, "labels.parquet", &views);
+    data::write_parquet(&app, "labels.parquet", &views);
     std::fs::create_dir_all(app.root.join("events")).unwrap();
-    write_parquet(&app, "events/old.parquet", &views);
+    data::write_parquet(&app, "events/old.parquet", &views);
 
     let spec = |output: serde_json::Value| {
         json!({"sources": {"l": {"format": "parquet", "path": "labels.parquet"}},

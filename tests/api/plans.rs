@@ -1,7 +1,10 @@
 //! `GET /v1/jobs/{id}/plan`: a finished job's executed plan, each operator with the rows it
 //! produced; the figures agree with the data at every step.
 
-use serde_json::Value;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use serde_json::{Value, json};
 
 use crate::data;
 use crate::helpers::TestApp;
@@ -47,6 +50,31 @@ async fn the_executed_plan_counts_rows_at_each_step(app: TestApp) {
     assert_eq!(
         plan["edges"].as_array().unwrap().len() + 1,
         plan["nodes"].as_array().unwrap().len()
+    );
+
+    // A Parquet scan says how many bytes it read from its file.
+    let ids = Int64Array::from_iter_values(0..1000);
+    let batch = RecordBatch::try_from_iter([("id", Arc::new(ids) as ArrayRef)]).unwrap();
+    data::write_parquet(&app, "ids.parquet", &batch);
+    let spec = json!({"name": "ids", "sql": "SELECT count(*) AS n FROM t WHERE id > 10",
+                      "sources": {"t": {"format": "parquet", "path": "ids.parquet"}}});
+    let counted = app.run(&spec).await;
+    let plan = app
+        .get_json(&format!(
+            "/v1/jobs/{}/plan",
+            counted["id"].as_str().unwrap()
+        ))
+        .await;
+    let file_bytes = std::fs::metadata(app.root.join("ids.parquet"))
+        .unwrap()
+        .len();
+    let read: u64 = rows_of(&plan, "DataSourceExec")
+        .iter()
+        .map(|n| n["metrics"]["bytes_scanned"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(
+        read > 0 && read <= file_bytes,
+        "{read} of {file_bytes}: {plan}"
     );
 
     // Only succeeded jobs have one.

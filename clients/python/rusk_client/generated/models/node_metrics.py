@@ -23,6 +23,12 @@ class NodeMetrics:
         memory_peak_bytes (int | None | Unset): The most memory the operator held, summed over its partitions, where it
             reports it
             (sorts, aggregations, joins).
+        bytes_scanned (int | None | Unset): Parquet scans: bytes read from their files.
+        scan_filter_rows_dropped (int | None | Unset): Parquet scans whose filters run while decoding: rows those
+            filters dropped and kept,
+            and the time spent evaluating them, in nanoseconds.
+        scan_filter_rows_kept (int | None | Unset):
+        scan_filter_ns (int | None | Unset):
     """
 
     output_rows: int | None | Unset = UNSET
@@ -30,6 +36,10 @@ class NodeMetrics:
     spill_count: int | None | Unset = UNSET
     spilled_bytes: int | None | Unset = UNSET
     memory_peak_bytes: int | None | Unset = UNSET
+    bytes_scanned: int | None | Unset = UNSET
+    scan_filter_rows_dropped: int | None | Unset = UNSET
+    scan_filter_rows_kept: int | None | Unset = UNSET
+    scan_filter_ns: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +73,30 @@ class NodeMetrics:
         else:
             memory_peak_bytes = self.memory_peak_bytes
 
+        bytes_scanned: int | None | Unset
+        if isinstance(self.bytes_scanned, Unset):
+            bytes_scanned = UNSET
+        else:
+            bytes_scanned = self.bytes_scanned
+
+        scan_filter_rows_dropped: int | None | Unset
+        if isinstance(self.scan_filter_rows_dropped, Unset):
+            scan_filter_rows_dropped = UNSET
+        else:
+            scan_filter_rows_dropped = self.scan_filter_rows_dropped
+
+        scan_filter_rows_kept: int | None | Unset
+        if isinstance(self.scan_filter_rows_kept, Unset):
+            scan_filter_rows_kept = UNSET
+        else:
+            scan_filter_rows_kept = self.scan_filter_rows_kept
+
+        scan_filter_ns: int | None | Unset
+        if isinstance(self.scan_filter_ns, Unset):
+            scan_filter_ns = UNSET
+        else:
+            scan_filter_ns = self.scan_filter_ns
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -76,6 +110,14 @@ class NodeMetrics:
             field_dict["spilled_bytes"] = spilled_bytes
         if memory_peak_bytes is not UNSET:
             field_dict["memory_peak_bytes"] = memory_peak_bytes
+        if bytes_scanned is not UNSET:
+            field_dict["bytes_scanned"] = bytes_scanned
+        if scan_filter_rows_dropped is not UNSET:
+            field_dict["scan_filter_rows_dropped"] = scan_filter_rows_dropped
+        if scan_filter_rows_kept is not UNSET:
+            field_dict["scan_filter_rows_kept"] = scan_filter_rows_kept
+        if scan_filter_ns is not UNSET:
+            field_dict["scan_filter_ns"] = scan_filter_ns
 
         return field_dict
 
@@ -128,12 +170,52 @@ class NodeMetrics:
 
         memory_peak_bytes = _parse_memory_peak_bytes(d.pop("memory_peak_bytes", UNSET))
 
+        def _parse_bytes_scanned(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        bytes_scanned = _parse_bytes_scanned(d.pop("bytes_scanned", UNSET))
+
+        def _parse_scan_filter_rows_dropped(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        scan_filter_rows_dropped = _parse_scan_filter_rows_dropped(d.pop("scan_filter_rows_dropped", UNSET))
+
+        def _parse_scan_filter_rows_kept(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        scan_filter_rows_kept = _parse_scan_filter_rows_kept(d.pop("scan_filter_rows_kept", UNSET))
+
+        def _parse_scan_filter_ns(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        scan_filter_ns = _parse_scan_filter_ns(d.pop("scan_filter_ns", UNSET))
+
         node_metrics = cls(
             output_rows=output_rows,
             elapsed_compute_ns=elapsed_compute_ns,
             spill_count=spill_count,
             spilled_bytes=spilled_bytes,
             memory_peak_bytes=memory_peak_bytes,
+            bytes_scanned=bytes_scanned,
+            scan_filter_rows_dropped=scan_filter_rows_dropped,
+            scan_filter_rows_kept=scan_filter_rows_kept,
+            scan_filter_ns=scan_filter_ns,
         )
 
         node_metrics.additional_properties = d
