@@ -2,14 +2,15 @@
 //! the rows its filter keeps), chosen scan by scan.
 //!
 //! Measured on TPC-H at SF1 and SF10 and the bench's pipelines (docs/benchmarks.md), it pays
-//! where a join's or a top-k's dynamic filter drops nearly every row (TPC-H q18, q20; the
+//! where a join's or a top-k's dynamic filter drops nearly every row (TPC-H q17, q18, q20; the
 //! bench's filter + sort + head): [`PushdownWhereDynamic`] turns it on for the scans a dynamic
 //! filter reaches and that return a column neither their own filters nor their joins' dynamic
 //! filters read, their predicate wrapped in [`RowFilter`]s that give up once they keep too many
 //! rows. It costs where only the query's own filters would be pushed (q1, q7, q15: the row
 //! selections cost more than the decoding they save, even where a filter keeps one row in
-//! twenty-five), so elsewhere it stays off, DataFusion's default, and each `FilterExec` stays
-//! above its scan.
+//! twenty-five), and where a join keeps one row in 200 or more (q3, q8, q10, q11, q12: its hash
+//! lookups in the scan cost more than the decoding they save), so there it stays off or gives
+//! up, and each `FilterExec` stays above its scan.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -121,7 +122,7 @@ fn with_pushdown(
         return None;
     }
     let source = parquet
-        .with_predicate(row_filters(&predicate))
+        .with_predicate(row_filters(&predicate, joins))
         .with_pushdown_filters(true);
     Some(rebuilt(scan, config, Arc::new(source)))
 }
@@ -162,19 +163,38 @@ fn saves_decoding(
 /// the dynamic filter (a hash lookup) only on the rows they keep where they keep few: TPC-H
 /// q20's dates keep one row in seven, and with them after the lookup it ran on every row (q20
 /// 2.71 → 1.65 s at SF10 with them first).
-fn row_filters(predicate: &Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
+fn row_filters(predicate: &Arc<dyn PhysicalExpr>, joins: &HashSet<u64>) -> Arc<dyn PhysicalExpr> {
     let (dynamic, own): (Vec<_>, Vec<_>) = split_conjunction(predicate)
         .into_iter()
         .partition(|conjunct| has_dynamic_filter(conjunct));
     let mut dynamic = dynamic.into_iter().cloned();
     let first = conjunction(own.into_iter().cloned().chain(dynamic.next()));
-    conjunction(std::iter::once(first).chain(dynamic).map(RowFilter::wrap))
+    conjunction(
+        std::iter::once(first)
+            .chain(dynamic)
+            .map(|conjunct| RowFilter::wrap(conjunct, joins)),
+    )
 }
 
 fn has_dynamic_filter(predicate: &Arc<dyn PhysicalExpr>) -> bool {
+    holds(predicate, |expr| {
+        expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()
+    })
+}
+
+/// Whether `predicate` holds the dynamic filter of one of the plan's hash joins.
+fn holds_join_filter(predicate: &Arc<dyn PhysicalExpr>, joins: &HashSet<u64>) -> bool {
+    holds(predicate, |expr| {
+        expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()
+            && expr.expression_id().is_some_and(|id| joins.contains(&id))
+    })
+}
+
+/// Whether some expression in `predicate` passes `test`.
+fn holds(predicate: &Arc<dyn PhysicalExpr>, test: impl Fn(&Arc<dyn PhysicalExpr>) -> bool) -> bool {
     let mut found = false;
     let _ = predicate.apply(|expr| {
-        found = expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some();
+        found = test(expr);
         Ok(if found {
             TreeNodeRecursion::Stop
         } else {
@@ -187,8 +207,16 @@ fn has_dynamic_filter(predicate: &Arc<dyn PhysicalExpr>) -> bool {
 /// Rows a dynamic filter must have seen before it is judged.
 const JUDGED_AFTER_ROWS: u64 = 1 << 16;
 
-/// A row filter goes on filtering rows while it keeps at most one row in this many.
-const KEEPS_AT_MOST_ONE_IN: u64 = 20;
+/// A row filter holding a join's dynamic filter goes on filtering rows while it keeps at most
+/// one row in this many. Its hash lookups run on every row the scan reads, where without it the
+/// join would look up only the rows the query's own filters keep; they pay where the join then
+/// gets almost nothing (TPC-H SF10: q17's `lineitem`, one row in 980, 7.5 → 4.0 s with the row
+/// filter) and cost where it keeps one row in 200 or more (q3, q8, q10, q11, q12).
+const JOIN_KEEPS_AT_MOST_ONE_IN: u64 = 500;
+
+/// The same for a top-k's dynamic filter, whose threshold tightens as the scan goes on: it keeps
+/// many rows in its first batches, and judging it as strictly would give it up too early.
+const TOP_K_KEEPS_AT_MOST_ONE_IN: u64 = 20;
 
 /// A scan's predicate as its row filter evaluates it: it filters rows until it has shown that
 /// it keeps too many, then keeps every row (the `FilterExec`s above apply the query's own
@@ -201,8 +229,10 @@ pub(super) struct RowFilter {
 }
 
 /// What a row filter has kept, summed over every file and partition of its scan.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Selectivity {
+    /// The row filter gives up once it has kept more than one row in this many.
+    keeps_at_most_one_in: u64,
     /// Rows seen and rows kept, counted together: partitions count at once, and the ratio of
     /// two separate counters could be read between a batch's two additions.
     counts: Mutex<(u64, u64)>,
@@ -210,13 +240,21 @@ struct Selectivity {
 }
 
 impl Selectivity {
-    /// Counts a batch; gives up once enough rows were seen and more than one in twenty kept.
+    fn keeping_at_most_one_in(keeps_at_most_one_in: u64) -> Selectivity {
+        Selectivity {
+            keeps_at_most_one_in,
+            counts: Mutex::default(),
+            given_up: AtomicBool::default(),
+        }
+    }
+
+    /// Counts a batch; gives up once enough rows were seen and too many kept.
     fn count(&self, rows: u64, kept: u64) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         counts.0 += rows;
         counts.1 += kept;
         let (seen, kept) = *counts;
-        if seen >= JUDGED_AFTER_ROWS && kept.saturating_mul(KEEPS_AT_MOST_ONE_IN) > seen {
+        if seen >= JUDGED_AFTER_ROWS && kept.saturating_mul(self.keeps_at_most_one_in) > seen {
             self.given_up.store(true, Ordering::Relaxed);
         }
     }
@@ -227,10 +265,16 @@ impl Selectivity {
 }
 
 impl RowFilter {
-    fn wrap(predicate: Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
+    /// `predicate` wrapped, judged as a join's dynamic filter where it holds one of `joins`.
+    fn wrap(predicate: Arc<dyn PhysicalExpr>, joins: &HashSet<u64>) -> Arc<dyn PhysicalExpr> {
+        let limit = if holds_join_filter(&predicate, joins) {
+            JOIN_KEEPS_AT_MOST_ONE_IN
+        } else {
+            TOP_K_KEEPS_AT_MOST_ONE_IN
+        };
         Arc::new(RowFilter {
             inner: predicate,
-            selectivity: Arc::default(),
+            selectivity: Arc::new(Selectivity::keeping_at_most_one_in(limit)),
         })
     }
 
@@ -341,6 +385,7 @@ mod tests {
     use datafusion::physical_plan::filter::FilterExec;
 
     use super::{JUDGED_AFTER_ROWS, PushdownWhereDynamic, RowFilter, Selectivity};
+    use datafusion::physical_expr::utils::split_conjunction;
 
     /// A fact table of 20,000 rows (`k` 0..20,000, `v` = 3k, `w` = k mod 11) and a dimension of
     /// 50 keys.
@@ -409,6 +454,27 @@ mod tests {
             .iter()
             .find(|(predicate, _)| predicate.contains("DynamicFilter"))
             .unwrap_or_else(|| panic!("no scan got the join's dynamic filter: {found:?}"))
+    }
+
+    /// For each row filter in the plan's scans, the most rows in how many it may keep.
+    fn row_filter_limits(plan: &Arc<dyn ExecutionPlan>) -> Vec<u64> {
+        let mut limits = Vec::new();
+        if let Some(predicate) = plan
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|scan| scan.downcast_to_file_source::<ParquetSource>())
+            .and_then(|(_, parquet)| parquet.filter())
+        {
+            limits.extend(
+                split_conjunction(&predicate)
+                    .into_iter()
+                    .filter_map(|conjunct| conjunct.downcast_ref::<RowFilter>())
+                    .map(|row_filter| row_filter.selectivity.keeps_at_most_one_in),
+            );
+        }
+        for child in plan.children() {
+            limits.extend(row_filter_limits(child));
+        }
+        limits
     }
 
     async fn physical(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
@@ -513,14 +579,28 @@ mod tests {
         assert!(show(&joined).contains(&format!("| 49 | {expected_sum} |")));
     }
 
+    #[tokio::test]
+    async fn a_join_filter_must_keep_fewer_rows_than_a_top_k_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        let with_rule = tables(dir.path(), true).await;
+        let join = physical(&with_rule, JOIN).await;
+        assert_eq!(row_filter_limits(&join), vec![500]);
+        let top = physical(
+            &with_rule,
+            "SELECT k, v, w FROM facts ORDER BY v DESC LIMIT 3",
+        )
+        .await;
+        assert_eq!(row_filter_limits(&top), vec![20], "{:?}", scans(&top));
+    }
+
     #[test]
     fn a_dynamic_filter_gives_up_once_it_has_kept_more_than_one_in_twenty() {
-        let selective = Selectivity::default();
+        let selective = Selectivity::keeping_at_most_one_in(20);
         selective.count(JUDGED_AFTER_ROWS, JUDGED_AFTER_ROWS / 20);
         assert!(!selective.given_up(), "one in twenty is still selective");
         selective.count(JUDGED_AFTER_ROWS, JUDGED_AFTER_ROWS / 5);
         assert!(selective.given_up(), "one in eight over both batches");
-        let loose = Selectivity::default();
+        let loose = Selectivity::keeping_at_most_one_in(20);
         loose.count(JUDGED_AFTER_ROWS - 1, JUDGED_AFTER_ROWS - 1);
         assert!(!loose.given_up(), "judged only after enough rows");
         loose.count(1, 1);
@@ -536,7 +616,7 @@ mod tests {
 
         let schema = Schema::new(vec![Field::new("v", DataType::Int64, false)]);
         let filter = binary(col("v", &schema).unwrap(), Operator::Gt, lit(5i64), &schema).unwrap();
-        let selectivity = Arc::new(Selectivity::default());
+        let selectivity = Arc::new(Selectivity::keeping_at_most_one_in(20));
         let wrapped = RowFilter {
             inner: Arc::clone(&filter),
             selectivity: Arc::clone(&selectivity),
