@@ -140,7 +140,7 @@ fn saves_decoding(
     let mut read = HashSet::new();
     let _ = predicate.apply(|expr| {
         let other_dynamic = expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()
-            && !expr.expression_id().is_some_and(|id| joins.contains(&id));
+            && !is_join_filter(expr, joins);
         if other_dynamic {
             return Ok(TreeNodeRecursion::Jump);
         }
@@ -184,10 +184,14 @@ fn has_dynamic_filter(predicate: &Arc<dyn PhysicalExpr>) -> bool {
 
 /// Whether `predicate` holds the dynamic filter of one of the plan's hash joins.
 fn holds_join_filter(predicate: &Arc<dyn PhysicalExpr>, joins: &HashSet<u64>) -> bool {
-    holds(predicate, |expr| {
-        expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()
-            && expr.expression_id().is_some_and(|id| joins.contains(&id))
-    })
+    holds(predicate, |expr| is_join_filter(expr, joins))
+}
+
+/// Whether `expr` is the dynamic filter of one of the plan's hash joins (`joins`, from
+/// [`join_filters`]).
+fn is_join_filter(expr: &Arc<dyn PhysicalExpr>, joins: &HashSet<u64>) -> bool {
+    expr.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()
+        && expr.expression_id().is_some_and(|id| joins.contains(&id))
 }
 
 /// Whether some expression in `predicate` passes `test`.
