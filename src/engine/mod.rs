@@ -382,10 +382,23 @@ impl Engine {
         spec: &JobSpec,
         scope: &Scope,
     ) -> Result<DataFrame, EngineError> {
+        let named = spec
+            .sql
+            .as_deref()
+            .and_then(|sql| pipeline::tables_named(ctx, sql));
         let planned = async {
             for (name, source) in &spec.sources {
                 let at = format!("sources.{name}");
-                sources::register(ctx, self, scope, (name, &at), source).await?;
+                match &named {
+                    // A source the query does not read is not opened: its files must exist,
+                    // but its schema costs a job nothing.
+                    Some(named) if !named.contains(name) => {
+                        sources::source_files(self, scope, &at, source).await?;
+                    }
+                    _ => {
+                        sources::register(ctx, self, scope, (name, &at), source).await?;
+                    }
+                }
             }
             pipeline::build(ctx, spec).await
         };

@@ -1,6 +1,9 @@
 //! A spec's pipeline as a DataFusion plan: either guarded SQL or the steps in order, each
 //! checked as it is added so that an error names its step.
 
+use std::collections::HashSet;
+
+use datafusion::common::TableReference;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionContext};
@@ -29,6 +32,23 @@ pub(super) async fn build(ctx: &SessionContext, spec: &JobSpec) -> Result<DataFr
             .map_err(|e| EngineError::invalid(&at, e.strip_backtrace()))?;
     }
     Ok(frame)
+}
+
+/// The tables `sql` reads, by name; `None` where it does not parse or names a table with a
+/// schema or catalog, so that every source is registered and planning reports the error.
+pub(super) fn tables_named(ctx: &SessionContext, sql: &str) -> Option<HashSet<String>> {
+    let state = ctx.state_ref();
+    let state = state.read();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect).ok()?;
+    let tables = state.resolve_table_references(&statement).ok()?;
+    tables
+        .into_iter()
+        .map(|table| match table {
+            TableReference::Bare { table } => Some(table.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A single read-only query: DDL, DML (`COPY`, `INSERT`), `SET` and other statements are

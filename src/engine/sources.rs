@@ -101,6 +101,9 @@ async fn check_same_columns(
     let Some((first, rest)) = files.split_first() else {
         return Ok(());
     };
+    if rest.is_empty() {
+        return Ok(());
+    }
     let columns_of = async |file: &String| -> Result<Option<Vec<String>>, EngineError> {
         let path = file.clone();
         let schema = match source.format {

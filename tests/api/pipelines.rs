@@ -12,6 +12,7 @@ use crate::on_both_stores;
 on_both_stores!(
     seed_pipeline_over_a_csv_glob,
     sql_form,
+    sql_opens_only_the_sources_it_reads,
     sort_then_head,
     merge_then_groupby,
     every_aggregation,
@@ -88,6 +89,46 @@ async fn sql_form(app: TestApp) {
     let expected: Vec<(i64, i64, i64)> =
         expected.into_iter().map(|(k, (c, n))| (k, c, n)).collect();
     assert_eq!(got, expected);
+}
+
+/// A `sql` job registers the sources its query names (`Logs` here, as written: names are
+/// case-sensitive); the others are only located. So a source the query does not read may hold
+/// anything, but it must exist, and one the query reads is checked as before.
+async fn sql_opens_only_the_sources_it_reads(app: TestApp) {
+    let rows = data::write_logs(&app, 2, 300);
+    app.write("broken.parquet", "not a Parquet file");
+    let spec = |sql: &str, other: &str| {
+        json!({
+            "sources": {
+                "Logs": {"format": "csv", "path": "logs/*.csv"},
+                "other": {"format": "parquet", "path": other},
+            },
+            "sql": sql,
+        })
+    };
+    let count = "WITH other AS (SELECT 1 AS n) SELECT COUNT(*) AS n FROM Logs, other";
+    let job = app.run(&spec(count, "broken.parquet")).await;
+    let got = app.result_json(job["id"].as_str().unwrap(), "").await;
+    assert_eq!(got, json!([{"n": rows.len()}]));
+
+    let refused = [
+        (
+            "SELECT COUNT(*) AS n FROM other",
+            "broken.parquet",
+            "sources.other",
+        ),
+        (count, "missing.parquet", "sources.other.path"),
+    ];
+    for (sql, other, path) in refused {
+        let response = app.post_job(&spec(sql, other)).await;
+        assert_eq!(response.status(), 422, "{sql} over {other}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["details"]["path"], path, "{body}");
+    }
+    assert!(
+        app.jobs().await.len() == 1,
+        "only the first job was created"
+    );
 }
 
 async fn sort_then_head(app: TestApp) {
