@@ -5,6 +5,7 @@ steadier figure; alternating keeps slow and fast phases of the machine from favo
 
 usage: bench/ab.py OLD_BIN NEW_BIN [--size 10M] [--pipelines seed_parquet,tpch-q7,...] [--jobs 9]
                   [--old-env VAR=VALUE,...] [--new-env VAR=VALUE,...] [--tpch-sf 1]
+                  [--old-poll 0.002] [--new-poll 0.002]
 (run it with the bench venv's python; data comes from bench/run's data directory, TPC-H's from
 bench/tpch.py's). `tpch-qN` is TPC-H query N as a `sql` job. The two may be one binary with
 different settings: `bench/ab.py R R --old-env DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true`.
@@ -34,8 +35,8 @@ def cpu_seconds(pid):
 class TpchClient:
     """Runs `tpch-qN` pipelines; the answer's check is its rows and first column's sum."""
 
-    def __init__(self, url, root, data):
-        self.run_sql = tpch.rusk_engine(url, os.path.relpath(data, root))
+    def __init__(self, url, root, data, poll=None):
+        self.run_sql = tpch.rusk_engine(url, os.path.relpath(data, root), poll)
 
     def run(self, pipeline):
         table = self.run_sql(tpch.query(int(pipeline.removeprefix("tpch-q"))))
@@ -68,6 +69,10 @@ def main():
     p.add_argument("--data-dir", default=os.path.expanduser("~/.cache/rusk-bench/data"))
     p.add_argument("--old-env", default="", help="VAR=VALUE,... for the old build's server")
     p.add_argument("--new-env", default="", help="VAR=VALUE,... for the new build's server")
+    p.add_argument("--old-poll", type=float, default=None,
+                   help="seconds between the old build's client's polls, instead of its events")
+    p.add_argument("--new-poll", type=float, default=None,
+                   help="seconds between the new build's client's polls, instead of its events")
     p.add_argument("--tpch-sf", default="1")
     p.add_argument("--tpch-dir", default=os.path.expanduser("~/.cache/rusk-bench/tpch"))
     a = p.parse_args()
@@ -82,7 +87,9 @@ def main():
     servers = {name: RuskServer(binary, root, free_port(), env=settings(env))
                for name, binary, env in (("old", a.old, a.old_env), ("new", a.new, a.new_env))}
     try:
-        clients = {name: (Rusk(s.url, root, data), TpchClient(s.url, root, tpch_data))
+        polls = {"old": a.old_poll, "new": a.new_poll}
+        clients = {name: (Rusk(s.url, root, data, polls[name]),
+                          TpchClient(s.url, root, tpch_data, polls[name]))
                    for name, s in servers.items()}
         for pipeline in pipelines:
             figures = {name: ([], []) for name in servers}

@@ -24,7 +24,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from engines import ENGINES, PIPELINES  # noqa: E402
+from engines import ENGINES, PIPELINES, wait_for  # noqa: E402
 
 TITLES = {
     "seed_parquet": "seed groupby, Parquet",
@@ -184,17 +184,14 @@ TINY = json.dumps({"name": "tiny", "sources": {"t": {"format": "csv", "path": "t
 
 
 def tiny_latency(url, count):
-    """Submit one tiny job, poll until it has succeeded, repeat: the overhead a caller sees."""
+    """Submit one tiny job, follow its events until it has succeeded, repeat: the overhead a
+    caller sees."""
     conn = http.client.HTTPConnection(url.split("//")[1])
     client, server = [], []
     for _ in range(count):
         start = time.perf_counter()
         conn.request("POST", "/v1/jobs", TINY, {"content-type": "application/json"})
-        job = json.loads(conn.getresponse().read())
-        while job["state"] in ("queued", "running"):
-            time.sleep(0.001)
-            conn.request("GET", f"/v1/jobs/{job['id']}")
-            job = json.loads(conn.getresponse().read())
+        job = wait_for(conn, json.loads(conn.getresponse().read()))
         client.append(time.perf_counter() - start)
         assert job["state"] == "succeeded", job
         server.append((datetime.datetime.fromisoformat(job["finished_at"])

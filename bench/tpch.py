@@ -10,18 +10,21 @@ JSON) to bench/results/tpch-sfSF-<time>.{md,json}.
 
 import argparse
 import datetime
+import http.client
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pyarrow as pa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from engines import wait_for  # noqa: E402
 from run import RuskServer, free_port, machine, seconds_between, versions  # noqa: E402
 
 TABLES = ["lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region"]
@@ -46,8 +49,10 @@ def query(n):
 
 # --- engines: each returns a function running one query and giving its answer as Arrow ------
 
-def rusk_engine(url, rel):
+def rusk_engine(url, rel, poll=None):
     sources = {t: {"format": "parquet", "path": f"{rel}/{t}.parquet"} for t in TABLES}
+
+    host = urllib.parse.urlparse(url).netloc
 
     def call(request):
         return urllib.request.urlopen(request, timeout=600).read()
@@ -60,9 +65,7 @@ def rusk_engine(url, rel):
             job = json.loads(call(request))
         except urllib.error.HTTPError as e:
             raise RuntimeError(f"refused: {e.read().decode()[:300]}")
-        while job["state"] in ("queued", "running"):
-            time.sleep(0.002)
-            job = json.loads(call(f"{url}/v1/jobs/{job['id']}"))
+        job = wait_for(http.client.HTTPConnection(host, timeout=600), job, poll)
         if job["state"] != "succeeded":
             raise RuntimeError(f"job {job['state']}: {job.get('error')}")
         run.job_seconds.append(seconds_between(job["started_at"], job["finished_at"]))

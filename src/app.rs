@@ -390,6 +390,12 @@ fn spawn_api(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) {
+    // Job event streams hear of changes made by workers in other processes at once.
+    let (store, stop) = (services.store.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        store.watch_changes(stop).await;
+        Ok(())
+    });
     let router = api::router(AppState {
         store: services.store,
         engine: services.engine,

@@ -10,6 +10,7 @@ use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
+use tokio::sync::broadcast;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -472,10 +473,13 @@ struct Watch {
     first: Option<Job>,
     seen: Option<Seen>,
     ended: bool,
+    /// Jobs changed by this process: the job is read again at once when it is one of them.
+    changes: broadcast::Receiver<Uuid>,
 }
 
 impl Watch {
-    /// The next change of the job, polling the store (so any API replica can serve it).
+    /// The next change of the job: read again when this process changed it, and every
+    /// `EVENT_POLL` in any case (another process's worker may have).
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Watch)> {
         if self.ended {
             return None;
@@ -484,7 +488,10 @@ impl Watch {
             let job = match self.first.take() {
                 Some(job) => job,
                 None => {
-                    tokio::time::sleep(EVENT_POLL).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(EVENT_POLL) => {}
+                        _ = changed(&mut self.changes, self.id) => {}
+                    }
                     match self.app.store.get(Some(&self.tenant), self.id).await {
                         Ok(Some(job)) => job,
                         Ok(None) => return None,
@@ -523,6 +530,20 @@ impl Watch {
 
 const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// Returns once `id` is among `changes`, or once changes were missed (any of them may have
+/// been `id`'s).
+async fn changed(changes: &mut broadcast::Receiver<Uuid>, id: Uuid) {
+    loop {
+        match changes.recv().await {
+            Ok(job) if job == id => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            // The store is gone only as the server stops: the poll goes on until then.
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
 /// Follow a job as Server-Sent Events until it ends.
 ///
 /// Each event's data is the job (as `GET /v1/jobs/{id}`): `event: state` when its state or
@@ -541,6 +562,8 @@ pub async fn events(
     JobId(id): JobId,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let tenant = access.tenant()?.to_string();
+    // Before the first read, so that no change after it goes unheard.
+    let changes = state.store.changes();
     let first = find(&state, &access, id).await?;
     let shutdown = state.shutdown.clone();
     let watch = Watch {
@@ -551,6 +574,7 @@ pub async fn events(
         first: Some(first),
         seen: None,
         ended: false,
+        changes,
     };
     let stream = futures::stream::unfold(watch, Watch::next).take_until(shutdown.cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
@@ -580,4 +604,31 @@ pub async fn deliveries(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryPage {
     pub deliveries: Vec<Delivery>,
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::broadcast;
+    use uuid::Uuid;
+
+    use super::changed;
+
+    #[tokio::test]
+    async fn a_watcher_wakes_for_its_own_job_or_when_it_missed_changes() {
+        let (ours, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let (send, mut changes) = broadcast::channel(4);
+        for id in [other, other, ours] {
+            send.send(id).unwrap();
+        }
+        changed(&mut changes, ours).await;
+        assert!(changes.is_empty(), "read up to its own job's change");
+
+        // Five changes into a buffer of four: the watcher missed one, which may have been
+        // its job's, so it returns to read the job.
+        for _ in 0..5 {
+            send.send(other).unwrap();
+        }
+        changed(&mut changes, ours).await;
+        assert_eq!(changes.len(), 4, "returned at the lag, before reading on");
+    }
 }

@@ -392,7 +392,7 @@ impl Engine {
                 match &named {
                     // A source the query does not read is not opened: its files must exist,
                     // but its schema costs a job nothing.
-                    Some(named) if !named.contains(name) => {
+                    Some(named) if !named.contains(&name.to_ascii_lowercase()) => {
                         sources::source_files(self, scope, &at, source).await?;
                     }
                     _ => {

@@ -34,8 +34,9 @@ pub(super) async fn build(ctx: &SessionContext, spec: &JobSpec) -> Result<DataFr
     Ok(frame)
 }
 
-/// The tables `sql` reads, by name; `None` where it does not parse or names a table with a
-/// schema or catalog, so that every source is registered and planning reports the error.
+/// The tables `sql` reads, by name in lower case (as `register_table` keeps a source's name);
+/// `None` where it does not parse or names a table with a schema or catalog, so that every
+/// source is registered and planning reports the error.
 pub(super) fn tables_named(ctx: &SessionContext, sql: &str) -> Option<HashSet<String>> {
     let state = ctx.state_ref();
     let state = state.read();
@@ -45,7 +46,7 @@ pub(super) fn tables_named(ctx: &SessionContext, sql: &str) -> Option<HashSet<St
     tables
         .into_iter()
         .map(|table| match table {
-            TableReference::Bare { table } => Some(table.to_string()),
+            TableReference::Bare { table } => Some(table.to_ascii_lowercase()),
             _ => None,
         })
         .collect()

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use sqlx::AssertSqlSafe;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::rows::{
@@ -170,7 +171,10 @@ impl JobStore for SqlStore {
         }
         tx.commit().await?;
         match row {
-            Some(row) => Ok(Cancelled::Done(row.into_job()?)),
+            Some(row) => {
+                self.announce(id).await;
+                Ok(Cancelled::Done(row.into_job()?))
+            }
             None => Ok(match self.get(Some(tenant), id).await? {
                 Some(job) => Cancelled::AlreadyFinished(job),
                 None => Cancelled::NotFound,
@@ -224,6 +228,7 @@ impl JobStore for SqlStore {
             .await
             .map(|done| done.rows_affected()))?;
         tx.commit().await?;
+        self.announce(claimed.lease.job_id).await;
         Ok(Some(claimed))
     }
 
@@ -252,6 +257,9 @@ impl JobStore for SqlStore {
             .execute(c)
             .await
             .map(|done| done.rows_affected()))?;
+        if done == 1 {
+            self.announce(lease.job_id).await;
+        }
         Ok(done == 1)
     }
 
@@ -324,7 +332,18 @@ impl JobStore for SqlStore {
             outbox::enqueue(&mut tx, lease.job_id, event).await?;
         }
         tx.commit().await?;
+        self.announce(lease.job_id).await;
         Ok(true)
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Uuid> {
+        self.changed.subscribe()
+    }
+
+    async fn watch_changes(&self, shutdown: CancellationToken) {
+        self.pool
+            .watch_changes(self.changed.clone(), shutdown)
+            .await;
     }
 
     async fn report_worker(&self, worker: &WorkerInfo) -> Result<(), StoreError> {
@@ -522,6 +541,15 @@ impl JobStore for SqlStore {
 }
 
 impl SqlStore {
+    /// Tells the watchers of this process, and of the others, that `job` changed (once
+    /// committed). A lost word costs a watcher one poll's wait, so it does not fail the write.
+    async fn announce(&self, job: Uuid) {
+        let _ = self.changed.send(job);
+        if let Err(error) = self.pool.announce_change(job).await {
+            tracing::warn!(%error, %job, "cannot announce the job's change to other processes");
+        }
+    }
+
     /// Runs a write returning job ids, with `$1` and (if given) `$2` bound.
     async fn ids_of(
         &self,

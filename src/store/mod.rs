@@ -58,13 +58,20 @@ use crate::spec::JobSpec;
 /// The store on one of the two databases.
 pub struct SqlStore {
     pool: sql::Pool,
+    /// Ids of jobs whose row this process changed, sent once the change has committed.
+    changed: tokio::sync::broadcast::Sender<Uuid>,
 }
+
+/// How many changes a slow watcher may fall behind before it misses some (it then reads the
+/// job again, as it would on a missed change anyway).
+const CHANGES_BUFFERED: usize = 1024;
 
 /// Connects to the store a URL names (`postgres://…` or `sqlite:…`) and brings its schema up
 /// to date.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(SqlStore {
         pool: sql::Pool::connect(url).await?,
+        changed: tokio::sync::broadcast::Sender::new(CHANGES_BUFFERED),
     }))
 }
 
@@ -222,6 +229,14 @@ pub trait JobStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Ends the attempt; `false` (and nothing written) when the lease is no longer held.
     async fn finish(&self, lease: &Lease, outcome: &Outcome) -> Result<bool, StoreError>;
+    /// Ids of the jobs this process claims, cancels, finishes or records progress of, each
+    /// sent once its change has committed (and, with `watch_changes`, those other processes
+    /// change): a watcher (`GET /v1/jobs/{id}/events`) hears of the change at once instead
+    /// of at its next poll.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Uuid>;
+    /// Adds the jobs other processes change to `changes()` (Postgres `LISTEN/NOTIFY`), until
+    /// `shutdown`. Stores that cannot tell return at once; watchers then poll.
+    async fn watch_changes(&self, _shutdown: CancellationToken) {}
     /// Creates or refreshes a worker's row (`last_seen` = now).
     async fn report_worker(&self, worker: &WorkerInfo) -> Result<(), StoreError>;
     async fn remove_worker(&self, id: &str) -> Result<(), StoreError>;

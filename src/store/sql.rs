@@ -15,14 +15,17 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::StoreError;
 use super::sqlite_tx::SqliteTx;
 
 /// The channel on which Postgres submissions announce new jobs.
 const QUEUE_CHANNEL: &str = "rusk_jobs";
+/// The channel on which Postgres writers announce a job's change, its id the payload.
+const CHANGE_CHANNEL: &str = "rusk_job_changed";
 
 pub(super) enum Pool {
     Postgres(PgPool),
@@ -88,30 +91,65 @@ impl Pool {
     /// `shutdown`. SQLite cannot tell, and returns at once: workers then poll.
     pub(super) async fn watch_queue(&self, wake: Arc<Notify>, shutdown: CancellationToken) {
         let Pool::Postgres(pool) = self else { return };
-        while !shutdown.is_cancelled() {
-            tokio::select! {
-                error = listen(pool, &wake) => {
-                    tracing::warn!(%error, "LISTEN for new jobs failed; polling until it is back");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                _ = shutdown.cancelled() => return,
+        follow(pool, QUEUE_CHANNEL, |_| wake.notify_one(), shutdown).await;
+    }
+
+    /// Sends the id of every job any process changes to `changed` (Postgres `LISTEN/NOTIFY`),
+    /// until `shutdown`. SQLite has one process, whose changes are sent as they commit, and
+    /// returns at once.
+    pub(super) async fn watch_changes(
+        &self,
+        changed: broadcast::Sender<Uuid>,
+        shutdown: CancellationToken,
+    ) {
+        let Pool::Postgres(pool) = self else { return };
+        let forward = |payload: &str| {
+            if let Ok(job) = Uuid::parse_str(payload) {
+                let _ = changed.send(job);
             }
+        };
+        follow(pool, CHANGE_CHANNEL, forward, shutdown).await;
+    }
+
+    /// Tells the other processes' watchers that `job` changed (Postgres).
+    pub(super) async fn announce_change(&self, job: Uuid) -> Result<(), StoreError> {
+        if let Pool::Postgres(pool) = self {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANGE_CHANNEL)
+                .bind(job.to_string())
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Calls `heard` with each notification's payload on `channel` until `shutdown`, listening
+/// again a second after the connection fails (those waiting poll meanwhile).
+async fn follow(pool: &PgPool, channel: &str, heard: impl Fn(&str), shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        tokio::select! {
+            error = listen(pool, channel, &heard) => {
+                tracing::warn!(%error, channel, "LISTEN failed; polling until it is back");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            _ = shutdown.cancelled() => return,
         }
     }
 }
 
-/// Wakes `wake` on each new job until the connection fails; returns why.
-async fn listen(pool: &PgPool, wake: &Notify) -> sqlx::Error {
+/// Calls `heard` on each notification until the connection fails; returns why.
+async fn listen(pool: &PgPool, channel: &str, heard: &impl Fn(&str)) -> sqlx::Error {
     let mut listener = match PgListener::connect_with(pool).await {
         Ok(listener) => listener,
         Err(error) => return error,
     };
-    if let Err(error) = listener.listen(QUEUE_CHANNEL).await {
+    if let Err(error) = listener.listen(channel).await {
         return error;
     }
     loop {
         match listener.recv().await {
-            Ok(_) => wake.notify_one(),
+            Ok(notification) => heard(notification.payload()),
             Err(error) => return error,
         }
     }

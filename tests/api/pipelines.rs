@@ -91,8 +91,8 @@ async fn sql_form(app: TestApp) {
     assert_eq!(got, expected);
 }
 
-/// A `sql` job registers the sources its query names (`Logs` here, as written: names are
-/// case-sensitive); the others are only located. So a source the query does not read may hold
+/// A `sql` job registers the sources its query names (a CTE of the same name is not a
+/// source); the others are only located. So a source the query does not read may hold
 /// anything, but it must exist, and one the query reads is checked as before.
 async fn sql_opens_only_the_sources_it_reads(app: TestApp) {
     let rows = data::write_logs(&app, 2, 300);
@@ -100,13 +100,13 @@ async fn sql_opens_only_the_sources_it_reads(app: TestApp) {
     let spec = |sql: &str, other: &str| {
         json!({
             "sources": {
-                "Logs": {"format": "csv", "path": "logs/*.csv"},
+                "logs": {"format": "csv", "path": "logs/*.csv"},
                 "other": {"format": "parquet", "path": other},
             },
             "sql": sql,
         })
     };
-    let count = "WITH other AS (SELECT 1 AS n) SELECT COUNT(*) AS n FROM Logs, other";
+    let count = "WITH other AS (SELECT 1 AS n) SELECT COUNT(*) AS n FROM logs, other";
     let job = app.run(&spec(count, "broken.parquet")).await;
     let got = app.result_json(job["id"].as_str().unwrap(), "").await;
     assert_eq!(got, json!([{"n": rows.len()}]));

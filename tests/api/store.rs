@@ -172,3 +172,64 @@ async fn sqlite_retries_requeue() {
 async fn postgres_retries_requeue() {
     retries_requeue_until_attempts_run_out(Backend::Postgres).await;
 }
+
+/// Postgres: a change made through one process's store (a worker's) reaches another's
+/// `changes()` while it runs `watch_changes`, as an API process's job event streams need.
+#[tokio::test]
+#[ignore = "needs Postgres: set DATABASE_URL, run with --include-ignored"]
+async fn postgres_changes_reach_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, _db) = settings_for(Backend::Postgres, dir.path()).await;
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let api = store::connect(&settings.database_url()).await.unwrap();
+    let worker = store::connect(&settings.database_url()).await.unwrap();
+    let Submitted::Created(job) = worker
+        .submit(NewJob {
+            tenant: "t1".into(),
+            spec: spec(),
+            idempotency: None,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("a new job")
+    };
+    let claimed = worker
+        .claim("w1", Duration::from_secs(30), false)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut changes = api.changes();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let listening = tokio::spawn({
+        let (api, stop) = (api.clone(), stop.clone());
+        async move { api.watch_changes(stop).await }
+    });
+    // The listener starts in the background, so the worker reports progress until it is heard
+    // (each report is a change); the api store changes nothing itself.
+    let mut heard = None;
+    for _ in 0..100 {
+        assert!(
+            worker
+                .heartbeat(
+                    &claimed.lease,
+                    Duration::from_secs(30),
+                    &Progress::default()
+                )
+                .await
+                .unwrap()
+        );
+        if let Ok(Ok(id)) = tokio::time::timeout(Duration::from_millis(200), changes.recv()).await {
+            heard = Some(id);
+            break;
+        }
+    }
+    assert_eq!(
+        heard,
+        Some(job.id),
+        "the api store heard the worker's change"
+    );
+    stop.cancel();
+    listening.await.unwrap();
+}

@@ -31,6 +31,7 @@ on_both_backends!(
     workers_report_and_leave,
     task_spans_are_upserted_paged_and_deleted_with_the_job,
     gpu_jobs_go_to_gpu_workers_only,
+    changes_are_announced_once_committed,
 );
 
 async fn open(
@@ -640,5 +641,66 @@ async fn gpu_jobs_go_to_gpu_workers_only(backend: Backend) {
     assert_eq!(
         store.get(None, gpu).await.unwrap().unwrap().state,
         JobState::Running
+    );
+}
+
+/// Every change a job's watcher shows is announced on `changes()` once committed (claim,
+/// progress, finish, cancel), and only those: a failed renewal or finish, a read, announces
+/// nothing.
+async fn changes_are_announced_once_committed(backend: Backend) {
+    let (store, _dir, _db) = open(backend).await;
+    let store = store.as_ref();
+    let mut changes = store.changes();
+    let ran = created(store, "a", spec("")).await;
+    let cancelled = created(store, "a", spec("")).await;
+    let claimed = store
+        .claim("w", Duration::from_secs(30), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.job.id, ran);
+    let progress = Progress::default();
+    assert!(
+        store
+            .heartbeat(&claimed.lease, Duration::from_secs(30), &progress)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish(&claimed.lease, &succeeded(10, None))
+            .await
+            .unwrap()
+    );
+    // Fenced: the lease is gone, so nothing changes and nothing is announced.
+    assert!(
+        !store
+            .heartbeat(&claimed.lease, Duration::from_secs(30), &progress)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish(&claimed.lease, &succeeded(10, None))
+            .await
+            .unwrap()
+    );
+    store.get(Some("a"), ran).await.unwrap();
+    assert!(matches!(
+        store.cancel("a", cancelled).await.unwrap(),
+        Cancelled::Done(_)
+    ));
+    assert!(matches!(
+        store.cancel("a", cancelled).await.unwrap(),
+        Cancelled::AlreadyFinished(_)
+    ));
+    let mut heard = Vec::new();
+    while let Ok(id) = changes.try_recv() {
+        heard.push(id);
+    }
+    assert_eq!(
+        heard,
+        [ran, ran, ran, cancelled],
+        "claim, progress, finish, cancel"
     );
 }
