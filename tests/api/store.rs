@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use rusk::domain::{ErrorCode, JobError, JobState, Progress};
+use rusk::domain::{ErrorCode, Job, JobError, JobState, Progress};
 use rusk::spec::JobSpec;
-use rusk::store::{self, NewJob, Outcome, Submitted};
+use rusk::store::{self, NewJob, Outcome, Store, Submitted};
 
 use crate::helpers::{Backend, settings_for};
 
@@ -14,22 +14,28 @@ fn spec() -> JobSpec {
         .unwrap()
 }
 
-async fn leases_are_fenced(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let (settings, _db) = settings_for(backend, dir.path()).await;
-    std::fs::create_dir_all(&settings.data_dir).unwrap();
-    let store = store::connect(&settings.database_url()).await.unwrap();
-    let Submitted::Created(job) = store
+/// Queues one job of tenant `t1`.
+async fn submit_one(store: &dyn Store) -> Job {
+    let submitted = store
         .submit(NewJob {
             tenant: "t1".into(),
             spec: spec(),
             idempotency: None,
         })
         .await
-        .unwrap()
-    else {
+        .unwrap();
+    let Submitted::Created(job) = submitted else {
         panic!("a new job")
     };
+    job
+}
+
+async fn leases_are_fenced(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, _db) = settings_for(backend, dir.path()).await;
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let store = store::connect(&settings.database_url()).await.unwrap();
+    let job = submit_one(store.as_ref()).await;
 
     let first = store
         .claim("w1", Duration::from_millis(50), false)
@@ -114,14 +120,7 @@ async fn retries_requeue_until_attempts_run_out(backend: Backend) {
     let (settings, _db) = settings_for(backend, dir.path()).await;
     std::fs::create_dir_all(&settings.data_dir).unwrap();
     let store = store::connect(&settings.database_url()).await.unwrap();
-    store
-        .submit(NewJob {
-            tenant: "t1".into(),
-            spec: spec(),
-            idempotency: None,
-        })
-        .await
-        .unwrap();
+    submit_one(store.as_ref()).await;
     let claimed = store
         .claim("w1", Duration::from_secs(30), false)
         .await
@@ -183,17 +182,7 @@ async fn postgres_changes_reach_other_processes() {
     std::fs::create_dir_all(&settings.data_dir).unwrap();
     let api = store::connect(&settings.database_url()).await.unwrap();
     let worker = store::connect(&settings.database_url()).await.unwrap();
-    let Submitted::Created(job) = worker
-        .submit(NewJob {
-            tenant: "t1".into(),
-            spec: spec(),
-            idempotency: None,
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("a new job")
-    };
+    let job = submit_one(worker.as_ref()).await;
     let claimed = worker
         .claim("w1", Duration::from_secs(30), false)
         .await
