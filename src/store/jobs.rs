@@ -212,7 +212,10 @@ impl JobStore for SqlStore {
             .bind(has_gpu)
             .fetch_optional(c)
             .await)?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
         let claimed = Claimed::new(row.into_job()?, lease_id);
         let sql = format!(
             "INSERT INTO job_attempt (job_id, attempt, worker_id, started_at) \
@@ -316,6 +319,7 @@ impl JobStore for SqlStore {
             .fetch_optional(c)
             .await)?;
         let Some(state) = state else {
+            tx.rollback().await?;
             return Ok(false);
         };
         let state: JobState = named(&state)?;

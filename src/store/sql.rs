@@ -172,6 +172,15 @@ impl Tx {
         Ok(())
     }
 
+    /// Ends a transaction that wrote nothing, keeping its connection.
+    pub(super) async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Postgres(tx) => tx.rollback().await?,
+            Tx::Sqlite(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
     /// Tells idle workers in every process that a job was queued (sent at commit). They
     /// poll as well, so a lost notification costs little.
     pub(super) async fn announce_job(&mut self) -> Result<(), StoreError> {

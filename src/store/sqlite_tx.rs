@@ -33,6 +33,15 @@ impl SqliteTx {
         self.done = true;
         Ok(())
     }
+
+    /// Ends a transaction that wrote nothing (a claim that found no job), so that its
+    /// connection goes back to the pool: a dropped one is closed, and an idle worker's every
+    /// poll would open a new one.
+    pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("ROLLBACK").execute(&mut *self.conn).await?;
+        self.done = true;
+        Ok(())
+    }
 }
 
 impl Drop for SqliteTx {
@@ -55,5 +64,52 @@ impl Deref for SqliteTx {
 impl DerefMut for SqliteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         &mut self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    use super::SqliteTx;
+
+    async fn pool() -> sqlx::SqlitePool {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_transaction_ended_cleanly_gives_its_connection_back() {
+        let pool = pool().await;
+        SqliteTx::begin(&pool)
+            .await
+            .unwrap()
+            .commit()
+            .await
+            .unwrap();
+        assert_eq!(pool.size(), 1, "kept after a commit");
+        SqliteTx::begin(&pool)
+            .await
+            .unwrap()
+            .rollback()
+            .await
+            .unwrap();
+        assert_eq!(pool.size(), 1, "kept after a rollback");
+        drop(SqliteTx::begin(&pool).await.unwrap());
+        // Closing happens as the connection is released, on the pool's side.
+        for _ in 0..100 {
+            if pool.size() == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            pool.size(),
+            0,
+            "a transaction left open closes its connection"
+        );
     }
 }
