@@ -98,12 +98,10 @@ async fn check_same_columns(
     files: &[String],
     source: &Source,
 ) -> Result<(), EngineError> {
-    let Some((first, rest)) = files.split_first() else {
+    // One file (or none) has nothing to agree with, and its schema is read when it is registered.
+    let Some((first, rest)) = files.split_first().filter(|(_, rest)| !rest.is_empty()) else {
         return Ok(());
     };
-    if rest.is_empty() {
-        return Ok(());
-    }
     let columns_of = async |file: &String| -> Result<Option<Vec<String>>, EngineError> {
         let path = file.clone();
         let schema = match source.format {
