@@ -651,7 +651,10 @@ export interface components {
         JobSpec: {
             /** @description A label for people; not unique. */
             name?: string | null;
-            /** @description Source name → where and how to read it. Names are identifiers usable in `sql`. */
+            /**
+             * @description Source name → where and how to read it. Names are identifiers usable in `sql`,
+             *     case-sensitive like columns.
+             */
             sources: {
                 [key: string]: components["schemas"]["Source"];
             };

@@ -185,7 +185,17 @@ pub struct Engine {
     /// Whether Parquet filter pushdown is chosen scan by scan (`late_filters`): unless the
     /// operator set it for all.
     pushdown_per_scan: bool,
+    /// Whether the operator chose how hash joins are partitioned
+    /// (`DATAFUSION_OPTIMIZER_REPARTITION_JOINS`); otherwise `COLLECT_JOINS_UP_TO` does.
+    joins_set_by_operator: bool,
 }
+
+/// Up to this many partitions, a hash join gives its build side whole to every partition
+/// (`CollectLeft`) instead of hash-repartitioning both of its inputs: moving the probe side's
+/// rows between partitions cost more than building one table on one thread (2 cores, TPC-H
+/// SF10, the ten join-heavy queries: 13 % less time; docs/benchmarks.md). A Ballista
+/// cluster's joins stay partitioned.
+const COLLECT_JOINS_UP_TO: usize = 2;
 
 impl Engine {
     /// Lets `job://` sources read earlier results (set once, at start).
@@ -250,6 +260,8 @@ impl Engine {
             devices: config.devices,
             pushdown_per_scan: std::env::var_os("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS")
                 .is_none(),
+            joins_set_by_operator: std::env::var_os("DATAFUSION_OPTIMIZER_REPARTITION_JOINS")
+                .is_some(),
         })
     }
 
@@ -315,7 +327,10 @@ impl Engine {
     }
 
     fn session_on(&self, env: &Arc<RuntimeEnv>, partitions: usize) -> SessionContext {
-        let config = self.base_config.clone().with_target_partitions(partitions);
+        let mut config = self.base_config.clone().with_target_partitions(partitions);
+        if partitions <= COLLECT_JOINS_UP_TO && !self.joins_set_by_operator {
+            config.options_mut().optimizer.repartition_joins = false;
+        }
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(env.clone())
@@ -332,6 +347,19 @@ impl Engine {
         let ctx = SessionContext::new_with_state(state);
         bounded::bound_amplifiers(&ctx, self.amplifier_budget());
         means::exact_means(&ctx);
+        ctx
+    }
+
+    /// A session planning for a Ballista cluster: joins partitioned as DataFusion (or the
+    /// operator) has them, whatever this worker's cores.
+    fn cluster_session(&self) -> SessionContext {
+        let ctx = self.session();
+        ctx.state_ref()
+            .write()
+            .config_mut()
+            .options_mut()
+            .optimizer
+            .repartition_joins = self.base_config.options().optimizer.repartition_joins;
         ctx
     }
 
@@ -352,9 +380,12 @@ impl Engine {
     /// and the first half of running it.
     pub async fn plan(&self, spec: &JobSpec, tenant: &str) -> Result<DataFrame, EngineError> {
         let distributed = self.cluster_for(spec)?.is_some();
-        let frame = self
-            .plan_in(&self.session(), spec, &self.scope(tenant)?)
-            .await?;
+        let ctx = if distributed {
+            self.cluster_session()
+        } else {
+            self.session()
+        };
+        let frame = self.plan_in(&ctx, spec, &self.scope(tenant)?).await?;
         if distributed {
             distributed::check_serializable(&frame)?;
         }
@@ -392,7 +423,7 @@ impl Engine {
                 match &named {
                     // A source the query does not read is not opened: its files must exist,
                     // but its schema costs a job nothing.
-                    Some(named) if !named.contains(&name.to_ascii_lowercase()) => {
+                    Some(named) if !named.contains(name.as_str()) => {
                         sources::source_files(self, scope, &at, source).await?;
                     }
                     _ => {

@@ -9,7 +9,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionContext};
 
 use super::EngineError;
-use super::steps;
+use super::{sources, steps};
 use crate::spec::JobSpec;
 
 pub(super) async fn build(ctx: &SessionContext, spec: &JobSpec) -> Result<DataFrame, EngineError> {
@@ -19,7 +19,7 @@ pub(super) async fn build(ctx: &SessionContext, spec: &JobSpec) -> Result<DataFr
     let input = spec
         .input_name()
         .ok_or_else(|| EngineError::invalid("input", "name the source the steps start from"))?;
-    let mut frame = ctx.table(input).await?;
+    let mut frame = sources::table(ctx, input).await?;
     for (i, step) in spec.steps.iter().flatten().enumerate() {
         let at = format!("steps[{i}]");
         frame = steps::apply(ctx, frame, step)
@@ -34,7 +34,7 @@ pub(super) async fn build(ctx: &SessionContext, spec: &JobSpec) -> Result<DataFr
     Ok(frame)
 }
 
-/// The tables `sql` reads, by name in lower case (as `register_table` keeps a source's name);
+/// The tables `sql` reads, by name (case-sensitive, as sources are registered);
 /// `None` where it does not parse or names a table with a schema or catalog, so that every
 /// source is registered and planning reports the error.
 pub(super) fn tables_named(ctx: &SessionContext, sql: &str) -> Option<HashSet<String>> {
@@ -46,7 +46,7 @@ pub(super) fn tables_named(ctx: &SessionContext, sql: &str) -> Option<HashSet<St
     tables
         .into_iter()
         .map(|table| match table {
-            TableReference::Bare { table } => Some(table.to_ascii_lowercase()),
+            TableReference::Bare { table } => Some(table.to_string()),
             _ => None,
         })
         .collect()

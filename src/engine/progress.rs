@@ -86,7 +86,7 @@ impl Engine {
     ) -> Result<Prepared, EngineError> {
         let scope = self.scope(tenant)?;
         if let Some(cluster) = self.cluster_for(spec)? {
-            let frame = self.plan_in(&self.session(), spec, &scope).await?;
+            let frame = self.plan_in(&self.cluster_session(), spec, &scope).await?;
             return cluster.prepare(frame).await;
         }
         let ctx = if frugal {

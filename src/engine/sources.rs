@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::common::ScalarValue;
+use datafusion::common::{ScalarValue, TableReference};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::error::DataFusionError;
@@ -68,8 +68,17 @@ pub(super) async fn register(
         }
         .map_err(|e| EngineError::invalid(at, e))?,
     };
-    ctx.register_table(name, frame.into_view())?;
+    ctx.register_table(TableReference::bare(name), frame.into_view())?;
     Ok(count)
+}
+
+/// A registered source by its name as the spec spells it: a `&str` would be parsed and
+/// lower-cased, and source names are case-sensitive, like columns.
+pub(super) async fn table(
+    ctx: &SessionContext,
+    name: &str,
+) -> datafusion::error::Result<DataFrame> {
+    ctx.table(TableReference::bare(name)).await
 }
 
 /// All the files a source's paths name, in order: local paths or URLs.

@@ -24,7 +24,7 @@ use super::ewm::{self, Decay};
 use super::pivot::{self, Pivot};
 use super::resample;
 use super::reshape;
-use super::sources::arrow_type;
+use super::sources::{self, arrow_type};
 use super::windows::{self, Lagged};
 use crate::spec::{AggFn, AggSpec, Ascending, DType, DropHow, How, Names, Scalar, Step};
 
@@ -104,7 +104,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             how,
             suffixes,
         } => {
-            let right_frame = ctx.table(right.as_str()).await?;
+            let right_frame = sources::table(ctx, right).await?;
             let keys = match (on, left_on, right_on) {
                 (Some(on), _, _) => MergeKeys::Shared(on.to_vec()),
                 (None, Some(l), Some(r)) => MergeKeys::Separate(l.to_vec(), r.to_vec()),
@@ -125,7 +125,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
         Step::Concat { others } => {
             let mut frame = frame;
             for (j, other) in others.iter().enumerate() {
-                let other = ctx.table(other.as_str()).await?;
+                let other = sources::table(ctx, other).await?;
                 frame = frame
                     .union_by_name(other)
                     .map_err(|e| StepError::at(format!("others[{j}]"), e.strip_backtrace()))?;
@@ -292,7 +292,7 @@ pub(super) async fn apply(ctx: &SessionContext, frame: DataFrame, step: &Step) -
             tolerance,
             suffixes,
         } => {
-            let right_frame = ctx.table(right.as_str()).await?;
+            let right_frame = sources::table(ctx, right).await?;
             let [x, y] = suffixes_or_pandas(suffixes.as_ref());
             let asof = Asof {
                 on,

@@ -320,17 +320,14 @@ impl PhysicalOptimizerRule for BroadcastThresholds {
     }
 }
 
-/// `data ⋉ thresholds`, partitioned, as `thresholds ⋊ data` with the thresholds collected,
-/// hash-partitioned again after the join; `None` for any other node.
+/// `data ⋉ thresholds`, partitioned or with the data collected, as `thresholds ⋊ data` with
+/// the thresholds collected, hash-partitioned again after the join; `None` for any other node.
 fn broadcast(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     let Some(join) = node.downcast_ref::<HashJoinExec>() else {
         return Ok(None);
     };
-    let shape = *join.join_type() == JoinType::LeftSemi
-        && *join.partition_mode() == PartitionMode::Partitioned
-        && join.projection.is_none();
-    let data = join.left().downcast_ref::<RepartitionExec>();
-    let (true, Some(data), true) = (shape, data, are_thresholds(join.right())) else {
+    let shape = *join.join_type() == JoinType::LeftSemi && join.projection.is_none();
+    let (true, Some(data), true) = (shape, data_of(join), are_thresholds(join.right())) else {
         return Ok(None);
     };
     let on = join
@@ -339,22 +336,34 @@ fn broadcast(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPl
         .map(|(left, right)| (Arc::clone(right), Arc::clone(left)))
         .collect();
     let thresholds = Arc::new(CoalescePartitionsExec::new(Arc::clone(join.right())));
-    let joined = HashJoinExecBuilder::new(
-        thresholds,
-        Arc::clone(data.input()),
-        on,
-        JoinType::RightSemi,
-    )
-    .with_filter(join.filter().map(JoinFilter::swap))
-    .with_partition_mode(PartitionMode::CollectLeft)
-    .with_null_equality(join.null_equality())
-    .build_exec()?;
+    let joined = HashJoinExecBuilder::new(thresholds, Arc::clone(data), on, JoinType::RightSemi)
+        .with_filter(join.filter().map(JoinFilter::swap))
+        .with_partition_mode(PartitionMode::CollectLeft)
+        .with_null_equality(join.null_equality())
+        .build_exec()?;
     let keys = join.on().iter().map(|(left, _)| Arc::clone(left)).collect();
     let partitions = node.output_partitioning().partition_count();
     Ok(Some(Arc::new(RepartitionExec::try_new(
         joined,
         Partitioning::Hash(keys, partitions),
     )?)))
+}
+
+/// The data below the join's build side: under the repartition of a partitioned join, or the
+/// coalescing (if any) of a collected one (`engine::COLLECT_JOINS_UP_TO`).
+fn data_of(join: &HashJoinExec) -> Option<&Arc<dyn ExecutionPlan>> {
+    match join.partition_mode() {
+        PartitionMode::Partitioned => join
+            .left()
+            .downcast_ref::<RepartitionExec>()
+            .map(RepartitionExec::input),
+        PartitionMode::CollectLeft => match join.left().downcast_ref::<CoalescePartitionsExec>() {
+            Some(coalesced) => Some(coalesced.input()),
+            None if join.left().output_partitioning().partition_count() == 1 => Some(join.left()),
+            None => None,
+        },
+        PartitionMode::Auto => None,
+    }
 }
 
 /// Whether `plan` is the aggregation of `threshold`.
@@ -406,8 +415,16 @@ mod tests {
 
     #[tokio::test]
     async fn the_thresholds_build_the_hash_table_and_the_answer_holds() {
+        for repartition_joins in [true, false] {
+            let mut config = SessionConfig::new().with_target_partitions(2);
+            config.options_mut().optimizer.repartition_joins = repartition_joins;
+            thresholds_build_the_hash_table(config).await;
+        }
+    }
+
+    async fn thresholds_build_the_hash_table(config: SessionConfig) {
         let state = SessionStateBuilder::new()
-            .with_config(SessionConfig::new().with_target_partitions(2))
+            .with_config(config)
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(BroadcastThresholds))
             .build();

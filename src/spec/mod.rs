@@ -38,7 +38,8 @@ pub struct JobSpec {
     /// A label for people; not unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Source name → where and how to read it. Names are identifiers usable in `sql`.
+    /// Source name → where and how to read it. Names are identifiers usable in `sql`,
+    /// case-sensitive like columns.
     pub sources: IndexMap<String, Source>,
     /// The source that `steps` start from; may be left out when there is one source.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -108,3 +108,32 @@ async fn explain_shows_plans_and_the_task_graph() {
         .unwrap();
     assert_eq!(bad.status(), 422);
 }
+
+/// On two cores or fewer a hash join gives its build side whole to each partition instead of
+/// hash-repartitioning both inputs (CSV sources have no statistics, so DataFusion alone would
+/// repartition them).
+#[tokio::test]
+async fn joins_on_few_cores_collect_their_build_side() {
+    let app = spawn_app(Backend::Sqlite).await;
+    data::write_logs(&app, 2, 50);
+    let spec = json!({
+        "sources": {"logs": {"format": "csv", "path": "logs/*.csv"}},
+        "sql": "SELECT a.user_id FROM logs a JOIN logs b ON a.user_id = b.user_id",
+    });
+    let response = app
+        .client
+        .post(app.url("/v1/explain"))
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let physical = body["physical"].as_str().unwrap();
+    let mode = if rusk::config::cores() <= 2 {
+        "mode=CollectLeft"
+    } else {
+        "mode=Partitioned"
+    };
+    assert!(physical.contains(mode), "{physical}");
+}

@@ -13,6 +13,7 @@ on_both_stores!(
     seed_pipeline_over_a_csv_glob,
     sql_form,
     sql_opens_only_the_sources_it_reads,
+    source_names_keep_their_case,
     sort_then_head,
     merge_then_groupby,
     every_aggregation,
@@ -129,6 +130,41 @@ async fn sql_opens_only_the_sources_it_reads(app: TestApp) {
         app.jobs().await.len() == 1,
         "only the first job was created"
     );
+}
+
+/// Names are case-sensitive, as columns are: `Logs` and `logs` are two sources, in SQL and in
+/// steps alike.
+async fn source_names_keep_their_case(app: TestApp) {
+    let rows = data::write_logs(&app, 2, 300);
+    let sources = json!({
+        "Logs": {"format": "csv", "path": "logs/*.csv"},
+        "logs": {"format": "csv", "path": "logs/large-data-0.csv"},
+    });
+    let job = app
+        .run(&json!({
+            "sources": sources,
+            "sql": "SELECT (SELECT COUNT(*) FROM Logs) AS all_rows, \
+                    (SELECT COUNT(*) FROM logs) AS first_file",
+        }))
+        .await;
+    let got = app.result_json(job["id"].as_str().unwrap(), "").await;
+    assert_eq!(got, json!([{"all_rows": rows.len(), "first_file": 300}]));
+
+    let job = app
+        .run(&json!({
+            "sources": sources,
+            "input": "Logs",
+            "steps": [{"op": "concat", "others": ["logs"]}],
+        }))
+        .await;
+    assert_eq!(job["result"]["rows"], rows.len() + 300, "{job}");
+
+    let response = app
+        .post_job(&json!({"sources": sources, "sql": "SELECT COUNT(*) FROM LOGS"}))
+        .await;
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["details"]["path"], "sql", "{body}");
 }
 
 async fn sort_then_head(app: TestApp) {

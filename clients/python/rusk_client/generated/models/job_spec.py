@@ -67,7 +67,8 @@ class JobSpec:
             'total_spend': 'sum'}, 'by': ['user_id'], 'op': 'groupby'}]}
 
     Attributes:
-        sources (JobSpecSources): Source name → where and how to read it. Names are identifiers usable in `sql`.
+        sources (JobSpecSources): Source name → where and how to read it. Names are identifiers usable in `sql`,
+            case-sensitive like columns.
         name (None | str | Unset): A label for people; not unique.
         input_ (None | str | Unset): The source that `steps` start from; may be left out when there is one source.
         steps (list[StepAssign | StepAstype | StepConcat | StepCumcount | StepCummax | StepCummin | StepCumsum |

@@ -15,7 +15,10 @@ T = TypeVar("T", bound="JobSpecSources")
 
 @_attrs_define
 class JobSpecSources:
-    """Source name → where and how to read it. Names are identifiers usable in `sql`."""
+    """Source name → where and how to read it. Names are identifiers usable in `sql`,
+    case-sensitive like columns.
+
+    """
 
     additional_properties: dict[str, Source] = _attrs_field(init=False, factory=dict)
 
