@@ -8,6 +8,7 @@ mod data;
 mod metrics;
 mod model;
 mod search;
+mod threads;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -348,7 +349,14 @@ fn fit(spec: &MlSpec, frame: RecordBatch, owner: Owner, pool: &Pool) -> Result<O
     });
     let fitted = match on_device {
         Some(fitted) => fitted,
-        None => model::fit(prepared.estimator, &spec.params, &x, y.target(), spec.seed)?,
+        None => model::fit(
+            prepared.estimator,
+            &spec.params,
+            &x,
+            y.target(),
+            spec.seed,
+            pool.threads(),
+        )?,
     };
     let predictions = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
     let scores = score(&prepared.labels, &test, &predictions);
@@ -398,6 +406,7 @@ fn fit_clusters(
             &prepared.x,
             Target::Nothing,
             spec.seed,
+            pool.threads(),
         )?,
     };
     let clusters = model::predict(&fitted, &prepared.x)?.values;

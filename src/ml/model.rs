@@ -5,6 +5,7 @@
 use forust_ml::GradientBooster;
 use forust_ml::objective::ObjectiveType;
 use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use smartcore::cluster::kmeans::{KMeans, KMeansParameters};
@@ -21,6 +22,7 @@ use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegress
 use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 
 use super::MlError;
+use super::threads::in_parallel;
 use crate::gpu::reference::{nearest, squared_distance};
 use crate::gpu::regression::Regression;
 use crate::spec::Estimator;
@@ -88,6 +90,7 @@ fn argmax(p: &[f64]) -> usize {
 }
 
 /// What the model learns to predict.
+#[derive(Clone, Copy)]
 pub enum Target<'a> {
     Numbers(&'a [f64]),
     Classes(&'a [i64]),
@@ -303,6 +306,7 @@ pub fn fit(
     x: &[Vec<f64>],
     y: Target<'_>,
     seed: u64,
+    threads: usize,
 ) -> Result<Fitted, MlError> {
     let p = Params(params);
     let m = matrix(x)?;
@@ -341,29 +345,39 @@ pub fn fit(
         }
         (Estimator::RandomForestClassifier, Target::Classes(y)) => {
             let parameters = RandomForestClassifierParameters {
-                n_trees: p.int("n_estimators", 100).min(u16::MAX as usize) as u16,
                 max_depth: depth(p.optional_int("max_depth")),
                 min_samples_split: p.int("min_samples_split", 2),
                 min_samples_leaf: p.int("min_samples_leaf", 1),
-                seed: p.seed(seed),
                 ..Default::default()
             };
-            Fitted::ForestClassifier(
-                RandomForestClassifier::fit(&m, &y.to_vec(), parameters).map_err(fit_error)?,
-            )
+            let y = y.to_vec();
+            let trees = grow(p.int("n_estimators", 100), threads, p.seed(seed), |seed| {
+                let one = RandomForestClassifierParameters {
+                    n_trees: 1,
+                    seed,
+                    ..parameters.clone()
+                };
+                RandomForestClassifier::fit(&m, &y, one).map_err(fit_error)
+            })?;
+            Fitted::ForestClassifier(joined(trees, "/trees")?)
         }
         (Estimator::RandomForestRegressor, Target::Numbers(y)) => {
             let parameters = RandomForestRegressorParameters {
-                n_trees: p.int("n_estimators", 100),
                 max_depth: depth(p.optional_int("max_depth")),
                 min_samples_split: p.int("min_samples_split", 2),
                 min_samples_leaf: p.int("min_samples_leaf", 1),
-                seed: p.seed(seed),
                 ..Default::default()
             };
-            Fitted::ForestRegressor(
-                RandomForestRegressor::fit(&m, &y.to_vec(), parameters).map_err(fit_error)?,
-            )
+            let y = y.to_vec();
+            let trees = grow(p.int("n_estimators", 100), threads, p.seed(seed), |seed| {
+                let one = RandomForestRegressorParameters {
+                    n_trees: 1,
+                    seed,
+                    ..parameters.clone()
+                };
+                RandomForestRegressor::fit(&m, &y, one).map_err(fit_error)
+            })?;
+            Fitted::ForestRegressor(joined(trees, "/forest_regressor/trees")?)
         }
         (Estimator::GradientBoostingClassifier, Target::Classes(y)) => {
             let classes = y.iter().copied().max().map_or(0, |m| m + 1);
@@ -376,9 +390,15 @@ pub fn fit(
                     classifier: true,
                 }
             } else {
-                let json = (0..classes)
-                    .map(|c| boosting(&p, x, &one_against_rest(c), ObjectiveType::LogLoss, seed))
-                    .collect::<Result<_, _>>()?;
+                let json = in_parallel(classes as usize, threads, |c| {
+                    boosting(
+                        &p,
+                        x,
+                        &one_against_rest(c as i64),
+                        ObjectiveType::LogLoss,
+                        seed,
+                    )
+                })?;
                 Fitted::BoostingClasses { json }
             }
         }
@@ -388,6 +408,42 @@ pub fn fit(
         },
         _ => return Err(wrong_target()),
     })
+}
+
+/// A forest's trees, each grown on its own as a forest of one from `seed + i` (the seed
+/// smartcore gives tree `i`), `threads` at a time; the same seed grows the same forest on
+/// any machine.
+fn grow<F: Send>(
+    n_trees: usize,
+    threads: usize,
+    seed: u64,
+    one: impl Fn(u64) -> Result<F, MlError> + Sync,
+) -> Result<Vec<F>, MlError> {
+    in_parallel(n_trees, threads, |i| one(seed.wrapping_add(i as u64)))
+}
+
+/// One forest of all the forests' trees. smartcore keeps a forest's trees private but
+/// serializes them (at `trees`, a JSON pointer), so they are joined in that form.
+fn joined<F: Serialize + DeserializeOwned>(forests: Vec<F>, trees: &str) -> Result<F, MlError> {
+    let mut forms = forests
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fit_error)?;
+    let mut all = Vec::new();
+    for form in &mut forms {
+        match form.pointer_mut(trees).map(Value::take) {
+            Some(Value::Array(some)) => all.extend(some),
+            _ => return Err(MlError::Fit(format!("a forest without {trees}"))),
+        }
+    }
+    let Some(mut forest) = forms.into_iter().next() else {
+        return Err(MlError::Fit("a forest of no trees".into()));
+    };
+    if let Some(slot) = forest.pointer_mut(trees) {
+        *slot = Value::Array(all);
+    }
+    serde_json::from_value(forest).map_err(fit_error)
 }
 
 /// forust wants column-major data.
@@ -607,5 +663,91 @@ mod tests {
         let fitted = Fitted::Centroids(vec![vec![0.0, 0.5], vec![100.0, 100.5]]);
         let predicted = predict(&fitted, &pairs()).unwrap().values;
         assert_eq!(predicted, vec![0.0, 0.0, 1.0, 1.0]);
+    }
+
+    /// Rows in two noisy classes by the sum of their features, and numbers the same way.
+    fn noisy(n: usize) -> (Vec<Vec<f64>>, Vec<i64>, Vec<f64>) {
+        let x: Vec<Vec<f64>> = (0..n)
+            .map(|i| vec![(i * 7 % 13) as f64, (i * 5 % 11) as f64, (i % 3) as f64])
+            .collect();
+        let sum = |row: &Vec<f64>| row.iter().sum::<f64>();
+        let classes = x
+            .iter()
+            .enumerate()
+            .map(|(i, r)| i64::from((sum(r) + (i % 4) as f64) > 14.0))
+            .collect();
+        let numbers = x
+            .iter()
+            .enumerate()
+            .map(|(i, r)| sum(r) + (i % 5) as f64)
+            .collect();
+        (x, classes, numbers)
+    }
+
+    #[test]
+    fn a_forest_has_every_tree_and_its_seed_alone_decides_it() {
+        let (x, classes, numbers) = noisy(300);
+        let params: IndexMap<String, Value> = [("n_estimators".to_string(), Value::from(9))]
+            .into_iter()
+            .collect();
+        let forest = |estimator, y: Target<'_>, seed, threads| {
+            let fitted = fit(estimator, &params, &x, y, seed, threads).unwrap();
+            serde_json::to_value(&fitted).unwrap()
+        };
+        for (estimator, y, trees) in [
+            (
+                Estimator::RandomForestClassifier,
+                Target::Classes(&classes),
+                "/ForestClassifier/trees",
+            ),
+            (
+                Estimator::RandomForestRegressor,
+                Target::Numbers(&numbers),
+                "/ForestRegressor/forest_regressor/trees",
+            ),
+        ] {
+            let one = forest(estimator, y, 3, 1);
+            assert_eq!(
+                one.pointer(trees).and_then(Value::as_array).map(Vec::len),
+                Some(9),
+                "{estimator:?}"
+            );
+            assert_eq!(
+                one,
+                forest(estimator, y, 3, 4),
+                "{estimator:?}: threads changed the forest"
+            );
+            assert_ne!(
+                one,
+                forest(estimator, y, 4, 1),
+                "{estimator:?}: the seed changed nothing"
+            );
+        }
+        // The joined forest predicts as one: every row's votes sum to 1, and it learned.
+        let fitted = fit(
+            Estimator::RandomForestClassifier,
+            &params,
+            &x,
+            Target::Classes(&classes),
+            3,
+            2,
+        )
+        .unwrap();
+        let predicted = predict(&fitted, &x).unwrap();
+        for p in predicted.probabilities.as_ref().unwrap() {
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{p:?}");
+        }
+        let right = predicted
+            .values
+            .iter()
+            .zip(&classes)
+            .filter(|(p, c)| **p == **c as f64)
+            .count();
+        let ones = classes.iter().filter(|c| **c == 1).count();
+        let guess = ones.max(classes.len() - ones);
+        assert!(
+            right > guess + 30,
+            "{right} of 300 training rows, {guess} by the commoner class"
+        );
     }
 }

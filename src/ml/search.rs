@@ -37,6 +37,14 @@ pub struct Pool {
     pub device: Option<Arc<dyn crate::gpu::Accelerator>>,
 }
 
+impl Pool {
+    /// Threads one fit may use: the engine's. A search's folds are already spread over them,
+    /// so each of those fits takes one.
+    pub fn threads(&self) -> usize {
+        self.handle.metrics().num_workers()
+    }
+}
+
 /// One candidate × fold fitted and scored.
 #[derive(Debug, Clone)]
 pub struct Fit {
@@ -82,6 +90,7 @@ impl Folds {
             &pick_rows(&self.x, fit_rows),
             target_rows(&self.labels, fit_rows).target(),
             self.seed,
+            1,
         )?;
         let fit_time = started.elapsed().as_secs_f64();
         let predictions: Predictions = model::predict(&fitted, &pick_rows(&self.x, score_rows))?;
@@ -184,6 +193,7 @@ pub fn grid_search(
             &folds.x,
             folds.labels.target(),
             spec.seed,
+            pool.threads(),
         )?,
     };
     let predictions = model::predict(&fitted, &pick_rows(&prepared.x, &test))?;
