@@ -877,6 +877,12 @@ export interface components {
             scan_filter_rows_kept?: number | null;
             /** Format: int64 */
             scan_filter_ns?: number | null;
+            /**
+             * Format: int64
+             * @description Hash joins: build sides looked up in an array indexed by the key (a perfect hash
+             *     join) instead of a hash table, one per table built.
+             */
+            join_key_arrays?: number | null;
         };
         /** @description How the result is written. */
         Output: {

@@ -66,6 +66,10 @@ pub struct NodeMetrics {
     pub scan_filter_rows_kept: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan_filter_ns: Option<u64>,
+    /// Hash joins: build sides looked up in an array indexed by the key (a perfect hash
+    /// join) instead of a hash table, one per table built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_key_arrays: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -187,6 +191,7 @@ fn node_metrics(plan: &Arc<dyn ExecutionPlan>) -> Option<NodeMetrics> {
         scan_filter_rows_dropped: named(&metrics, "pushdown_rows_pruned"),
         scan_filter_rows_kept: named(&metrics, "pushdown_rows_matched"),
         scan_filter_ns: named(&metrics, "row_pushdown_eval_time"),
+        join_key_arrays: named(&metrics, "array_map_created_count"),
     })
 }
 

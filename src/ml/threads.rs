@@ -50,7 +50,7 @@ mod tests {
         for threads in [0, 1, 2, 7, 64] {
             assert_eq!(squares(threads), expected, "{threads} threads");
         }
-        assert!(in_parallel(0, 4, |i| Ok(i)).unwrap().is_empty());
+        assert!(in_parallel(0, 4, Ok).unwrap().is_empty());
     }
 
     #[test]

@@ -29,6 +29,9 @@ class NodeMetrics:
             and the time spent evaluating them, in nanoseconds.
         scan_filter_rows_kept (int | None | Unset):
         scan_filter_ns (int | None | Unset):
+        join_key_arrays (int | None | Unset): Hash joins: build sides looked up in an array indexed by the key (a
+            perfect hash
+            join) instead of a hash table, one per table built.
     """
 
     output_rows: int | None | Unset = UNSET
@@ -40,6 +43,7 @@ class NodeMetrics:
     scan_filter_rows_dropped: int | None | Unset = UNSET
     scan_filter_rows_kept: int | None | Unset = UNSET
     scan_filter_ns: int | None | Unset = UNSET
+    join_key_arrays: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +101,12 @@ class NodeMetrics:
         else:
             scan_filter_ns = self.scan_filter_ns
 
+        join_key_arrays: int | None | Unset
+        if isinstance(self.join_key_arrays, Unset):
+            join_key_arrays = UNSET
+        else:
+            join_key_arrays = self.join_key_arrays
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -118,6 +128,8 @@ class NodeMetrics:
             field_dict["scan_filter_rows_kept"] = scan_filter_rows_kept
         if scan_filter_ns is not UNSET:
             field_dict["scan_filter_ns"] = scan_filter_ns
+        if join_key_arrays is not UNSET:
+            field_dict["join_key_arrays"] = join_key_arrays
 
         return field_dict
 
@@ -206,6 +218,15 @@ class NodeMetrics:
 
         scan_filter_ns = _parse_scan_filter_ns(d.pop("scan_filter_ns", UNSET))
 
+        def _parse_join_key_arrays(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        join_key_arrays = _parse_join_key_arrays(d.pop("join_key_arrays", UNSET))
+
         node_metrics = cls(
             output_rows=output_rows,
             elapsed_compute_ns=elapsed_compute_ns,
@@ -216,6 +237,7 @@ class NodeMetrics:
             scan_filter_rows_dropped=scan_filter_rows_dropped,
             scan_filter_rows_kept=scan_filter_rows_kept,
             scan_filter_ns=scan_filter_ns,
+            join_key_arrays=join_key_arrays,
         )
 
         node_metrics.additional_properties = d
