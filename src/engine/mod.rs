@@ -21,6 +21,7 @@ mod pivot;
 mod progress;
 mod resample;
 mod reshape;
+mod shared;
 mod sources;
 mod steps;
 mod tasks;
@@ -190,6 +191,13 @@ pub struct Engine {
     joins_set_by_operator: bool,
 }
 
+/// Whether a session plans a repeated part of a query once (`shared`).
+#[derive(Clone, Copy)]
+enum Sharing {
+    On,
+    Off,
+}
+
 /// Up to this many partitions, a hash join gives its build side whole to every partition
 /// (`CollectLeft`) instead of hash-repartitioning both of its inputs: moving the probe side's
 /// rows between partitions cost more than building one table on one thread (2 cores, TPC-H
@@ -317,16 +325,22 @@ impl Engine {
     }
 
     fn session_with_partitions(&self, partitions: usize) -> SessionContext {
-        self.session_on(&self.runtime_env, partitions)
+        self.session_on(&self.runtime_env, partitions, Sharing::Off)
     }
 
     /// A session for a job's first attempt: every partition, no spilling (see
-    /// `unspilled_env`).
+    /// `unspilled_env`), and a repeated part of the query run once (`shared`): a part too
+    /// large to keep in the pool fails this attempt, and the frugal one does not share.
     fn unspilled_session(&self) -> SessionContext {
-        self.session_on(&self.unspilled_env, self.threads)
+        self.session_on(&self.unspilled_env, self.threads, Sharing::On)
     }
 
-    fn session_on(&self, env: &Arc<RuntimeEnv>, partitions: usize) -> SessionContext {
+    fn session_on(
+        &self,
+        env: &Arc<RuntimeEnv>,
+        partitions: usize,
+        sharing: Sharing,
+    ) -> SessionContext {
         let mut config = self.base_config.clone().with_target_partitions(partitions);
         if partitions <= COLLECT_JOINS_UP_TO && !self.joins_set_by_operator {
             config.options_mut().optimizer.repartition_joins = false;
@@ -337,6 +351,10 @@ impl Engine {
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(dense_groupby::DenseGroupBy))
             .with_physical_optimizer_rule(Arc::new(top::BroadcastThresholds));
+        let state = match sharing {
+            Sharing::On => state.with_query_planner(Arc::new(shared::SharingPlanner)),
+            Sharing::Off => state,
+        };
         // An operator's `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS` sets it for every scan.
         let state = if self.pushdown_per_scan {
             state.with_physical_optimizer_rule(Arc::new(late_filters::PushdownWhereDynamic))
@@ -383,7 +401,8 @@ impl Engine {
         let ctx = if distributed {
             self.cluster_session()
         } else {
-            self.session()
+            // Planned as a job's first attempt is, so that `explain` shows what runs.
+            self.session_on(&self.runtime_env, self.threads, Sharing::On)
         };
         let frame = self.plan_in(&ctx, spec, &self.scope(tenant)?).await?;
         if distributed {

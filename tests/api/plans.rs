@@ -142,3 +142,64 @@ async fn sparse_integer_keys_join_through_an_array() {
         assert!(arrays > 0, "a hash table where an array fits: {join}");
     }
 }
+
+/// A common table expression named twice (TPC-H q15's shape: the groups whose total is the
+/// largest total) runs once: the plan reads its source once, and both mentions of the part
+/// are marked as shared. The answer is the one worked out here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_named_twice_runs_once() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let keys: Vec<i64> = (0..5000).map(|i| (i * 7919) % 101).collect();
+    let values: Vec<i64> = (0..5000).map(|i| i % 13).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("k", Arc::new(Int64Array::from(keys.clone())) as ArrayRef),
+        ("v", Arc::new(Int64Array::from(values.clone())) as ArrayRef),
+    ])
+    .unwrap();
+    data::write_parquet(&app, "sales.parquet", &batch);
+    let spec = json!({
+        "sql": "WITH totals AS (SELECT k, sum(v) AS total FROM sales GROUP BY k) \
+                SELECT k, total FROM totals \
+                WHERE total = (SELECT max(total) FROM totals) ORDER BY k",
+        "sources": {"sales": {"format": "parquet", "path": "sales.parquet"}}});
+    let job = app.run(&spec).await;
+    let id = job["id"].as_str().unwrap();
+
+    let mut totals = std::collections::BTreeMap::<i64, i64>::new();
+    for (k, v) in keys.iter().zip(&values) {
+        *totals.entry(*k).or_default() += v;
+    }
+    let largest = totals.values().copied().max().unwrap();
+    let expected: Vec<Value> = totals
+        .iter()
+        .filter(|(_, total)| **total == largest)
+        .map(|(k, total)| json!({"k": k, "total": total}))
+        .collect();
+    let rows = app.result_json(id, "").await;
+    assert_eq!(rows, json!(expected));
+
+    let plan = app.get_json(&format!("/v1/jobs/{id}/plan")).await;
+    let scans = rows_of(&plan, "DataSourceExec");
+    assert_eq!(scans.len(), 1, "{plan}");
+    assert_eq!(total(&scans), keys.len() as u64);
+    assert_eq!(rows_of(&plan, "SharedExec").len(), 2, "{plan}");
+
+    // `explain` shows the plan that runs.
+    let response = app
+        .client
+        .post(app.url("/v1/explain"))
+        .header("content-type", "application/json")
+        .body(spec.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let explained: Value = response.json().await.unwrap();
+    let physical = explained["physical"].as_str().unwrap();
+    assert_eq!(
+        physical.matches("SharedExec: part=1").count(),
+        2,
+        "{physical}"
+    );
+    assert_eq!(physical.matches("DataSourceExec").count(), 1, "{physical}");
+}
