@@ -185,16 +185,8 @@ async fn a_part_named_twice_runs_once() {
     assert_eq!(rows_of(&plan, "SharedExec").len(), 2, "{plan}");
 
     // `explain` shows the plan that runs.
-    let response = app
-        .client
-        .post(app.url("/v1/explain"))
-        .header("content-type", "application/json")
-        .body(spec.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let explained: Value = response.json().await.unwrap();
+    let (status, explained) = app.post_json("/v1/explain", &spec).await;
+    assert_eq!(status, 200, "{explained}");
     let physical = explained["physical"].as_str().unwrap();
     assert_eq!(
         physical.matches("SharedExec: part=1").count(),
