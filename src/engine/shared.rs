@@ -27,13 +27,12 @@ use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext
 use datafusion::logical_expr::{
     Expr, Extension, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
 };
-use datafusion::physical_expr::OrderingRequirements;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, Distribution, ExecutionPlan, PlanProperties, displayable,
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, displayable,
 };
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt};
@@ -252,6 +251,9 @@ impl ExtensionPlanner for PlanShared {
 }
 
 /// One mention of a repeated part: each partition of its input runs once for all mentions.
+/// Nothing crosses a mention into the part, as DataFusion's defaults for an operator have it:
+/// not an ordering (a sort pushed into one mention's copy would be lost if the other copy is
+/// kept), not a filter, a projection or a limit.
 #[derive(Debug)]
 struct SharedExec {
     input: Arc<dyn ExecutionPlan>,
@@ -299,23 +301,9 @@ impl ExecutionPlan for SharedExec {
         &self.properties
     }
 
-    /// Nothing crosses a mention into the part: not an ordering (a sort pushed into one
-    /// mention's copy would be lost if the other copy is kept), not a filter (DataFusion's
-    /// default), not a projection or a limit.
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![false; self.children().len()]
-    }
-
+    /// The part is kept as it comes: no repartitioning below a mention.
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
         vec![false; self.children().len()]
-    }
-
-    fn required_input_distribution(&self) -> Vec<Distribution> {
-        vec![Distribution::UnspecifiedDistribution; self.children().len()]
-    }
-
-    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
-        vec![None; self.children().len()]
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
