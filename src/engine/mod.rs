@@ -5,6 +5,7 @@
 mod asof;
 mod ballista;
 mod bounded;
+mod decimal_constants;
 mod dense_groupby;
 mod diagnose;
 mod distributed;
@@ -24,6 +25,7 @@ mod reshape;
 mod shared;
 mod sources;
 mod steps;
+mod string_equals;
 mod tasks;
 mod top;
 mod windows;
@@ -349,6 +351,7 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(env.clone())
             .with_default_features()
+            .with_optimizer_rule(Arc::new(decimal_constants::ConstantsAtDecimalScale))
             .with_physical_optimizer_rule(Arc::new(dense_groupby::DenseGroupBy))
             .with_physical_optimizer_rule(Arc::new(top::BroadcastThresholds));
         let state = match sharing {
@@ -361,6 +364,7 @@ impl Engine {
         } else {
             state
         }
+        .with_physical_optimizer_rule(Arc::new(string_equals::ShortStringEquals))
         .build();
         let ctx = SessionContext::new_with_state(state);
         bounded::bound_amplifiers(&ctx, self.amplifier_budget());
