@@ -67,32 +67,28 @@ impl OptimizerRule for ConstantsAtDecimalScale {
 
 /// `expr` with a constant decimal term of a sum or difference at the other term's scale.
 fn at_decimal_scale(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
-    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
+    let Expr::BinaryExpr(BinaryExpr {
+        left,
+        op: op @ (Operator::Plus | Operator::Minus),
+        right,
+    }) = &expr
+    else {
         return Ok(Transformed::no(expr));
     };
-    if !matches!(op, Operator::Plus | Operator::Minus) {
-        return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr {
-            left,
-            op,
-            right,
-        })));
-    }
-    let left_scale = decimal_scale(&left, schema);
-    let right_scale = decimal_scale(&right, schema);
-    let (left, right, transformed) = match (
-        right_scale.and_then(|s| rescaled(&left, s)),
-        left_scale.and_then(|s| rescaled(&right, s)),
+    let (left, right) = match (
+        decimal_scale(right, schema).and_then(|s| rescaled(left, s)),
+        decimal_scale(left, schema).and_then(|s| rescaled(right, s)),
     ) {
-        (Some(constant), _) => (Box::new(constant), right, true),
-        (None, Some(constant)) => (left, Box::new(constant), true),
-        (None, None) => (left, right, false),
+        (Some(constant), _) => (constant, right.as_ref().clone()),
+        (None, Some(constant)) => (left.as_ref().clone(), constant),
+        (None, None) => return Ok(Transformed::no(expr)),
     };
-    let expr = Expr::BinaryExpr(BinaryExpr { left, op, right });
-    Ok(if transformed {
-        Transformed::yes(expr)
-    } else {
-        Transformed::no(expr)
-    })
+    let op = *op;
+    Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(left),
+        op,
+        Box::new(right),
+    ))))
 }
 
 /// The scale of `expr` when it is a 128-bit decimal (a type not known here leaves the
