@@ -54,6 +54,11 @@ impl OptimizerRule for ConstantsAtDecimalScale {
         // A rewritten expression keeps its name, so the node's schema is unchanged.
         let names = NamePreserver::new(&plan);
         plan.map_expressions(|expr| {
+            // A grouping set's keys each keep their own name, which an alias of the whole set
+            // would hide from DataFusion's planner: left as planned.
+            if matches!(expr, Expr::GroupingSet(_)) {
+                return Ok(Transformed::no(expr));
+            }
             let name = names.save(&expr);
             let rewritten = expr.transform_up(|e| at_decimal_scale(e, &schema))?;
             Ok(if rewritten.transformed {
@@ -75,10 +80,19 @@ fn at_decimal_scale(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> 
     else {
         return Ok(Transformed::no(expr));
     };
-    let (left, right) = match (
-        decimal_scale(right, schema).and_then(|s| rescaled(left, s)),
-        decimal_scale(left, schema).and_then(|s| rescaled(right, s)),
-    ) {
+    // The other side's type only where this side is a decimal constant: `get_type` walks
+    // the whole side, and sums nest.
+    let at_scale_of = |constant: &Expr, other: &Expr| {
+        let decimal = matches!(
+            constant,
+            Expr::Literal(ScalarValue::Decimal128(Some(_), _, _), _)
+        );
+        decimal
+            .then(|| decimal_scale(other, schema))
+            .flatten()
+            .and_then(|scale| rescaled(constant, scale))
+    };
+    let (left, right) = match (at_scale_of(left, right), at_scale_of(right, left)) {
         (Some(constant), _) => (constant, right.as_ref().clone()),
         (None, Some(constant)) => (left.as_ref().clone(), constant),
         (None, None) => return Ok(Transformed::no(expr)),
@@ -125,7 +139,7 @@ mod tests {
     use arrow::array::{Array, Decimal128Array, RecordBatch};
     use arrow::datatypes::{DataType, Field, Schema};
     use datafusion::execution::SessionStateBuilder;
-    use datafusion::prelude::SessionContext;
+    use datafusion::prelude::{SessionConfig, SessionContext};
 
     use super::ConstantsAtDecimalScale;
 
@@ -133,7 +147,12 @@ mod tests {
     const HUNDREDTHS: [i128; 6] = [0, 4, 7, 10, -3, 99_999];
 
     fn session(with_rule: bool) -> SessionContext {
-        let state = SessionStateBuilder::new().with_default_features();
+        // Decimal constants as written (`2.5` a `decimal(2, 1)`), not folded casts.
+        let config =
+            SessionConfig::new().set_bool("datafusion.sql_parser.parse_float_as_decimal", true);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features();
         let state = if with_rule {
             state.with_optimizer_rule(Arc::new(ConstantsAtDecimalScale))
         } else {
@@ -207,5 +226,15 @@ mod tests {
         assert!(plan.contains("Decimal128(1,38,0) - t.d"), "{plan}");
         assert!(plan.contains("t.d - Decimal128(0.125,5,3)"), "{plan}");
         assert_eq!(batch, plain);
+    }
+
+    #[tokio::test]
+    async fn grouping_sets_are_planned_as_before() {
+        let sql = "SELECT d + 2.5 AS e, count(*) AS n FROM t GROUP BY ROLLUP(d + 2.5) ORDER BY e";
+        let (_, batch) = run(true, sql).await;
+        let (_, plain) = run(false, sql).await;
+        assert_eq!(batch, plain);
+        // Each value once, the null group once more, and the total.
+        assert_eq!(batch.num_rows(), HUNDREDTHS.len() + 2);
     }
 }

@@ -29,8 +29,9 @@ use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
 /// The longest string a view holds in itself.
 const INLINE_BYTES: usize = 12;
 
-/// Rewrites the filters' `column = 'short constant'` into [`ViewEquals`]. Runs after
-/// DataFusion's own rules, on the filters they leave.
+/// Rewrites the filters' `column = 'short constant'` under an `OR` (an `IN` list of strings
+/// is planned as such) into [`ViewEquals`]. Runs after DataFusion's own rules, on the filters
+/// they leave.
 #[derive(Debug)]
 pub(super) struct ShortStringEquals;
 
@@ -45,12 +46,7 @@ impl PhysicalOptimizerRule for ShortStringEquals {
                 return Ok(Transformed::no(node));
             };
             let schema = filter.input().schema();
-            let predicate = Arc::clone(filter.predicate()).transform_up(|expr| {
-                Ok(match ViewEquals::over(&expr, &schema) {
-                    Some(faster) => Transformed::yes(Arc::new(faster) as Arc<dyn PhysicalExpr>),
-                    None => Transformed::no(expr),
-                })
-            })?;
+            let predicate = under_or(Arc::clone(filter.predicate()), &schema)?;
             if !predicate.transformed {
                 return Ok(Transformed::no(node));
             }
@@ -68,6 +64,25 @@ impl PhysicalOptimizerRule for ShortStringEquals {
 
     fn schema_check(&self) -> bool {
         true
+    }
+}
+
+/// `predicate` with each `=` under an `OR` a [`ViewEquals`] where it can be. The conjuncts
+/// above stay as they are: DataFusion reads a filter's conjuncts (as `BinaryExpr`s) for the
+/// columns it makes constant or equal, which its parents' orderings rest on.
+fn under_or(
+    predicate: Arc<dyn PhysicalExpr>,
+    schema: &Schema,
+) -> Result<Transformed<Arc<dyn PhysicalExpr>>> {
+    match predicate.downcast_ref::<BinaryExpr>().map(|b| *b.op()) {
+        Some(Operator::And) => predicate.map_children(|conjunct| under_or(conjunct, schema)),
+        Some(Operator::Or) => predicate.transform_up(|expr| {
+            Ok(match ViewEquals::over(&expr, schema) {
+                Some(faster) => Transformed::yes(Arc::new(faster) as Arc<dyn PhysicalExpr>),
+                None => Transformed::no(expr),
+            })
+        }),
+        _ => Ok(Transformed::no(predicate)),
     }
 }
 
@@ -283,9 +298,13 @@ mod tests {
                 2,
                 expected(|s| s == "MAIL" || s == "SHIP"),
             ),
-            ("'twelve bytes' = s", 1, expected(|s| s == "twelve bytes")),
-            ("s = ''", 1, expected(str::is_empty)),
+            (
+                "'twelve bytes' = s OR s = ''",
+                2,
+                expected(|s| s == "twelve bytes" || s.is_empty()),
+            ),
             ("s = 'MAI' OR i = 3", 1, vec![3, 8]),
+            ("(s = 'MAIL' OR s = 'SHIP') AND i > 0", 2, vec![1, 9]),
         ];
         for (condition, compared, rows_kept) in cases {
             assert!(!rows_kept.is_empty(), "{condition}");
@@ -297,10 +316,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn longer_constants_and_other_comparisons_stay_as_planned() {
-        let long = "s = 'twelve bytes and more'";
-        assert_eq!(rows(true, long).await, (vec![7], 0));
-        let ordered = "s < 'MAIL'";
-        assert_eq!(rows(true, ordered).await, (expected(|s| s < "MAIL"), 0));
+    async fn longer_constants_other_comparisons_and_conjuncts_stay_as_planned() {
+        let conjunct = "s = 'MAIL' AND i >= 0";
+        assert_eq!(rows(true, conjunct).await, (vec![0], 0));
+        let long = "s = 'twelve bytes and more' OR s = 'MAI'";
+        assert_eq!(rows(true, long).await, (vec![7, 8], 1));
+        let ordered = "s < 'MAIL' OR i = 0";
+        let kept = expected(|s| s < "MAIL" || s == "MAIL");
+        assert_eq!(rows(true, ordered).await, (kept, 0));
     }
 }
