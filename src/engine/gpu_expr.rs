@@ -22,6 +22,7 @@ use datafusion::physical_expr::expressions::{
     BinaryExpr, CastExpr, Column, IsNotNullExpr, IsNullExpr, Literal, NotExpr,
 };
 
+use super::decimal_arithmetic::DecimalOp;
 use super::string_equals::ViewEquals;
 use crate::gpu::program::{Arith, Kind, Op, Program};
 use crate::gpu::{self, Comparison, Values};
@@ -95,6 +96,9 @@ pub(super) fn compile_condition(
 fn compile(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<(DeviceExpr, Ty)> {
     if let Some(equals) = expr.downcast_ref::<ViewEquals>() {
         return compile(equals.comparison(), schema);
+    }
+    if let Some(arithmetic) = expr.downcast_ref::<DecimalOp>() {
+        return compile(arithmetic.binary(), schema);
     }
     if let Some(column) = expr.downcast_ref::<Column>() {
         return compile_column(column, schema);

@@ -5,6 +5,7 @@
 mod asof;
 mod ballista;
 mod bounded;
+mod decimal_arithmetic;
 mod decimal_constants;
 mod dense_groupby;
 mod diagnose;
@@ -365,6 +366,7 @@ impl Engine {
             state
         }
         .with_physical_optimizer_rule(Arc::new(string_equals::ShortStringEquals))
+        .with_physical_optimizer_rule(Arc::new(decimal_arithmetic::DecimalArithmetic))
         .build();
         let ctx = SessionContext::new_with_state(state);
         bounded::bound_amplifiers(&ctx, self.amplifier_budget());
