@@ -11,7 +11,6 @@
 //! arrow-rs computes it as before, overflow errors included.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, RecordBatch};
@@ -34,6 +33,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateInputMode};
 use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
 use datafusion::physical_plan::projection::ProjectionExec;
+
+use super::stand_in::{self, stands_in_for};
 
 /// Rewrites the decimal sums, differences and products that projections, filters and
 /// first-stage aggregations compute into [`DecimalOp`]s. Runs after DataFusion's own rules.
@@ -341,11 +342,7 @@ impl PhysicalExpr for DecimalOp {
         self: Arc<Self>,
         children: Vec<Arc<dyn PhysicalExpr>>,
     ) -> Result<Arc<dyn PhysicalExpr>> {
-        let binary = Arc::clone(&self.binary).with_new_children(children)?;
-        Ok(match DecimalOp::of(&binary) {
-            Some(faster) => Arc::new(faster),
-            None => binary,
-        })
+        stand_in::with_new_children(&self.binary, children, DecimalOp::of)
     }
 
     fn get_properties(&self, children: &[ExprProperties]) -> Result<ExprProperties> {
@@ -357,25 +354,7 @@ impl PhysicalExpr for DecimalOp {
     }
 }
 
-impl fmt::Display for DecimalOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.binary)
-    }
-}
-
-impl PartialEq for DecimalOp {
-    fn eq(&self, other: &Self) -> bool {
-        self.binary.eq(&other.binary)
-    }
-}
-
-impl Eq for DecimalOp {}
-
-impl Hash for DecimalOp {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.binary.hash(state);
-    }
-}
+stands_in_for!(DecimalOp, binary, shown);
 
 #[cfg(test)]
 mod tests {
@@ -384,20 +363,19 @@ mod tests {
     use arrow::array::{AsArray, Decimal128Array, RecordBatch};
     use arrow::datatypes::{DataType, Decimal128Type, Field, Schema};
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::execution::SessionStateBuilder;
     use datafusion::physical_expr::PhysicalExpr;
     use datafusion::physical_plan::ExecutionPlan;
     use datafusion::physical_plan::aggregates::AggregateExec;
     use datafusion::physical_plan::projection::ProjectionExec;
     use datafusion::prelude::SessionContext;
 
-    use super::{DecimalArithmetic, DecimalOp};
+    use super::{DecimalArithmetic, DecimalOp, stand_in};
 
     type Column = (&'static str, u8, i8, Vec<Option<i128>>);
 
     /// `a` and `b` as `decimal(15, 2)` and `decimal(16, 2)` (TPC-H's prices and discounts),
     /// with negatives, nulls and values of 15 and 16 digits; `big` as `decimal(38, 0)`, past
-    /// 64 bits; `huge` near 10^37, whose squares overflow, and `top`, the largest `i128`.
+    /// 64 bits; `huge` near 10^37, whose squares overflow, and `largest`, the largest `i128`.
     fn columns() -> [Column; 5] {
         [
             (
@@ -428,21 +406,15 @@ mod tests {
                 "big",
                 38,
                 0,
-                vec![Some(1 << 70), Some(-(1 << 72)), Some(3), Some(0), None],
+                vec![Some(-(1 << 70)), Some(1 << 72), Some(3), Some(0), None],
             ),
             ("huge", 38, 0, vec![Some(10_i128.pow(37)); 5]),
-            ("top", 38, 0, vec![Some(i128::MAX); 5]),
+            ("largest", 38, 0, vec![Some(i128::MAX); 5]),
         ]
     }
 
     fn session(with_rule: bool) -> SessionContext {
-        let state = SessionStateBuilder::new().with_default_features();
-        let state = if with_rule {
-            state.with_physical_optimizer_rule(Arc::new(DecimalArithmetic))
-        } else {
-            state
-        };
-        let ctx = SessionContext::new_with_state(state.build());
+        let ctx = stand_in::session_with(with_rule.then(|| Arc::new(DecimalArithmetic) as _));
         let (fields, arrays): (Vec<_>, Vec<_>) = columns()
             .into_iter()
             .map(|(name, precision, scale, values)| {
@@ -559,7 +531,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_operation_that_may_overflow_is_left_to_arrow_and_its_error_kept() {
-        for sql in ["SELECT huge * huge FROM t", "SELECT top + big FROM t"] {
+        for sql in ["SELECT huge * huge FROM t", "SELECT largest + big FROM t"] {
             let mut errors = Vec::new();
             for with_rule in [true, false] {
                 let frame = session(with_rule).sql(sql).await.unwrap();

@@ -14,7 +14,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,6 +35,8 @@ use datafusion::physical_expr::utils::{conjunction, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::joins::HashJoinExec;
+
+use super::stand_in::stands_in_for;
 
 /// `plan` with each node that `rewrite` gives a replacement for replaced, bottom up.
 fn rewrite_nodes(
@@ -360,19 +361,7 @@ impl fmt::Display for RowFilter {
     }
 }
 
-impl PartialEq for RowFilter {
-    fn eq(&self, other: &Self) -> bool {
-        self.inner.eq(&other.inner)
-    }
-}
-
-impl Eq for RowFilter {}
-
-impl Hash for RowFilter {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.inner.hash(state);
-    }
-}
+stands_in_for!(RowFilter, inner);
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ mod resample;
 mod reshape;
 mod shared;
 mod sources;
+mod stand_in;
 mod steps;
 mod string_equals;
 mod tasks;

@@ -9,7 +9,6 @@
 //! (`l_shipmode IN ('MAIL', 'SHIP')`, planned as two `=`; docs/benchmarks.md).
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::builder::make_view;
@@ -25,6 +24,8 @@ use datafusion::physical_expr::expressions::{BinaryExpr, Literal};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
+
+use super::stand_in::{self, stands_in_for};
 
 /// The longest string a view holds in itself.
 const INLINE_BYTES: usize = 12;
@@ -170,11 +171,7 @@ impl PhysicalExpr for ViewEquals {
         self: Arc<Self>,
         children: Vec<Arc<dyn PhysicalExpr>>,
     ) -> Result<Arc<dyn PhysicalExpr>> {
-        let comparison = Arc::clone(&self.comparison).with_new_children(children)?;
-        Ok(match ViewEquals::of(&comparison) {
-            Some(faster) => Arc::new(faster),
-            None => comparison,
-        })
+        stand_in::with_new_children(&self.comparison, children, ViewEquals::of)
     }
 
     fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,25 +179,7 @@ impl PhysicalExpr for ViewEquals {
     }
 }
 
-impl fmt::Display for ViewEquals {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.comparison)
-    }
-}
-
-impl PartialEq for ViewEquals {
-    fn eq(&self, other: &Self) -> bool {
-        self.comparison.eq(&other.comparison)
-    }
-}
-
-impl Eq for ViewEquals {}
-
-impl Hash for ViewEquals {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.comparison.hash(state);
-    }
-}
+stands_in_for!(ViewEquals, comparison, shown);
 
 #[cfg(test)]
 mod tests {
@@ -209,12 +188,11 @@ mod tests {
     use arrow::array::{AsArray, Int64Array, RecordBatch, StringViewArray};
     use arrow::datatypes::{DataType, Field, Int64Type, Schema};
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::execution::SessionStateBuilder;
     use datafusion::physical_plan::ExecutionPlan;
     use datafusion::physical_plan::filter::FilterExec;
     use datafusion::prelude::SessionContext;
 
-    use super::{ShortStringEquals, ViewEquals};
+    use super::{ShortStringEquals, ViewEquals, stand_in};
 
     /// Short and long strings (the long ones in a data buffer, so arrow-rs compares value by
     /// value), a twelve-byte one, a prefix of a long one, and a null.
@@ -234,13 +212,7 @@ mod tests {
     }
 
     fn session(with_rule: bool) -> SessionContext {
-        let state = SessionStateBuilder::new().with_default_features();
-        let state = if with_rule {
-            state.with_physical_optimizer_rule(Arc::new(ShortStringEquals))
-        } else {
-            state
-        };
-        let ctx = SessionContext::new_with_state(state.build());
+        let ctx = stand_in::session_with(with_rule.then(|| Arc::new(ShortStringEquals) as _));
         let schema = Arc::new(Schema::new(vec![
             Field::new("i", DataType::Int64, false),
             Field::new("s", DataType::Utf8View, true),
