@@ -115,16 +115,24 @@ fn in_aggregate(aggregate: &AggregateExec) -> Result<Option<Arc<dyn ExecutionPla
     let mut functions = Vec::with_capacity(aggregate.aggr_expr().len());
     for function in aggregate.aggr_expr() {
         let mut args = Vec::with_capacity(function.expressions().len());
+        let mut rewritten = false;
         for arg in function.expressions() {
             let arg = rewrite(arg, &schema)?;
-            changed |= arg.transformed;
+            rewritten |= arg.transformed;
             args.push(arg.data);
+        }
+        // `with_new_expressions` would forget that a function was reversed (an ordered
+        // aggregate DataFusion turned round): such a function is left as planned.
+        if !rewritten || function.is_reversed() {
+            functions.push(Arc::clone(function));
+            continue;
         }
         let order_by = function.order_bys().iter().map(|s| Arc::clone(&s.expr));
         match function.with_new_expressions(args, order_by.collect()) {
-            Some(rewritten) => functions.push(Arc::new(rewritten)),
+            Some(new) => functions.push(Arc::new(new)),
             None => return Ok(None),
         }
+        changed = true;
     }
     Ok(changed.then(|| Arc::new(aggregate.with_new_aggr_exprs(functions)) as _))
 }
