@@ -187,13 +187,17 @@ impl DecimalOp {
         &self.binary
     }
 
-    /// `expr` as a [`DecimalOp`], when it adds, subtracts or multiplies two decimals.
+    /// `expr` as a [`DecimalOp`], when it multiplies two decimals, or adds or subtracts two of
+    /// one scale (arrow-rs rescales the others value by value, which this leaves to it; known
+    /// here, it costs no pass over the values at run time).
     fn over(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<Self> {
         let faster = Self::of(expr)?;
-        let decimal = |side: &Arc<dyn PhysicalExpr>| {
-            matches!(side.data_type(schema), Ok(DataType::Decimal128(_, _)))
+        let scale = |side: &Arc<dyn PhysicalExpr>| match side.data_type(schema) {
+            Ok(DataType::Decimal128(_, scale)) => Some(scale),
+            _ => None,
         };
-        (decimal(&faster.left) && decimal(&faster.right)).then_some(faster)
+        let (left, right) = (scale(&faster.left)?, scale(&faster.right)?);
+        (faster.op == Arith::Multiply || left == right).then_some(faster)
     }
 
     /// `expr` as a [`DecimalOp`], when it is a sum, difference or product as DataFusion plans
